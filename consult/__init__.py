@@ -1,0 +1,116 @@
+"""consult: grassroots-democracy consultations, votes and reports for a commune.
+
+``create_app`` assembles the application in named steps: configuration,
+extensions, database, blueprints, commands, error pages. Importing this
+package has no effect of its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    config = dict(config or {})
+    app = Flask(
+        __name__,
+        instance_path=str(config.pop("INSTANCE_PATH", None) or ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from consult.config import load_config
+
+    load_config(app, config)
+    register_extensions(app)
+    register_database(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    register_templating(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from consult.extensions import csrf, limiter, login_manager
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(user_key: str):
+        from consult.auth.service import load_user
+        from consult.db import db_session
+
+        return load_user(db_session(), user_key)
+
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+
+def register_database(app: Flask) -> None:
+    from consult import db
+
+    db.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from consult.admin.views import bp as admin_bp
+    from consult.auth.views import bp as auth_bp
+    from consult.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from consult.cli import register
+
+    register(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+
+    messages = {
+        400: "Yêu cầu không hợp lệ.",
+        403: "Bạn không có quyền truy cập trang này.",
+        404: "Không tìm thấy trang hoặc dữ liệu bạn yêu cầu.",
+        405: "Phương thức không được hỗ trợ.",
+        413: "Tệp gửi lên quá lớn.",
+        429: "Bạn đã thử quá nhiều lần. Vui lòng chờ rồi thử lại.",
+        500: "Đã có lỗi trong hệ thống. Vui lòng thử lại sau.",
+    }
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        message = messages.get(code, messages[500])
+        return render_template("error.html", code=code, message=message), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return render_template(
+            "error.html", code=400,
+            message="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và gửi lại.",
+        ), 400
+
+
+def register_templating(app: Flask) -> None:
+    from consult import timeutil
+
+    timeutil.register_filters(app)

@@ -1,0 +1,92 @@
+"""Who may see what: one place for role checks and commune/group scoping.
+
+Every staff view goes through ``staff_required`` and loads objects with
+``get_scoped``; both answer 403 or 404 the same way everywhere, so no view
+filters by commune on its own.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, redirect, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import false, true
+
+from consult.audit.service import Actor
+from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER, ROLE_UNIT_REP, User
+from consult.communes.models import Commune, ResidentialGroup, Unit
+from consult.db import db_session
+
+MFA_SESSION_KEY = "mfa_ok"
+
+
+def current_actor() -> Actor:
+    ip = request.remote_addr if request else None
+    if current_user and current_user.is_authenticated:
+        return Actor(id=current_user.id, name=f"{current_user.full_name} ({current_user.username})", ip=ip)
+    return Actor(id=None, name="khách", ip=ip)
+
+
+def staff_required(*roles: str):
+    """Logged in, second factor passed where required, and one of ``roles``."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if current_user.totp_required and not session.get(MFA_SESSION_KEY):
+                return redirect(url_for("auth.login"))
+            if roles and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.staff_roles = roles
+        return wrapped
+
+    return decorator
+
+
+ALL_STAFF = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD, ROLE_UNIT_REP)
+COMMUNE_MANAGERS = (ROLE_ADMIN,)
+
+
+def visible(user: User, model):
+    """A SQL condition selecting the rows of ``model`` this user may reach."""
+    if user.is_platform_admin:
+        return true()
+    if model is Commune:
+        return Commune.id == user.commune_id
+    commune_cond = model.commune_id == user.commune_id
+    if user.role in (ROLE_ADMIN, ROLE_OFFICER):
+        return commune_cond
+    if user.role == ROLE_GROUP_HEAD:
+        if model is ResidentialGroup:
+            return commune_cond & (ResidentialGroup.id == user.group_id)
+        if hasattr(model, "group_id"):
+            return commune_cond & (model.group_id == user.group_id)
+        return false()
+    if user.role == ROLE_UNIT_REP:
+        if model is Unit:
+            return commune_cond & (Unit.id == user.unit_id)
+        if hasattr(model, "unit_id"):
+            return commune_cond & (model.unit_id == user.unit_id)
+        return false()
+    return false()
+
+
+def get_scoped(model, object_id: int):
+    """The object when this user may reach it; 404 otherwise (existence not leaked)."""
+    from sqlalchemy import select
+
+    obj = db_session().scalar(select(model).where(model.id == object_id, visible(current_user, model)))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def commune_of_request(commune_id: int) -> Commune:
+    return get_scoped(Commune, commune_id)
+
+

@@ -1,0 +1,1 @@
+"""Administration pages: communes, residential groups, units, staff, audit."""

@@ -1,0 +1,1 @@
+"""Staff accounts, roles, password and TOTP login."""

@@ -1,0 +1,228 @@
+"""Staff accounts: passwords (Argon2id), TOTP second factor, recovery codes."""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+from datetime import datetime
+
+import pyotp
+import qrcode
+import qrcode.image.svg
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consult import security
+from consult.audit.service import Actor, record
+from consult.auth.models import (
+    ROLE_ADMIN,
+    ROLE_GROUP_HEAD,
+    ROLE_UNIT_REP,
+    ROLES,
+    RecoveryCode,
+    User,
+)
+from consult.communes.models import ResidentialGroup, Unit
+from consult.timeutil import utcnow
+
+RECOVERY_CODE_COUNT = 10
+TOTP_INTERVAL = 30
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; the message is for the user."""
+
+
+_USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,80}$")
+
+
+def validate_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    full_name: str,
+    role: str,
+    password: str,
+    commune_id: int | None,
+    group_id: int | None = None,
+    unit_id: int | None = None,
+) -> User:
+    """Create a staff account; a group head needs a group, a representative a unit."""
+    username = (username or "").strip().lower()
+    if not _USERNAME_RE.match(username):
+        raise AccountError("Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch ngang (3–80 ký tự).")
+    if role not in ROLES:
+        raise AccountError("Vai trò không hợp lệ.")
+    validate_password(password)
+    if session.scalar(select(User.id).where(func.lower(User.username) == username)):
+        raise AccountError("Tên đăng nhập này đã có người dùng.")
+    if commune_id is None and role != ROLE_ADMIN:
+        raise AccountError("Tài khoản này phải thuộc một xã, phường.")
+    if role == ROLE_GROUP_HEAD:
+        group = session.get(ResidentialGroup, group_id) if group_id else None
+        if group is None or group.commune_id != commune_id:
+            raise AccountError("Trưởng khu phố / thôn phải gắn với một khu phố, thôn của xã, phường.")
+    else:
+        group_id = None
+    if role == ROLE_UNIT_REP:
+        unit = session.get(Unit, unit_id) if unit_id else None
+        if unit is None or unit.commune_id != commune_id:
+            raise AccountError("Đại diện đơn vị phải gắn với một đơn vị của xã, phường.")
+    else:
+        unit_id = None
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        role=role,
+        commune_id=commune_id,
+        group_id=group_id,
+        unit_id=unit_id,
+        password_hash=security.hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    record(session, actor, "user.create", user, commune_id=commune_id,
+           details={"username": username, "role": role})
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The account when the password is right and the account active; else None."""
+    user = session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+    if not security.verify_password(user.password_hash if user else None, password or ""):
+        return None
+    if not user.active:
+        return None
+    if security.password_needs_rehash(user.password_hash):
+        user.password_hash = security.hash_password(password)
+    return user
+
+
+def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
+    validate_password(password)
+    user.password_hash = security.hash_password(password)
+    user.session_version += 1
+    record(session, actor, "user.password", user)
+
+
+def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
+    user.active = active
+    user.session_version += 1
+    record(session, actor, "user.activate" if active else "user.deactivate", user)
+
+
+# --- TOTP -----------------------------------------------------------------
+
+def start_totp_enrolment(user: User) -> str:
+    """A fresh secret, kept on the user but not enabled until a code confirms it."""
+    user.totp_secret = pyotp.random_base32()
+    user.totp_enabled = False
+    user.totp_last_step = None
+    return user.totp_secret
+
+
+def provisioning_uri(user: User, issuer: str) -> str:
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=issuer)
+
+
+def qr_svg(data: str) -> str:
+    """An inline SVG QR code (no image request, no external service)."""
+    img = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buf = io.BytesIO()
+    img.save(buf)
+    svg = buf.getvalue().decode("utf-8")
+    return svg[svg.index("<svg"):]
+
+
+def verify_totp(user: User, code: str, *, now: datetime | None = None) -> bool:
+    """Accept a code of the current step or one step either side, once only.
+
+    A code whose time-step is not later than the last accepted one is a
+    replay and is refused, even within its 30-second window.
+    """
+    code = re.sub(r"\s", "", code or "")
+    if not user.totp_secret or not re.fullmatch(r"\d{6}", code):
+        return False
+    moment = now or utcnow()
+    totp = pyotp.TOTP(user.totp_secret, interval=TOTP_INTERVAL)
+    step_now = int(moment.timestamp()) // TOTP_INTERVAL
+    for step in (step_now - 1, step_now, step_now + 1):
+        if security.same(totp.generate_otp(step), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def confirm_totp_enrolment(
+    session: Session, actor: Actor, user: User, code: str, *, now: datetime | None = None
+) -> list[str]:
+    """Enable TOTP after a first valid code; returns new one-time recovery codes."""
+    if not verify_totp(user, code, now=now):
+        raise AccountError("Mã xác thực không đúng. Hãy nhập mã 6 chữ số đang hiện trên ứng dụng.")
+    user.totp_enabled = True
+    codes = regenerate_recovery_codes(session, user)
+    record(session, actor, "user.totp_enable", user)
+    return codes
+
+
+def regenerate_recovery_codes(session: Session, user: User) -> list[str]:
+    for old in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
+        session.delete(old)
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(5)  # 40 bits each, shown as xxxxx-xxxxx
+        code = f"{raw[:5]}-{raw[5:]}"
+        codes.append(code)
+        session.add(RecoveryCode(user_id=user.id, code_hash=security.hash_token(code)))
+    session.flush()
+    return codes
+
+
+def use_recovery_code(session: Session, user: User, code: str, *, now: datetime | None = None) -> bool:
+    normalized = re.sub(r"\s", "", (code or "").lower())
+    if len(normalized) == 10 and "-" not in normalized:
+        normalized = f"{normalized[:5]}-{normalized[5:]}"
+    row = session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == security.hash_token(normalized),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if row is None:
+        return False
+    row.used_at = now or utcnow()
+    return True
+
+
+def remaining_recovery_codes(session: Session, user: User) -> int:
+    return session.scalar(
+        select(func.count()).select_from(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+        )
+    )
+
+
+def load_user(session: Session, user_key: str) -> User | None:
+    """flask-login's key is 'id:session_version'; an old version is logged out."""
+    try:
+        raw_id, raw_version = user_key.split(":")
+        user = session.get(User, int(raw_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or str(user.session_version) != raw_version or not user.active:
+        return None
+    return user
+
+
+__all__ = ["AccountError", "ROLE_UNIT_REP"]

@@ -1,0 +1,100 @@
+"""flask --app consult ... commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from consult.audit.service import SYSTEM
+from consult.db import db_session
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(create_user_cmd)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(demo_cmd)
+
+
+db_group = AppGroup("db", help="Cơ sở dữ liệu: tạo mới hoặc nâng cấp lược đồ.")
+audit_group = AppGroup("audit", help="Nhật ký thao tác.")
+
+
+@db_group.command("upgrade", help="Tạo hoặc nâng cấp cơ sở dữ liệu (CONSULT_DATABASE_URL, mặc định SQLite trong instance/).")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str):
+    from consult import migrate
+
+    url = current_app.config["DATABASE_URL"]
+    migrate.upgrade(url, revision)
+    click.echo(f"Cơ sở dữ liệu đã ở phiên bản {revision}: {_redact(url)}")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.command("create-user", help="Tạo tài khoản cán bộ.")
+@click.option("--username", required=True)
+@click.option("--full-name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "officer", "group_head", "unit_rep"]))
+@click.option("--commune", "commune_slug", default=None, help="Mã đường dẫn của xã, phường (bỏ trống: quản trị toàn hệ thống).")
+@click.option("--group", "group_name", default=None, help="Tên khu phố, thôn (Trưởng khu phố).")
+@click.option("--unit", "unit_name", default=None, help="Tên đơn vị (đại diện đơn vị).")
+@click.password_option("--password", prompt="Mật khẩu")
+@with_appcontext
+def create_user_cmd(username, full_name, role, commune_slug, group_name, unit_name, password):
+    from sqlalchemy import select
+
+    from consult.auth.service import AccountError, create_user
+    from consult.communes.models import Commune, ResidentialGroup, Unit
+
+    session = db_session()
+    commune_id = group_id = unit_id = None
+    if commune_slug:
+        commune = session.scalar(select(Commune).where(Commune.slug == commune_slug))
+        if commune is None:
+            raise click.ClickException(f"Không có xã, phường mã “{commune_slug}”.")
+        commune_id = commune.id
+        if group_name:
+            group_id = session.scalar(select(ResidentialGroup.id).where(
+                ResidentialGroup.commune_id == commune_id, ResidentialGroup.name == group_name))
+        if unit_name:
+            unit_id = session.scalar(select(Unit.id).where(Unit.commune_id == commune_id, Unit.name == unit_name))
+    try:
+        user = create_user(session, SYSTEM, username=username, full_name=full_name, role=role,
+                           password=password, commune_id=commune_id, group_id=group_id, unit_id=unit_id)
+    except AccountError as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from None
+    session.commit()
+    click.echo(f"Đã tạo tài khoản {user.username} ({user.role_label}).")
+
+
+@audit_group.command("verify", help="Kiểm tra chuỗi băm của nhật ký; báo bản ghi hỏng đầu tiên.")
+def audit_verify():
+    from consult.audit.service import verify_chain
+
+    report = verify_chain(db_session())
+    if report.ok:
+        click.echo(f"Nhật ký toàn vẹn: {report.checked} bản ghi.")
+        return
+    click.echo(f"Nhật ký bị hỏng tại bản ghi #{report.broken_id}: {report.reason} "
+               f"({report.checked} bản ghi trước đó hợp lệ).", err=True)
+    sys.exit(1)
+
+
+@click.command("demo", help="Nạp dữ liệu mẫu: Phường Bình An (chạy lại không thay đổi gì).")
+@with_appcontext
+def demo_cmd():
+    from consult.demo import load_demo
+
+    lines = load_demo(db_session(), current_app.instance_path)
+    db_session().commit()
+    for line in lines:
+        click.echo(line)

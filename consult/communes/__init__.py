@@ -1,0 +1,1 @@
+"""The commune's structure: communes, residential groups, households, units."""

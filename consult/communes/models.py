@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.db import Base
+from consult.timeutil import UTCDateTime, utcnow
+
+COMMUNE_KINDS = {"xa": "Xã", "phuong": "Phường", "dac_khu": "Đặc khu"}
+GROUP_KINDS = {
+    "khu_pho": "Khu phố",
+    "thon": "Thôn",
+    "to_dan_pho": "Tổ dân phố",
+    "ap": "Ấp",
+    "ban": "Bản",
+}
+UNIT_KINDS = {
+    "co_quan": "Cơ quan",
+    "ban_nganh": "Ban, ngành",
+    "doan_the": "Đoàn thể",
+    "mttq": "Ủy ban MTTQ",
+    "ban_dieu_hanh": "Ban điều hành khu phố",
+    "to_ndtq": "Tổ nhân dân tự quản",
+}
+
+
+class Commune(Base):
+    __tablename__ = "commune"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Short code used in public addresses: /c/<slug>/...
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    province: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    groups: Mapped[list[ResidentialGroup]] = relationship(
+        back_populates="commune", order_by="ResidentialGroup.position"
+    )
+
+    @property
+    def kind_label(self) -> str:
+        return COMMUNE_KINDS.get(self.kind, self.kind)
+
+    @property
+    def full_name(self) -> str:
+        """'Phường Bình An'."""
+        return f"{self.kind_label} {self.name}"
+
+
+class ResidentialGroup(Base):
+    __tablename__ = "residential_group"
+    __table_args__ = (UniqueConstraint("commune_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+    commune: Mapped[Commune] = relationship(back_populates="groups")
+
+    @property
+    def kind_label(self) -> str:
+        return GROUP_KINDS.get(self.kind, self.kind)
+
+    @property
+    def full_name(self) -> str:
+        """'Khu phố 1' — the name already holds the kind when it starts with it."""
+        if self.name.lower().startswith(self.kind_label.lower()):
+            return self.name
+        return f"{self.kind_label} {self.name}"
+
+
+class Household(Base):
+    __tablename__ = "household"
+    __table_args__ = (UniqueConstraint("commune_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("residential_group.id", ondelete="RESTRICT"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(40))
+    representative: Mapped[str] = mapped_column(String(160))
+    address: Mapped[str] = mapped_column(String(255))
+    members: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[ResidentialGroup] = relationship()
+
+
+class Unit(Base):
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("commune_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    # The residential group a Ban điều hành or Tổ NDTQ belongs to, if any.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residential_group.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    group: Mapped[ResidentialGroup | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return UNIT_KINDS.get(self.kind, self.kind)

@@ -1,0 +1,87 @@
+"""Configuration, loaded in a fixed order.
+
+1. the defaults below;
+2. ``instance/config.py`` when it exists;
+3. ``CONSULT_*`` environment variables (``CONSULT_DATABASE_URL``,
+   ``CONSULT_SECRET_KEY``, ``CONSULT_RATELIMIT_STORAGE_URL``, ...);
+4. the mapping passed to ``create_app`` (tests).
+
+With no secret key given anywhere, one is generated on first run and kept in
+``instance/secret_key`` so that sessions survive a restart; no key is ever
+written in the source.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULTS = {
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "SECRET_KEY": None,
+    "RATELIMIT_STORAGE_URL": "memory://",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
+    # Login attempts that fail, per address, before HTTP 429.
+    "LOGIN_RATE_LIMIT": "5 per 15 minutes",
+    "PUBLIC_POST_RATE_LIMIT": "20 per hour",
+    "TOKEN_RATE_LIMIT": "30 per 10 minutes",
+    "TOTP_ISSUER": "consult",
+    "PREFERRED_URL_SCHEME": "http",
+}
+
+# Environment variables that are read as integers or booleans.
+_INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX"}
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for key, value in os.environ.items():
+        if not key.startswith("CONSULT_"):
+            continue
+        name = key[len("CONSULT_"):]
+        if name in _INT_KEYS:
+            value = int(value)
+        elif name in _BOOL_KEYS:
+            value = value.lower() in {"1", "true", "yes", "on"}
+        app.config[name] = value
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = default_database_url(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+    # Flask-Limiter reads its own key names.
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+
+
+def default_database_url(instance_path: str) -> str:
+    return "sqlite:///" + str(Path(instance_path) / "consult.sqlite3")
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created with owner-only permissions; never overwrite a key that appears
+    # between the check and the write (two workers starting together).
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,90 @@
+"""Declarative base, engine and the per-request session.
+
+The engine and session factory live on the application (``app.extensions``),
+created in ``create_app``; nothing connects at import. Views use
+``db_session()``, which gives one session per application context and closes
+it at teardown. Services receive the session as an argument and never commit.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+# Named constraints, so that Alembic batch migrations on SQLite can drop them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # SQLAlchemy issues BEGIN itself, so that a request that writes can
+        # take the write lock at once ("BEGIN IMMEDIATE") and queue behind
+        # another writer instead of failing when its read lock cannot be
+        # upgraded; reads stay deferred and never block anyone under WAL.
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(connection):
+    if connection.get_execution_options().get("consult_writer"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["consult_engine"] = engine
+    app.extensions["consult_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["consult_writer_sessionmaker"] = sessionmaker(
+        bind=engine.execution_options(consult_writer=True), expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def db_session() -> Session:
+    """The session of this request: a writer's for POST and the like."""
+    if "db_session" not in g:
+        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        key = "consult_writer_sessionmaker" if writes else "consult_sessionmaker"
+        g.db_session = current_app.extensions[key]()
+    return g.db_session
+
+
+def engine() -> Engine:
+    return current_app.extensions["consult_engine"]
+
+
+def _close_session(_exc):
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def is_sqlite(session_or_engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "sqlite"

@@ -1,0 +1,1 @@
+"""Home page, staff dashboard, health check."""

@@ -1,0 +1,24 @@
+"""Schema migrations through Alembic, for the CLI and the tests."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from consult import ROOT
+
+
+def alembic_config(database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    # Percent signs in a URL's password would be read as interpolation.
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)

@@ -1,0 +1,8 @@
+"""Imports every domain's models so that the metadata is complete (Alembic, tests)."""
+
+from consult.audit import models as _audit  # noqa: F401
+from consult.auth import models as _auth  # noqa: F401
+from consult.communes import models as _communes  # noqa: F401
+from consult.db import Base
+
+metadata = Base.metadata

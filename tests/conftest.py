@@ -1,0 +1,101 @@
+"""Fixtures: every database test runs on SQLite and on a real PostgreSQL.
+
+The schema is built once per backend with the Alembic migrations into a
+template (a file for SQLite, a template database for PostgreSQL); each test
+then gets a fresh copy of it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from consult import create_app, migrate
+from tests.support.pgserver import PostgresServer, find_bindir
+
+BACKENDS = ["sqlite", "postgresql"]
+_counter = itertools.count()
+
+
+def _must_run_everything() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    bindir = find_bindir()
+    if bindir is None:
+        if _must_run_everything():
+            pytest.fail("PostgreSQL binaries not found; CI must test on PostgreSQL (apt-get install postgresql).")
+        pytest.skip("PostgreSQL binaries not installed")
+    server = PostgresServer(bindir).start()
+    engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE DATABASE consult_template"))
+    engine.dispose()
+    migrate.upgrade(server.url("consult_template"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "test.sqlite3"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"t{os.getpid()}_{next(_counter)}"
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE consult_template'))
+    yield server.url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    application = create_app({
+        "TESTING": True,
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": "test-secret-key",
+        "INSTANCE_PATH": str(instance),
+        "RATELIMIT_STORAGE_URL": "memory://",
+    })
+    yield application
+    application.extensions["consult_engine"].dispose()
+
+
+@pytest.fixture
+def session(app):
+    """A session outside any request, for arranging data and checking results."""
+    s = app.extensions["consult_sessionmaker"]()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,66 @@
+"""Story-like helpers for tests: factories as plain functions, form posting with CSRF."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+
+from consult.audit.service import SYSTEM
+from consult.auth import service as auth_service
+from consult.communes import service as communes
+
+PASSWORD = "mật-khẩu-thử-nghiệm"
+
+_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, *, get_url: str | None = None, **kwargs):
+    """GET the form page, then POST with its CSRF token, as a browser would."""
+    page = client.get(get_url or url)
+    payload = {"csrf_token": csrf_from(page.get_data(as_text=True)), **data}
+    return client.post(url, data=payload, **kwargs)
+
+
+def make_commune(session, name="Bình An", slug=None, province="Bình Dương", kind="phuong"):
+    return communes.save_commune(session, SYSTEM, None, kind=kind, name=name, province=province, slug=slug)
+
+
+def make_group(session, commune, name="Khu phố 1", kind="khu_pho", position=0):
+    return communes.save_group(session, SYSTEM, commune, None, kind=kind, name=name, position=position)
+
+
+def make_unit(session, commune, name, kind="doan_the", group=None):
+    return communes.save_unit(session, SYSTEM, commune, None, kind=kind, name=name,
+                              group_id=group.id if group else None)
+
+
+def make_user(session, username, role, commune=None, *, group=None, unit=None, totp=None, full_name=None):
+    user = auth_service.create_user(
+        session, SYSTEM, username=username, full_name=full_name or username.title(), role=role,
+        password=PASSWORD, commune_id=commune.id if commune else None,
+        group_id=group.id if group else None, unit_id=unit.id if unit else None)
+    if totp:
+        user.totp_secret, user.totp_enabled = totp, True
+    return user
+
+
+def login(client, username, *, totp_secret=None, step_offset=0):
+    """Password, then TOTP when the account has it. Returns the last response."""
+    response = post_form(client, "/auth/login", {"username": username, "password": PASSWORD},
+                         follow_redirects=False)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if totp_secret:
+        import time
+
+        totp = pyotp.TOTP(totp_secret)
+        code = totp.at(time.time() + 30 * step_offset)
+        response = post_form(client, "/auth/totp", {"code": code}, follow_redirects=False)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response

@@ -1,0 +1,58 @@
+"""A world of two communes for scoping tests: the group head of khu phố 1 of
+commune A must reach nothing of khu phố 2 nor of commune B.
+
+``foreign_ids`` maps every URL parameter name used by a staff route to ids of
+objects outside that head's reach. A new route with a new parameter name must
+add it here, or the scoping test fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from consult.communes.models import Household
+from tests.support.helpers import make_commune, make_group, make_unit, make_user
+
+OTHER_MARKERS = ("Tân Đông Hiệp", "Nguyễn Khu Hai", "Ban điều hành khu phố 2", "KP2-")
+
+
+@dataclass
+class World:
+    commune_a: object
+    commune_b: object
+    kp1: object
+    kp2: object
+    head: object
+    foreign_ids: dict[str, list[int]] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def build_world(session) -> World:
+    a = make_commune(session, name="Bình An", slug="phuong-binh-an")
+    b = make_commune(session, name="Tân Đông Hiệp", slug="phuong-tan-dong-hiep")
+    kp1 = make_group(session, a, name="Khu phố 1", position=1)
+    kp2 = make_group(session, a, name="Khu phố 2", position=2)
+    kpb = make_group(session, b, name="Khu phố Đông", position=1)
+    unit_kp2 = make_unit(session, a, "Ban điều hành khu phố 2", kind="ban_dieu_hanh", group=kp2)
+    unit_b = make_unit(session, b, "Hội Phụ nữ Tân Đông Hiệp")
+    make_unit(session, a, "Ban điều hành khu phố 1", kind="ban_dieu_hanh", group=kp1)
+    head = make_user(session, "truong.kp1", "group_head", a, group=kp1)
+    other_head = make_user(session, "truong.kp2", "group_head", a, group=kp2)
+    user_b = make_user(session, "tam.tdh", "officer", b)
+    hh1 = Household(commune_id=a.id, group_id=kp1.id, code="KP1-001", representative="Trần Khu Một",
+                    address="Số 1, khu phố 1")
+    hh2 = Household(commune_id=a.id, group_id=kp2.id, code="KP2-001", representative="Nguyễn Khu Hai",
+                    address="Số 2, khu phố 2")
+    hhb = Household(commune_id=b.id, group_id=kpb.id, code="KPD-001", representative="Lê Phía Đông",
+                    address="Số 3, khu phố Đông")
+    session.add_all([hh1, hh2, hhb])
+    session.flush()
+    world = World(a, b, kp1, kp2, head)
+    world.foreign_ids = {
+        "commune_id": [b.id, a.id],  # A itself: a group head is not its administrator
+        "group_id": [kp2.id, kpb.id],
+        "unit_id": [unit_kp2.id, unit_b.id],
+        "user_id": [other_head.id, user_b.id],
+        "household_id": [hh2.id, hhb.id],
+    }
+    return world

@@ -1,0 +1,54 @@
+"""flask --app consult ... commands."""
+
+from sqlalchemy import text
+
+
+def test_demo_loads_binh_an_and_second_run_changes_nothing(app, runner, session):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "Phường Bình An" in first.output
+    for username in ("admin.binhan", "tam.vptk", "truong.kp1", "mttq.binhan"):
+        assert username in first.output
+
+    def counts():
+        return {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in ("commune", "residential_group", "household", "unit", "user_account", "audit_entry")}
+
+    before = counts()
+    assert before["residential_group"] >= 3 and 200 <= before["household"] <= 1000
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    assert counts() == before
+    # Same credentials printed both times, so the first printout stays valid.
+    assert [line for line in first.output.splitlines() if "tam.vptk" in line] == \
+           [line for line in second.output.splitlines() if "tam.vptk" in line]
+    names = {r[0] for r in session.execute(text("SELECT name FROM unit"))}
+    for expected in ("Đảng ủy phường", "Hội đồng nhân dân phường", "Ủy ban nhân dân phường",
+                     "Ủy ban MTTQ Việt Nam phường", "Công an phường", "Ban Chỉ huy Quân sự phường",
+                     "Ban điều hành khu phố 1", "Tổ nhân dân tự quản khu phố 1"):
+        assert expected in names
+
+
+def test_demo_officer_can_log_in_with_printed_credentials(app, runner, client):
+    import pyotp
+
+    from tests.support.helpers import post_form
+
+    output = runner.invoke(args=["demo"]).output
+    line = next(line for line in output.splitlines() if "tam.vptk" in line)
+    _, password, secret = line.split()[-3:]
+    post_form(client, "/auth/login", {"username": "tam.vptk", "password": password})
+    r = post_form(client, "/auth/totp", {"code": pyotp.TOTP(secret).now()})
+    assert r.status_code == 302
+    assert client.get("/staff").status_code == 200
+
+
+def test_create_user_command(runner, session):
+    runner.invoke(args=["demo"])
+    r = runner.invoke(args=["create-user", "--username", "hoa.vptk", "--full-name", "Đỗ Thị Hoa",
+                            "--role", "officer", "--commune", "phuong-binh-an", "--password", "mot-mat-khau-dai"])
+    assert r.exit_code == 0, r.output
+    assert session.execute(text("SELECT role FROM user_account WHERE username='hoa.vptk'")).scalar() == "officer"
+    bad = runner.invoke(args=["create-user", "--username", "x.y", "--full-name", "X", "--role", "officer",
+                              "--commune", "khong-co", "--password", "mot-mat-khau-dai"])
+    assert bad.exit_code != 0 and "Không có xã, phường" in bad.output

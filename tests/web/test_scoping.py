@@ -1,0 +1,82 @@
+"""No page or action of one group or commune is reachable from another's staff.
+
+Every staff route is tried, not a sample: each rule of the URL map whose view
+is a staff view, with each of its methods, and every id of a foreign object for
+each of its parameters.
+"""
+
+import itertools
+
+import pytest
+
+from tests.support.helpers import csrf_from, login
+from tests.support.scoping import OTHER_MARKERS, build_world
+
+
+def _staff_rules(app):
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if hasattr(view, "staff_roles"):
+            yield rule
+
+
+def test_group_head_of_kp1_reaches_nothing_of_kp2_or_another_commune(app, client, session):
+    world = build_world(session)
+    session.commit()
+    login(client, "truong.kp1")
+    token = csrf_from(client.get("/auth/account").get_data(as_text=True))
+    checked = 0
+    for rule in _staff_rules(app):
+        args = sorted(rule.arguments)
+        unknown = [a for a in args if a not in world.foreign_ids]
+        assert not unknown, f"{rule.rule}: add {unknown} to tests/support/scoping.py"
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        if not args:
+            for method in methods:
+                r = client.open(rule.rule, method=method, data={"csrf_token": token})
+                if r.status_code == 200:
+                    body = r.get_data(as_text=True)
+                    leaked = [m for m in OTHER_MARKERS if m in body]
+                    assert not leaked, f"{method} {rule.rule} shows {leaked}"
+                checked += 1
+            continue
+        for values in itertools.product(*(world.foreign_ids[a] for a in args)):
+            url = app.url_map.bind("localhost").build(rule.endpoint, dict(zip(args, values)))
+            for method in methods:
+                r = client.open(url, method=method, data={"csrf_token": token})
+                assert r.status_code in (403, 404), f"{method} {url} answered {r.status_code}"
+                checked += 1
+    assert checked > 20
+
+
+@pytest.mark.parametrize("role", ["officer", "admin"])
+def test_commune_staff_reach_nothing_of_another_commune(app, client, session, role):
+    import pyotp
+
+    from tests.support.helpers import make_user
+
+    world = build_world(session)
+    secret = pyotp.random_base32()
+    make_user(session, f"staff.{role}", role, world.commune_a, totp=secret)
+    session.commit()
+    login(client, f"staff.{role}", totp_secret=secret)
+    token = csrf_from(client.get("/auth/account").get_data(as_text=True))
+    foreign = {  # objects of commune B only
+        "commune_id": [world.commune_b.id],
+        "group_id": [world.foreign_ids["group_id"][1]],
+        "unit_id": [world.foreign_ids["unit_id"][1]],
+        "user_id": [world.foreign_ids["user_id"][1]],
+        "household_id": [world.foreign_ids["household_id"][1]],
+    }
+    for rule in _staff_rules(app):
+        args = sorted(rule.arguments)
+        if not args:
+            r = client.get(rule.rule) if "GET" in rule.methods else None
+            if r is not None and r.status_code == 200:
+                assert "Tân Đông Hiệp" not in r.get_data(as_text=True), rule.rule
+            continue
+        for values in itertools.product(*(foreign[a] for a in args)):
+            url = app.url_map.bind("localhost").build(rule.endpoint, dict(zip(args, values)))
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                r = client.open(url, method=method, data={"csrf_token": token})
+                assert r.status_code in (403, 404), f"{role}: {method} {url} answered {r.status_code}"
