@@ -52,9 +52,11 @@ def test_environment_configures_database(tmp_path, monkeypatch):
     assert app.config["DATABASE_URL"].endswith("x.db") and app.secret_key == "from-env"
 
 
-def test_sqlite_runs_with_wal_and_foreign_keys(app):
-    if not app.config["DATABASE_URL"].startswith("sqlite"):
-        return
+def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
+    from consult import create_app
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
+                      "DATABASE_URL": f"sqlite:///{tmp_path}/wal.sqlite3"})
     with app.extensions["consult_engine"].connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1

@@ -1,0 +1,1 @@
+"""Consultations: a draft published for comment, parsed into its parts."""

@@ -1,0 +1,436 @@
+"""Parse a Vietnamese draft (dự thảo) into its parts.
+
+Input is the text as drafts arrive: often a cover letter (công văn, tờ trình)
+and then the draft, pasted from a word processor or PDF, where a page break
+can cut a sentence in two and markdown emphasis may have crept in.
+
+Output: the preamble (everything before the first part: cover letter, "Căn cứ
+..." lines, "QUYẾT NGHỊ:"), the tree of parts, and the closing text (the
+"./." formula when it is not an article's own text, "Nơi nhận:", signature).
+
+Parts, outermost first:
+- chapter  "Chương I", title on the same or the next line
+- section  "Mục 1" (inside a chapter) or a Roman-numeral section "I." / "II."
+           as plans and reports use them (cited as "mục II")
+- article  "Điều 1. Title"
+- clause   "1." (khoản)
+- point    "a)" ... "đ)" ... (điểm), in the Vietnamese alphabet's order
+
+Numbers must follow on from the previous sibling (1, 2, 3; a, b, c, d, đ, e;
+I, II, III); a line that starts like a marker but breaks the sequence is text,
+which keeps a wrapped "2015;" or a quoted "1." from becoming a part. Bullet
+lines ("- ", "+ ") stay in their part's text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+KIND_ORDER = {"chapter": 1, "section": 2, "article": 3, "clause": 4, "point": 5}
+POINT_LETTERS = list("abcdđeghiklmnopqrstuvxy")
+ROMANS = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV",
+          "XV", "XVI", "XVII", "XVIII", "XIX", "XX"]
+
+_CHAPTER_RE = re.compile(r"^Chương\s+([IVXLC]+|\d+)\b\.?\s*[:.\-–]?\s*(.*)$", re.IGNORECASE)
+_MUC_RE = re.compile(r"^Mục\s+(\d+|[IVXLC]+)\b\.?\s*[:.\-–]?\s*(.*)$")
+_ARTICLE_RE = re.compile(r"^Điều\s+(\d+)\s*[.:]\s*(.*)$")
+_ROMAN_RE = re.compile(r"^([IVX]{1,5})\.\s+(\S.*)$")
+_CLAUSE_RE = re.compile(r"^(\d{1,3})\.\s+(\S.*)$")
+_POINT_RE = re.compile(r"^([a-zđ])\)\s+(\S.*)$")
+_BULLET_RE = re.compile(r"^[-–+•]\s+\S")
+_RESOLVE_RE = re.compile(r"^(QUYẾT\s+NGHỊ|QUYẾT\s+ĐỊNH)\s*:?\s*$")
+_CLOSING_RE = re.compile(
+    r"^(Nơi\s+nhận\s*:?|TM\.\s|KT\.\s|TL\.\s|Q\.\s|CHỦ\s+TỊCH$|PHÓ\s+CHỦ\s+TỊCH$|TRƯỞNG\s+BAN$)")
+_END_MARK_RE = re.compile(r"\./\.\s*$")
+
+
+class DraftParseError(ValueError):
+    """No part could be found; the message is for the officer."""
+
+
+@dataclass
+class Node:
+    kind: str
+    number: str
+    title: str = ""
+    text: str = ""
+    children: list["Node"] = field(default_factory=list)
+    label: str = ""
+    anchor: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "number": self.number,
+            "label": self.label,
+            "anchor": self.anchor,
+            "title": self.title,
+            "text": self.text,
+            "children": [c.to_dict() for c in self.children],
+        }
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class ParsedDraft:
+    preamble: str
+    parts: list[Node]
+    closing: str
+
+    def to_dict(self) -> dict:
+        return {"preamble": self.preamble, "closing": self.closing, "parts": [p.to_dict() for p in self.parts]}
+
+    def walk(self):
+        for part in self.parts:
+            yield from part.walk()
+
+
+# --- text clean-up -----------------------------------------------------------
+
+def strip_markdown(text: str) -> str:
+    """Remove **bold**, __bold__, *italic* markers and leading '#' headings."""
+    text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text)
+    text = text.replace("**", "").replace("__", "")
+    text = re.sub(r"(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])", "", text)
+    return text
+
+
+def _clean_line(line: str) -> str:
+    line = unicodedata.normalize("NFC", line.replace("\u00a0", " ").replace("\t", " "))
+    return re.sub(r"[ ]{2,}", " ", strip_markdown(line).strip())
+
+
+def _starts_lower(text: str) -> bool:
+    return bool(text) and text[0].islower()
+
+
+def paragraphs_from_text(text: str) -> list[list[str]]:
+    """Blank-line separated paragraphs, each a list of cleaned lines."""
+    paragraphs, current = [], []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n").split("\n"):
+        line = _clean_line(raw)
+        if not line:
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        current.append(line)
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+# --- markers -------------------------------------------------------------------
+
+@dataclass
+class _Marker:
+    kind: str
+    number: str
+    rest: str
+
+
+def _match_marker(line: str) -> _Marker | None:
+    if m := _CHAPTER_RE.match(line):
+        return _Marker("chapter", m.group(1).upper(), m.group(2).strip())
+    if m := _MUC_RE.match(line):
+        return _Marker("section", m.group(1).upper(), m.group(2).strip())
+    if m := _ARTICLE_RE.match(line):
+        return _Marker("article", m.group(1), m.group(2).strip())
+    if m := _ROMAN_RE.match(line):
+        return _Marker("roman", m.group(1), m.group(2).strip())
+    if m := _CLAUSE_RE.match(line):
+        return _Marker("clause", m.group(1), m.group(2).strip())
+    if m := _POINT_RE.match(line):
+        return _Marker("point", m.group(1), m.group(2).strip())
+    return None
+
+
+def _next_in_sequence(kind: str, previous: str | None) -> set[str]:
+    if kind in ("chapter", "section") and previous is None:
+        return {"I", "1"}
+    if kind in ("clause", "article") or (kind in ("chapter", "section") and previous.isdigit()):
+        if previous is None:
+            return {"1"}
+        return {str(int(previous) + 1)} if previous.isdigit() else set()
+    if kind == "point":
+        if previous is None:
+            return {"a"}
+        i = POINT_LETTERS.index(previous) if previous in POINT_LETTERS else -1
+        return {POINT_LETTERS[i + 1]} if 0 <= i < len(POINT_LETTERS) - 1 else set()
+    # Roman numerals: chapters, Roman sections, Mục written in Roman.
+    if previous is None:
+        return {"I", "1"}
+    if previous in ROMANS and ROMANS.index(previous) + 1 < len(ROMANS):
+        return {ROMANS[ROMANS.index(previous) + 1]}
+    return set()
+
+
+# --- the tree builder -------------------------------------------------------------
+
+class _Builder:
+    def __init__(self):
+        self.root = Node("root", "")
+        self.stack: list[Node] = [self.root]
+        # Last child number of each kind under each container (by id).
+        self.last_number: dict[tuple[int, str], str] = {}
+        self.last_article: str | None = None  # articles number through the whole document
+        self.current: Node | None = None  # the node receiving text
+        self.heading_pending: Node | None = None  # chapter/section waiting for its title line
+
+    def _container_for(self, kind: str) -> Node | None:
+        """The open node a new part of ``kind`` would go under, or None."""
+        level = KIND_ORDER[kind]
+        for node in reversed(self.stack):
+            if node.kind == "root" or KIND_ORDER[node.kind] < level:
+                if kind == "point" and node.kind not in ("clause", "article", "section"):
+                    return None
+                if kind == "clause" and node.kind not in ("article", "section", "root"):
+                    return None
+                return node
+        return self.root
+
+    def accepts(self, marker: _Marker) -> bool:
+        kind = "section" if marker.kind == "roman" else marker.kind
+        if marker.kind == "roman":
+            # A Roman section is a top-level division; not inside articles.
+            if any(n.kind == "article" for n in self.stack):
+                return False
+        if kind == "article":
+            return marker.number in _next_in_sequence("article", self.last_article)
+        container = self._container_for(kind)
+        if container is None:
+            return False
+        previous = self.last_number.get((id(container), kind))
+        return marker.number in _next_in_sequence(kind, previous)
+
+    def open(self, marker: _Marker) -> Node:
+        kind = "section" if marker.kind == "roman" else marker.kind
+        container = self._container_for(kind) if kind != "article" else self._article_container()
+        while self.stack[-1] is not container:
+            self.stack.pop()
+        node = Node(kind, marker.number)
+        if kind in ("chapter", "section", "article"):
+            node.title = marker.rest
+            if kind in ("chapter", "section") and not marker.rest:
+                self.heading_pending = node
+        else:
+            node.text = marker.rest
+        if kind == "article":
+            self.last_article = marker.number
+        self.last_number[(id(container), kind)] = marker.number
+        container.children.append(node)
+        self.stack.append(node)
+        self.current = node
+        return node
+
+    def _article_container(self) -> Node:
+        for node in reversed(self.stack):
+            if node.kind in ("root", "chapter", "section"):
+                return node
+        return self.root
+
+    def add_text(self, text: str, *, new_paragraph: bool) -> None:
+        node = self.current
+        if node is None:
+            return
+        if self.heading_pending is node and not node.title:
+            node.title = text
+            self.heading_pending = None
+            return
+        field_name = "text"
+        # A heading wrapped onto a line starting in lower case is still the title.
+        if (node.kind in ("chapter", "section", "article") and not node.text and not new_paragraph
+                and _starts_lower(text)):
+            field_name = "title"
+        elif node.kind in ("chapter", "section", "article") and not node.text:
+            new_paragraph = True
+        value = getattr(node, field_name)
+        if not value:
+            setattr(node, field_name, text)
+        elif new_paragraph or _BULLET_RE.match(text):
+            setattr(node, field_name, value + "\n" + text)
+        else:
+            setattr(node, field_name, value + " " + text)
+
+
+def _join_page_breaks(paragraphs: list[list[str]]) -> list[list[str]]:
+    """A paragraph that starts in lower case continues the previous one."""
+    joined: list[list[str]] = []
+    for para in paragraphs:
+        if joined and _starts_lower(para[0]) and not _POINT_RE.match(para[0]):
+            joined[-1] = joined[-1][:-1] + [joined[-1][-1] + " " + para[0]] + para[1:]
+        else:
+            joined.append(list(para))
+    return joined
+
+
+def _find_body_start(paragraphs: list[list[str]]) -> tuple[int, int]:
+    """(paragraph, line) where the parts begin.
+
+    After the last "QUYẾT NGHỊ:" / "QUYẾT ĐỊNH:" line when there is one
+    (a cover letter or tờ trình before it may hold numbered text of its own);
+    otherwise at the first chapter, article or Roman section.
+    """
+    resolve_at = None
+    for pi, para in enumerate(paragraphs):
+        for li, line in enumerate(para):
+            if _RESOLVE_RE.match(line):
+                resolve_at = (pi, li + 1)
+    if resolve_at is not None:
+        pi, li = resolve_at
+        return (pi, li) if li < len(paragraphs[pi]) else (pi + 1, 0)
+    for pi, para in enumerate(paragraphs):
+        for li, line in enumerate(para):
+            marker = _match_marker(line)
+            if marker and marker.kind in ("chapter", "article", "roman") and marker.number in ("I", "1"):
+                return pi, li
+    return len(paragraphs), 0
+
+
+def _render(paragraphs: list[list[str]]) -> str:
+    return "\n\n".join("\n".join(p) for p in paragraphs if p).strip()
+
+
+def parse_draft(text: str) -> ParsedDraft:
+    """Parse pasted or extracted text into preamble, parts and closing text."""
+    paragraphs = _join_page_breaks(paragraphs_from_text(text))
+    start_p, start_l = _find_body_start(paragraphs)
+    preamble_paras = paragraphs[:start_p] + ([paragraphs[start_p][:start_l]] if start_l else [])
+    body = paragraphs[start_p:]
+    if body and start_l:
+        body = [body[0][start_l:]] + body[1:]
+
+    builder = _Builder()
+    closing_from: tuple[int, int] | None = None
+    for pi, para in enumerate(body):
+        new_paragraph = True
+        for li, line in enumerate(para):
+            if _CLOSING_RE.match(line):
+                closing_from = (pi, li)
+                break
+            marker = _match_marker(line)
+            if marker and builder.accepts(marker):
+                builder.open(marker)
+                new_paragraph = False
+                continue
+            if builder.current is None:
+                # Text before the first part (e.g. a title under QUYẾT NGHỊ).
+                preamble_paras.append([line])
+                continue
+            if _END_MARK_RE.search(line) and li == 0 and not _is_first_text(builder.current):
+                # "Nghị quyết này ... thông qua ...và có hiệu lực ...  ./." after
+                # a clause: the document's closing formula, not the clause.
+                closing_from = (pi, li)
+                break
+            builder.add_text(line, new_paragraph=new_paragraph and li == 0)
+            new_paragraph = False
+        if closing_from:
+            break
+
+    closing = ""
+    if closing_from:
+        pi, li = closing_from
+        closing = _render([body[pi][li:]] + body[pi + 1:])
+    parts = builder.root.children
+    if not parts:
+        raise DraftParseError(
+            "Không tìm thấy phần nào của dự thảo (Chương, Mục, Điều, khoản, điểm hoặc mục I, II...). "
+            "Hãy kiểm tra văn bản: mỗi Điều bắt đầu bằng “Điều 1.”, mỗi khoản bằng “1.”, mỗi điểm bằng “a)”.")
+    assign_labels(parts)
+    return ParsedDraft(preamble=_render(preamble_paras), parts=parts, closing=closing)
+
+
+def _is_first_text(node: Node) -> bool:
+    """True when the node is an article (or section) that has no text and no children yet."""
+    return node.kind in ("article", "section", "chapter") and not node.text and not node.children
+
+
+# --- labels and anchors -----------------------------------------------------------
+
+_LABEL_WORD = {"chapter": "Chương", "section": "Mục", "article": "Điều", "clause": "khoản", "point": "điểm"}
+
+
+def anchor_token(number: str) -> str:
+    """'đ' → 'dd' so that điểm đ and điểm d never share an anchor."""
+    number = number.lower().replace("đ", "dd")
+    return re.sub(r"[^a-z0-9]+", "-", number).strip("-")
+
+
+def _label_for(kind: str, number: str, ancestors: list[Node]) -> str:
+    chain = [a for a in ancestors if a.kind != "chapter" or kind == "chapter"]
+    # An article's label stands alone ("Điều 5"); clauses and points carry their article.
+    if kind in ("clause", "point"):
+        chain = [a for a in chain if a.kind in ("article", "clause") or (a.kind == "section" and not any(
+            x.kind == "article" for x in chain))]
+    elif kind == "article":
+        chain = []
+    elif kind == "section":
+        chain = [a for a in ancestors if a.kind == "chapter"]
+    words = [f"{_LABEL_WORD[a.kind]} {a.number}" for a in chain] + [f"{_LABEL_WORD[kind]} {number}"]
+    label = ", ".join(words)
+    return label[0].upper() + label[1:]
+
+
+def _anchor_for(kind: str, number: str, ancestors: list[Node]) -> str:
+    chain = [a for a in ancestors if a.kind in ("article", "clause")] if kind in ("clause", "point") else []
+    if kind in ("clause", "point") and not any(a.kind == "article" for a in ancestors):
+        chain = [a for a in ancestors if a.kind in ("section", "clause")]
+    if kind == "section":
+        chain = [a for a in ancestors if a.kind == "chapter"]
+    words = [f"{_slug_word(a.kind)}-{anchor_token(a.number)}" for a in chain]
+    words.append(f"{_slug_word(kind)}-{anchor_token(number)}")
+    return "-".join(words)
+
+
+def _slug_word(kind: str) -> str:
+    return {"chapter": "chuong", "section": "muc", "article": "dieu", "clause": "khoan", "point": "diem"}[kind]
+
+
+def assign_labels(parts: list[Node], ancestors: list[Node] | None = None) -> None:
+    ancestors = ancestors or []
+    for node in parts:
+        node.label = _label_for(node.kind, node.number, ancestors)
+        node.anchor = _anchor_for(node.kind, node.number, ancestors)
+        assign_labels(node.children, ancestors + [node])
+
+
+# --- .docx ------------------------------------------------------------------------
+
+def text_from_docx(data: bytes) -> str:
+    """The paragraphs of a .docx as blank-line separated text (tables included)."""
+    import io
+
+    from docx import Document
+
+    document = Document(io.BytesIO(data))
+    blocks = []
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            blocks.append(_docx_paragraph_text(child))
+        elif tag == "tbl":
+            for cell_p in child.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"):
+                blocks.append(_docx_paragraph_text(cell_p))
+    return "\n\n".join(b for b in blocks if b.strip())
+
+
+def _docx_paragraph_text(p_element) -> str:
+    ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    pieces = []
+    for node in p_element.iter():
+        tag = node.tag
+        if tag == ns + "t":
+            pieces.append(node.text or "")
+        elif tag == ns + "tab":
+            pieces.append(" ")
+        elif tag in (ns + "br", ns + "cr"):
+            # A page break inside a paragraph is not a new paragraph.
+            pieces.append(" " if node.get(ns + "type") == "page" else "\n")
+    return "".join(pieces)
