@@ -67,11 +67,15 @@ def register_database(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from consult.admin.views import bp as admin_bp
     from consult.auth.views import bp as auth_bp
+    from consult.consultations.views import bp as consultations_bp
     from consult.main.views import bp as main_bp
+    from consult.opinions.views import bp as opinions_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(consultations_bp)
+    app.register_blueprint(opinions_bp)
 
 
 def register_commands(app: Flask) -> None:

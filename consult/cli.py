@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_cmd)
     app.cli.add_command(audit_group)
     app.cli.add_command(demo_cmd)
+    app.cli.add_command(parse_draft_cmd)
 
 
 db_group = AppGroup("db", help="Cơ sở dữ liệu: tạo mới hoặc nâng cấp lược đồ.")
@@ -98,3 +99,22 @@ def demo_cmd():
     db_session().commit()
     for line in lines:
         click.echo(line)
+
+
+@click.command("parse-draft", help="Phân tích dự thảo (.txt hoặc .docx) và in cấu trúc dạng JSON.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def parse_draft_cmd(path: str):
+    import json
+    from pathlib import Path
+
+    from consult.consultations.parser import DraftParseError, parse_draft, text_from_docx
+
+    data = Path(path).read_bytes()
+    try:
+        text = text_from_docx(data) if data.startswith(b"PK\x03\x04") else data.decode("utf-8")
+        parsed = parse_draft(text)
+    except UnicodeDecodeError:
+        raise click.ClickException("Tệp văn bản phải được lưu theo bảng mã UTF-8.") from None
+    except DraftParseError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(parsed.to_dict(), ensure_ascii=False, indent=2))

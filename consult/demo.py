@@ -11,6 +11,7 @@ import json
 import os
 import random
 import secrets
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pyotp
@@ -22,6 +23,15 @@ from consult.auth import service as auth_service
 from consult.auth.models import User
 from consult.communes import service as communes
 from consult.communes.models import Commune, Household, ResidentialGroup, Unit
+from consult.consultations import service as consultations
+from consult.consultations.models import Consultation, DraftPart
+from consult.opinions import service as opinions
+from consult.opinions.models import CHANNEL_PAPER
+from consult.timeutil import local_to_utc, to_local, utcnow
+
+SEEDS = Path(__file__).resolve().parent / "seeds"
+BINH_AN_TITLE = ("Lấy ý kiến góp ý dự thảo Nghị quyết quy định các biện pháp bảo đảm thực hiện dân chủ ở cơ sở "
+                 "trên địa bàn phường Bình An")
 
 COMMUNE_SLUG = "phuong-binh-an"
 GROUP_SIZES = [120, 90, 75, 60, 45]  # khu phố 1..5: 390 households
@@ -70,11 +80,13 @@ def _load_credentials(instance_path: str) -> dict:
     return creds
 
 
-def load_demo(session: Session, instance_path: str) -> list[str]:
+def load_demo(session: Session, instance_path: str, *, now: datetime | None = None) -> list[str]:
     """Load every demo part that is not there yet; return lines to print."""
+    now = now or utcnow()
     commune = _structure(session)
     lines = [f"Dữ liệu mẫu: {commune.full_name}, {commune.province} — http://127.0.0.1:5000/c/{commune.slug}/"]
     lines += _accounts(session, commune, instance_path)
+    lines += _consultation(session, commune, now=now)
     return lines
 
 
@@ -127,3 +139,50 @@ def _accounts(session: Session, commune: Commune, instance_path: str) -> list[st
         lines.append(f"  {user.role_label:<45} {username:<14} {cred['password']:<14} {totp}")
     lines.append("  (Mã TOTP hiện tại: python -c \"import pyotp; print(pyotp.TOTP('KHÓA').now())\")")
     return lines
+
+
+def _consultation(session: Session, commune: Commune, *, now: datetime) -> list[str]:
+    """The consultation of letter 491/UBND, moved to the present: published five
+    days ago, closing at 17:00 on the 21st day, as the letter set it."""
+    existing = session.scalar(select(Consultation).where(Consultation.commune_id == commune.id,
+                                                         Consultation.title == BINH_AN_TITLE))
+    if existing is None:
+        letter_day = to_local(now).date() - timedelta(days=5)
+        opens_at = local_to_utc(datetime.combine(letter_day, time(8, 0)))
+        closes_at = local_to_utc(datetime.combine(letter_day + timedelta(days=21), time(17, 0)))
+        source = consultations.read_draft(text=(SEEDS / "binh-an-cong-van-va-du-thao-nghi-quyet.txt").read_text("utf-8"))
+        units = list(session.scalars(select(Unit).where(Unit.commune_id == commune.id)))
+        facts = consultations.ConsultationFacts(
+            title=BINH_AN_TITLE, doc_kind="nghi_quyet", issuing_body="Ủy ban nhân dân phường Bình An",
+            officer_name="Đ/c Tâm – Công chức VP-TK", officer_contact="Văn phòng UBND phường Bình An",
+            opens_at=opens_at, closes_at=closes_at, letter_number="491/UBND", letter_date=letter_day)
+        existing = consultations.create_consultation(session, SYSTEM, commune, facts, source,
+                                                     [u.id for u in units], now=opens_at)
+        consultations.publish(session, SYSTEM, existing, now=opens_at)
+        _demo_opinions(session, existing, units, opens_at)
+    return ["", f"Đợt lấy ý kiến mẫu: {existing.title} — http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}"]
+
+
+def _demo_opinions(session: Session, consultation: Consultation, units: list[Unit], start: datetime) -> None:
+    by_name = {u.name: u for u in units}
+    parts = {p.label: p.id for p in session.scalars(select(DraftPart).where(DraftPart.consultation_id == consultation.id))}
+    groups = {g.name: g.id for g in session.scalars(select(ResidentialGroup).where(ResidentialGroup.commune_id == consultation.commune_id))}
+    day = timedelta(days=1)
+    opinions.agree_without_comment(session, SYSTEM, consultation, by_name["Ủy ban MTTQ Việt Nam phường"].id, now=start + day)
+    opinions.agree_without_comment(session, SYSTEM, consultation, by_name["Công an phường"].id, now=start + 2 * day)
+    opinions.add_unit_comments(session, SYSTEM, consultation, by_name["Hội Liên hiệp Phụ nữ phường"].id, [
+        (parts["Điều 1, khoản 2, điểm b"], "Đề nghị bổ sung hình thức tuyên truyền qua nhóm Zalo của từng khu phố."),
+        (parts["Điều 1, khoản 3, điểm c"], "Sửa “Cùng cố” thành “Củng cố”."),
+    ], now=start + 2 * day)
+    opinions.add_unit_comments(session, SYSTEM, consultation, by_name["Ban điều hành khu phố 1"].id, [
+        (parts["Điều 1, khoản 5, điểm d"], "Đề nghị hướng dẫn cụ thể cách biểu quyết trực tuyến cho người cao tuổi."),
+    ], channel=CHANNEL_PAPER, letter=opinions.PaperLetter("12/BĐH-KP1", to_local(start + 3 * day).date()),
+        now=start + 3 * day)
+    residents = [
+        ("Nguyễn Văn Bình", "Khu phố 2", parts["Điều 1, khoản 4, điểm b"], "Nên khen thưởng cả các tổ nhân dân tự quản làm tốt."),
+        ("Trần Thị Lan", "Khu phố 3", None, "Tôi nhất trí với dự thảo. Đề nghị công khai kết quả trên loa phát thanh."),
+        ("Lê Hữu Phúc", "Khu phố 1", parts["Điều 2"], "Cần nêu rõ mức kinh phí dự kiến hằng năm."),
+    ]
+    for i, (name, group, part_id, text) in enumerate(residents, start=1):
+        opinions.add_resident_opinion(session, consultation, part_id=part_id, text=text, name=name,
+                                      group_id=groups[group], now=start + 3 * day + i * timedelta(hours=5))

@@ -24,7 +24,11 @@ def commune_home(slug: str):
     commune = db_session().scalar(select(Commune).where(Commune.slug == slug))
     if commune is None:
         abort(404)
-    return render_template("main/commune.html", commune=commune)
+    from consult.consultations.service import public_consultations
+    from consult.timeutil import utcnow
+
+    return render_template("main/commune.html", commune=commune, now=utcnow(),
+                           consultations=public_consultations(db_session(), commune.id))
 
 
 @bp.route("/staff")

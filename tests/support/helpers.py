@@ -64,3 +64,37 @@ def login(client, username, *, totp_secret=None, step_offset=0):
         response = post_form(client, "/auth/totp", {"code": code}, follow_redirects=False)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+SMALL_DRAFT = """DỰ THẢO NGHỊ QUYẾT
+QUYẾT NGHỊ:
+Điều 1. Phạm vi
+1. Khoản một.
+a) Điểm a.
+b) Điểm b.
+2. Khoản hai.
+Điều 2. Tổ chức thực hiện
+Giao Ủy ban nhân dân tổ chức thực hiện./.
+Nơi nhận:
+- Lưu: VT.
+"""
+
+
+def make_consultation(session, commune, units, *, text=SMALL_DRAFT, now=None, days=21, publish=True,
+                      residents=True, title="Lấy ý kiến dự thảo Nghị quyết về dân chủ ở cơ sở"):
+    """A consultation opened at ``now`` (default: an hour ago) for ``days`` days."""
+    from datetime import timedelta
+
+    from consult.consultations import service
+    from consult.timeutil import utcnow
+
+    now = now or utcnow() - timedelta(hours=1)
+    facts = service.ConsultationFacts(
+        title=title, doc_kind="nghi_quyet", issuing_body=f"Ủy ban nhân dân {commune.full_name}",
+        officer_name="Lê Thị Tâm", opens_at=now, closes_at=now + timedelta(days=days), letter_number="491/UBND",
+        residents_may_comment=residents)
+    consultation = service.create_consultation(session, SYSTEM, commune, facts, service.read_draft(text=text),
+                                               [u.id for u in units], now=now)
+    if publish:
+        service.publish(session, SYSTEM, consultation, now=now)
+    return consultation

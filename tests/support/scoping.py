@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from consult.communes.models import Household
-from tests.support.helpers import make_commune, make_group, make_unit, make_user
+from tests.support.helpers import make_commune, make_consultation, make_group, make_unit, make_user
 
 OTHER_MARKERS = ("Tân Đông Hiệp", "Nguyễn Khu Hai", "Ban điều hành khu phố 2", "KP2-")
 
@@ -47,6 +47,12 @@ def build_world(session) -> World:
                     address="Số 3, khu phố Đông")
     session.add_all([hh1, hh2, hhb])
     session.flush()
+    cons_a = make_consultation(session, a, [])
+    cons_b = make_consultation(session, b, [unit_b])
+    from consult.opinions.service import agree_without_comment
+    from consult.audit.service import SYSTEM
+
+    reply_b = agree_without_comment(session, SYSTEM, cons_b, unit_b.id)
     world = World(a, b, kp1, kp2, head)
     world.foreign_ids = {
         "commune_id": [b.id, a.id],  # A itself: a group head is not its administrator
@@ -54,5 +60,9 @@ def build_world(session) -> World:
         "unit_id": [unit_kp2.id, unit_b.id],
         "user_id": [other_head.id, user_b.id],
         "household_id": [hh2.id, hhb.id],
+        # A's consultation too: a group head is not an officer.
+        "consultation_id": [cons_b.id, cons_a.id],
+        "part_id": [cons_b.parts[0].id],
+        "reply_id": [reply_b.id],
     }
     return world

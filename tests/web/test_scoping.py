@@ -67,6 +67,9 @@ def test_commune_staff_reach_nothing_of_another_commune(app, client, session, ro
         "unit_id": [world.foreign_ids["unit_id"][1]],
         "user_id": [world.foreign_ids["user_id"][1]],
         "household_id": [world.foreign_ids["household_id"][1]],
+        "consultation_id": [world.foreign_ids["consultation_id"][0]],
+        "part_id": world.foreign_ids["part_id"],
+        "reply_id": world.foreign_ids["reply_id"],
     }
     for rule in _staff_rules(app):
         args = sorted(rule.arguments)

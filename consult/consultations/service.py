@@ -1,0 +1,430 @@
+"""Consultations: create a draft for comment, publish it, extend it, correct
+its parsed parts. Rules of Luật Thực hiện dân chủ ở cơ sở, Điều 25 to 28."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consult.audit.service import Actor, record
+from consult.communes.models import Commune, Unit
+from consult.consultations.models import (
+    DOC_KINDS,
+    STATUS_DRAFT,
+    STATUS_OPEN,
+    STATUS_PUBLISHED,
+    Consultation,
+    DeadlineChange,
+    DraftPart,
+    Invitation,
+)
+from consult.consultations.parser import DraftParseError, Node, ParsedDraft, assign_labels, parse_draft, text_from_docx
+from consult.textsearch import like_all, search_terms
+from consult.textutil import fold, nfc
+from consult.timeutil import format_datetime, to_local, utcnow
+from consult.uploads import UploadRejected, check_upload
+
+# Luật Điều 28 khoản 2: at least 20 days from publication; NĐ 61 Điều 9: a
+# hương ước draft is posted at least 30 days.
+MIN_PERIOD_DAYS = 20
+MIN_PERIOD_DAYS_HUONG_UOC = 30
+
+
+class ConsultationError(ValueError):
+    """A consultation rule was broken; the message is for the user."""
+
+
+class ConsultationClosed(ConsultationError):
+    """The comment period is over (or not open)."""
+
+
+@dataclass
+class DraftSource:
+    """The draft as given: pasted text, or an uploaded .docx / .txt."""
+
+    parsed: ParsedDraft
+    text: str
+    filename: str | None = None
+    mimetype: str | None = None
+    data: bytes | None = None
+
+
+def read_draft(*, text: str | None = None, filename: str | None = None, data: bytes | None = None,
+               max_bytes: int = 10 * 1024 * 1024) -> DraftSource:
+    """Parse a pasted text or an uploaded file; raise ConsultationError on bad input."""
+    try:
+        if data:
+            checked = check_upload(filename, data, allowed={"docx", "txt"}, max_bytes=max_bytes)
+            if checked.extension == "docx":
+                try:
+                    source_text = text_from_docx(checked.data)
+                except Exception:  # noqa: BLE001 - any failure of a damaged .docx
+                    raise ConsultationError(f"Không đọc được tệp “{checked.filename}”.") from None
+            else:
+                source_text = checked.data.decode("utf-8")
+            parsed = parse_draft(source_text)
+            return DraftSource(parsed, nfc(source_text), checked.filename, checked.mimetype, checked.data)
+        if not (text or "").strip():
+            raise ConsultationError("Hãy dán nội dung dự thảo hoặc tải lên tệp .docx / .txt.")
+        return DraftSource(parse_draft(text), nfc(text))
+    except (DraftParseError, UploadRejected) as exc:
+        raise ConsultationError(str(exc)) from None
+
+
+def check_period(doc_kind: str, opens_at: datetime, closes_at: datetime, basis: str | None) -> None:
+    """The comment period must reach the law's minimum unless a legal basis is recorded."""
+    if closes_at <= opens_at:
+        raise ConsultationError("Thời điểm kết thúc phải sau thời điểm bắt đầu.")
+    minimum = MIN_PERIOD_DAYS_HUONG_UOC if doc_kind == "huong_uoc" else MIN_PERIOD_DAYS
+    days = (to_local(closes_at).date() - to_local(opens_at).date()).days
+    if days < minimum and not (basis or "").strip():
+        law = ("Nghị định 61/2023/NĐ-CP, Điều 9" if doc_kind == "huong_uoc"
+               else "Luật Thực hiện dân chủ ở cơ sở, Điều 28 khoản 2")
+        raise ConsultationError(
+            f"Thời gian lấy ý kiến chỉ có {days} ngày; theo {law} phải ít nhất {minimum} ngày kể từ ngày công khai. "
+            "Nếu có căn cứ pháp lý cho thời hạn ngắn hơn, hãy ghi căn cứ đó.")
+
+
+@dataclass
+class ConsultationFacts:
+    title: str
+    doc_kind: str
+    issuing_body: str
+    officer_name: str
+    opens_at: datetime
+    closes_at: datetime
+    letter_number: str | None = None
+    letter_date: date | None = None
+    officer_contact: str | None = None
+    residents_may_comment: bool = True
+    short_period_basis: str | None = None
+
+
+def _check_facts(facts: ConsultationFacts) -> None:
+    if not facts.title.strip():
+        raise ConsultationError("Vui lòng nhập tên đợt lấy ý kiến.")
+    if len(facts.title) > 500:
+        raise ConsultationError("Tên đợt lấy ý kiến dài quá 500 ký tự.")
+    if facts.doc_kind not in DOC_KINDS:
+        raise ConsultationError("Loại văn bản không hợp lệ.")
+    if not facts.issuing_body.strip() or not facts.officer_name.strip():
+        raise ConsultationError("Vui lòng nhập cơ quan ban hành và cán bộ phụ trách.")
+
+
+def create_consultation(session: Session, actor: Actor, commune: Commune, facts: ConsultationFacts,
+                        source: DraftSource, unit_ids: list[int], *, now: datetime | None = None) -> Consultation:
+    """A draft consultation (seen by staff only) with its parts and invited units."""
+    now = now or utcnow()
+    _check_facts(facts)
+    if facts.closes_at <= now:
+        raise ConsultationError("Thời điểm kết thúc góp ý đã qua. Hãy chọn một thời điểm trong tương lai.")
+    check_period(facts.doc_kind, max(facts.opens_at, now), facts.closes_at, facts.short_period_basis)
+    units = _units_of(session, commune, unit_ids)
+    consultation = Consultation(
+        commune_id=commune.id, status=STATUS_DRAFT, created_at=now,
+        preamble=source.parsed.preamble, closing_text=source.parsed.closing, source_text=source.text,
+        source_filename=source.filename, source_mimetype=source.mimetype, source_blob=source.data,
+    )
+    _apply_facts(consultation, facts)
+    session.add(consultation)
+    session.flush()
+    _store_parts(session, consultation, source.parsed.parts)
+    for unit in units:
+        session.add(Invitation(consultation_id=consultation.id, unit_id=unit.id))
+    session.flush()
+    refresh_search_text(session, consultation)
+    record(session, actor, "consultation.create", consultation,
+           details={"title": consultation.title, "parts": len(list(source.parsed.walk())), "units": len(units)})
+    return consultation
+
+
+def _apply_facts(consultation: Consultation, facts: ConsultationFacts) -> None:
+    consultation.title = nfc(facts.title.strip())
+    consultation.doc_kind = facts.doc_kind
+    consultation.issuing_body = nfc(facts.issuing_body.strip())
+    consultation.letter_number = (facts.letter_number or "").strip() or None
+    consultation.letter_date = facts.letter_date
+    consultation.officer_name = nfc(facts.officer_name.strip())
+    consultation.officer_contact = (facts.officer_contact or "").strip() or None
+    consultation.opens_at = facts.opens_at
+    consultation.closes_at = facts.closes_at
+    consultation.residents_may_comment = facts.residents_may_comment
+    consultation.short_period_basis = (facts.short_period_basis or "").strip() or None
+
+
+def _units_of(session: Session, commune: Commune, unit_ids: list[int]) -> list[Unit]:
+    ids = set(unit_ids or [])
+    units = list(session.scalars(select(Unit).where(Unit.id.in_(ids), Unit.commune_id == commune.id))) if ids else []
+    if len(units) != len(ids):
+        raise ConsultationError("Có đơn vị được chọn không thuộc xã, phường này.")
+    return units
+
+
+def update_consultation(session: Session, actor: Actor, consultation: Consultation, facts: ConsultationFacts,
+                        unit_ids: list[int], *, now: datetime | None = None) -> None:
+    """Edit facts and invited units before publication."""
+    now = now or utcnow()
+    if consultation.status != STATUS_DRAFT:
+        raise ConsultationError("Chỉ sửa được đợt lấy ý kiến khi còn là bản nháp; sau khi công khai chỉ có thể gia hạn.")
+    _check_facts(facts)
+    if facts.closes_at <= now:
+        raise ConsultationError("Thời điểm kết thúc góp ý đã qua. Hãy chọn một thời điểm trong tương lai.")
+    check_period(facts.doc_kind, max(facts.opens_at, now), facts.closes_at, facts.short_period_basis)
+    units = _units_of(session, consultation.commune, unit_ids)
+    _apply_facts(consultation, facts)
+    wanted = {u.id for u in units}
+    for invitation in list(consultation.invitations):
+        if invitation.unit_id not in wanted:
+            consultation.invitations.remove(invitation)
+    have = {i.unit_id for i in consultation.invitations}
+    for unit_id in wanted - have:
+        consultation.invitations.append(Invitation(unit_id=unit_id))
+    session.flush()
+    refresh_search_text(session, consultation)
+    record(session, actor, "consultation.update", consultation, details={"title": consultation.title})
+
+
+def publish(session: Session, actor: Actor, consultation: Consultation, *, now: datetime | None = None) -> None:
+    """Open the consultation to comments; the period counts from now (Điều 28 khoản 2)."""
+    now = now or utcnow()
+    if consultation.status != STATUS_DRAFT:
+        raise ConsultationError("Đợt lấy ý kiến này đã được công khai.")
+    if consultation.closes_at <= now:
+        raise ConsultationError("Thời điểm kết thúc góp ý đã qua. Hãy sửa thời hạn trước khi công khai.")
+    if not consultation.parts:
+        raise ConsultationError("Dự thảo chưa có phần nào để góp ý.")
+    opens_at = max(consultation.opens_at, now)
+    check_period(consultation.doc_kind, opens_at, consultation.closes_at, consultation.short_period_basis)
+    consultation.opens_at = opens_at
+    consultation.status = STATUS_OPEN
+    consultation.published_at = now
+    record(session, actor, "consultation.publish", consultation,
+           details={"opens_at": format_datetime(opens_at), "closes_at": format_datetime(consultation.closes_at)})
+
+
+def extend_deadline(session: Session, actor: Actor, consultation: Consultation, new_closes_at: datetime,
+                    reason: str, *, now: datetime | None = None) -> DeadlineChange:
+    """Extend the closing time while open; audited and shown publicly."""
+    now = now or utcnow()
+    if consultation.effective_status(now) != STATUS_OPEN:
+        raise ConsultationError("Chỉ gia hạn được khi đợt lấy ý kiến đang mở.")
+    if new_closes_at <= consultation.closes_at:
+        raise ConsultationError("Thời hạn mới phải sau thời hạn hiện tại.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ConsultationError("Vui lòng ghi lý do gia hạn.")
+    change = DeadlineChange(consultation_id=consultation.id, old_closes_at=consultation.closes_at,
+                            new_closes_at=new_closes_at, reason=reason, changed_at=now, changed_by=actor.name)
+    session.add(change)
+    consultation.closes_at = new_closes_at
+    session.flush()
+    record(session, actor, "consultation.extend", consultation, now=now, details={
+        "old": format_datetime(change.old_closes_at), "new": format_datetime(new_closes_at), "reason": reason})
+    return change
+
+
+def mark_results_published(session: Session, actor: Actor, consultation: Consultation, *,
+                           now: datetime | None = None) -> None:
+    now = now or utcnow()
+    consultation.status = STATUS_PUBLISHED
+    consultation.results_published_at = now
+    record(session, actor, "consultation.publish_results", consultation, now=now)
+
+
+# --- parts ------------------------------------------------------------------------
+
+def _store_parts(session: Session, consultation: Consultation, nodes: list[Node]) -> None:
+    position = 0
+
+    def store(node: Node, parent: DraftPart | None, depth: int) -> None:
+        nonlocal position
+        position += 1
+        part = DraftPart(consultation_id=consultation.id, parent_id=parent.id if parent else None,
+                         position=position, depth=depth, kind=node.kind, number=node.number, label=node.label,
+                         anchor=node.anchor, title=node.title, text=node.text)
+        session.add(part)
+        session.flush()
+        for child in node.children:
+            store(child, part, depth + 1)
+
+    for node in nodes:
+        store(node, None, 0)
+
+
+@dataclass
+class PartView:
+    part: DraftPart
+    children: list["PartView"]
+
+
+def part_tree(consultation: Consultation) -> list[PartView]:
+    views = {p.id: PartView(p, []) for p in consultation.parts}
+    roots = []
+    for part in consultation.parts:
+        (views[part.parent_id].children if part.parent_id in views else roots).append(views[part.id])
+    return roots
+
+
+def _relabel_all(session: Session, consultation: Consultation) -> None:
+    """Recompute labels, anchors, depth and document order after an edit."""
+    tree = part_tree(consultation)
+    nodes_by_part: dict[int, Node] = {}
+
+    def to_node(view: PartView) -> Node:
+        node = Node(view.part.kind, view.part.number, view.part.title, view.part.text,
+                    [to_node(c) for c in view.children])
+        nodes_by_part[view.part.id] = node
+        return node
+
+    roots = [to_node(v) for v in tree]
+    assign_labels(roots)
+    anchors = [n.anchor for n in nodes_by_part.values()]
+    if len(anchors) != len(set(anchors)):
+        raise ConsultationError("Sau khi sửa, có hai phần trùng số hiệu. Hãy đổi số hiệu cho khác nhau.")
+    for part in consultation.parts:
+        part.anchor = f"tmp-{part.id}"
+    session.flush()
+    position = 0
+
+    def walk(view: PartView, depth: int) -> None:
+        nonlocal position
+        position += 1
+        node = nodes_by_part[view.part.id]
+        view.part.label, view.part.anchor, view.part.position, view.part.depth = node.label, node.anchor, position, depth
+        for child in view.children:
+            walk(child, depth + 1)
+
+    for view in tree:
+        walk(view, 0)
+    session.flush()
+    session.refresh(consultation, ["parts"])
+
+
+def _editable(consultation: Consultation) -> None:
+    if consultation.status != STATUS_DRAFT:
+        raise ConsultationError("Chỉ sửa được cấu trúc dự thảo trước khi công khai.")
+
+
+def _part_of(consultation: Consultation, part_id: int) -> DraftPart:
+    part = next((p for p in consultation.parts if p.id == part_id), None)
+    if part is None:
+        raise ConsultationError("Phần này không thuộc dự thảo.")
+    return part
+
+
+def merge_part(session: Session, actor: Actor, consultation: Consultation, part_id: int) -> DraftPart:
+    """Merge a part into the sibling before it (its text and children follow)."""
+    _editable(consultation)
+    part = _part_of(consultation, part_id)
+    siblings = [p for p in consultation.parts if p.parent_id == part.parent_id]
+    index = siblings.index(part)
+    if index == 0:
+        raise ConsultationError("Phần đầu tiên không có phần nào đứng trước để gộp vào.")
+    target = siblings[index - 1]
+    extra = "\n".join(x for x in (part.title if part.kind in ("chapter", "section", "article") else "", part.text) if x)
+    if part.kind in ("clause", "point"):
+        extra = f"{part.number}{')' if part.kind == 'point' else '.'} {extra}"
+    target.text = f"{target.text}\n{extra}".strip() if target.text else extra
+    for child in consultation.parts:
+        if child.parent_id == part.id:
+            child.parent_id = target.id
+    session.flush()
+    label = part.label
+    consultation.parts.remove(part)
+    session.delete(part)
+    session.flush()
+    _relabel_all(session, consultation)
+    record(session, actor, "draft_part.merge", consultation, details={"merged": label, "into": target.label})
+    return target
+
+
+def split_part(session: Session, actor: Actor, consultation: Consultation, part_id: int, *, at_text: str,
+               kind: str, number: str, title: str = "") -> DraftPart:
+    """Split a part where ``at_text`` starts; the rest becomes a new part after it."""
+    _editable(consultation)
+    part = _part_of(consultation, part_id)
+    at_text = (at_text or "").strip()
+    position = part.text.find(at_text) if at_text else -1
+    if position <= 0:
+        raise ConsultationError("Không tìm thấy đoạn văn bắt đầu phần mới trong nội dung của phần này.")
+    number = _check_kind_number(kind, number)
+    new = DraftPart(consultation_id=consultation.id, parent_id=part.parent_id, position=part.position,
+                    depth=part.depth, kind=kind, number=number, label="", anchor=f"tmp-new-{part.id}",
+                    title=title.strip(), text=part.text[position:].strip())
+    part.text = part.text[:position].strip()
+    # Right after the part and its descendants; _relabel_all renumbers positions.
+    consultation.parts.insert(consultation.parts.index(part) + 1 + _descendant_count(consultation, part), new)
+    session.flush()
+    _relabel_all(session, consultation)
+    record(session, actor, "draft_part.split", consultation, details={"from": part.label, "new": new.label})
+    return new
+
+
+def _descendant_count(consultation: Consultation, part: DraftPart) -> int:
+    ids = {part.id}
+    count = 0
+    for p in consultation.parts:
+        if p.parent_id in ids:
+            ids.add(p.id)
+            count += 1
+    return count
+
+
+def _check_kind_number(kind: str, number: str) -> str:
+    if kind not in ("chapter", "section", "article", "clause", "point"):
+        raise ConsultationError("Loại phần không hợp lệ.")
+    number = (number or "").strip().rstrip(".)")
+    if not number or len(number) > 10:
+        raise ConsultationError("Vui lòng nhập số hiệu của phần (ví dụ 3, II, đ).")
+    return number
+
+
+def relabel_part(session: Session, actor: Actor, consultation: Consultation, part_id: int, *, kind: str,
+                 number: str, title: str) -> DraftPart:
+    """Change a part's kind, number or title, without editing the source."""
+    _editable(consultation)
+    part = _part_of(consultation, part_id)
+    old = part.label
+    part.kind, part.number, part.title = kind, _check_kind_number(kind, number), (title or "").strip()
+    session.flush()
+    _relabel_all(session, consultation)
+    record(session, actor, "draft_part.relabel", consultation, details={"from": old, "to": part.label})
+    return part
+
+
+# --- queries --------------------------------------------------------------------
+
+def refresh_search_text(session: Session, consultation: Consultation) -> None:
+    pieces = [consultation.title, consultation.issuing_body, consultation.letter_number or ""]
+    pieces += [f"{p.label} {p.title} {p.text}" for p in consultation.parts]
+    consultation.search_text = fold(" ".join(pieces))
+
+
+def public_consultations(session: Session, commune_id: int, *, query: str = "") -> list[Consultation]:
+    stmt = (select(Consultation)
+            .where(Consultation.commune_id == commune_id, Consultation.status != STATUS_DRAFT)
+            .order_by(Consultation.closes_at.desc()))
+    terms = search_terms(query)
+    if terms:
+        stmt = stmt.where(like_all(Consultation.search_text, terms))
+    return list(session.scalars(stmt))
+
+
+def staff_consultations(session: Session, commune_id: int, *, query: str = "") -> list[Consultation]:
+    stmt = select(Consultation).where(Consultation.commune_id == commune_id).order_by(Consultation.created_at.desc())
+    terms = search_terms(query)
+    if terms:
+        stmt = stmt.where(like_all(Consultation.search_text, terms))
+    return list(session.scalars(stmt))
+
+
+def opinion_counts(session: Session, consultation_id: int) -> dict[int | None, int]:
+    from consult.opinions.models import Opinion
+
+    rows = session.execute(select(Opinion.part_id, func.count()).where(Opinion.consultation_id == consultation_id)
+                           .group_by(Opinion.part_id))
+    return dict(rows.all())
+

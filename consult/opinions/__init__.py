@@ -1,0 +1,1 @@
+"""Opinions: units' written replies and residents' comments on a draft."""

@@ -1,0 +1,168 @@
+"""Residents comment; unit representatives answer for their unit; officers
+enter replies that arrived on paper."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from consult.access import current_actor, get_scoped, staff_required
+from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER, ROLE_UNIT_REP
+from consult.communes.service import list_groups
+from consult.consultations.models import STATUS_DRAFT, Consultation, Invitation
+from consult.consultations.service import ConsultationError
+from consult.consultations.views import public_consultation
+from consult.db import db_session
+from consult.extensions import limiter
+from consult.opinions import service
+from consult.opinions.forms import PaperReplyForm, ResidentOpinionForm, UnitCommentForm
+from consult.opinions.models import CHANNEL_PAPER, UnitReply
+from consult.timeutil import utcnow
+
+bp = Blueprint("opinions", __name__)
+
+
+def _part_choices(consultation: Consultation):
+    return [(0, "Toàn bộ dự thảo")] + [(p.id, f"{'  ' * p.depth}{p.label}") for p in consultation.parts]
+
+
+def _public_post_limit() -> str:
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+# --- residents -----------------------------------------------------------------------
+
+@bp.route("/c/<slug>/consultations/<int:consultation_id>/comment", methods=["GET", "POST"])
+@limiter.limit(_public_post_limit, methods=["POST"])
+def resident_comment(slug: str, consultation_id: int):
+    consultation = public_consultation(slug, consultation_id)
+    form = ResidentOpinionForm()
+    form.part_id.choices = _part_choices(consultation)
+    form.group_id.choices = [(0, "— chọn khu phố, thôn —")] + [
+        (g.id, g.full_name) for g in list_groups(db_session(), consultation.commune_id)]
+    if request.method == "GET" and request.args.get("part", type=int):
+        form.part_id.data = request.args.get("part", type=int)
+    now = utcnow()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            service.add_resident_opinion(
+                db_session(), consultation, part_id=form.part_id.data or None, text=form.text.data,
+                name=form.name.data, group_id=form.group_id.data or None, phone=form.phone.data)
+        except ConsultationError as exc:
+            db_session().rollback()
+            flash(str(exc), "error")
+            return render_template("opinions/resident_form.html", form=form, c=consultation, now=now,
+                                   open=consultation.accepts_opinions(now)), 422
+        db_session().commit()
+        flash("Cảm ơn bạn! Ý kiến đã được ghi nhận.", "success")
+        return redirect(url_for("consultations.public_show", slug=slug, consultation_id=consultation.id))
+    return render_template("opinions/resident_form.html", form=form, c=consultation, now=now,
+                           open=consultation.accepts_opinions(now))
+
+
+# --- unit representatives -----------------------------------------------------------------
+
+def _invited_consultation(consultation_id: int) -> Consultation:
+    consultation = db_session().scalar(
+        select(Consultation).join(Invitation, Invitation.consultation_id == Consultation.id).where(
+            Consultation.id == consultation_id, Consultation.commune_id == current_user.commune_id,
+            Consultation.status != STATUS_DRAFT, Invitation.unit_id == current_user.unit_id))
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+@bp.route("/opinions/")
+@staff_required(ROLE_UNIT_REP)
+def unit_index():
+    rows = db_session().scalars(
+        select(Consultation).join(Invitation, Invitation.consultation_id == Consultation.id).where(
+            Consultation.commune_id == current_user.commune_id, Consultation.status != STATUS_DRAFT,
+            Invitation.unit_id == current_user.unit_id).order_by(Consultation.closes_at.desc()))
+    return render_template("opinions/unit_index.html", consultations=list(rows), now=utcnow())
+
+
+@bp.route("/opinions/consultations/<int:consultation_id>", methods=["GET", "POST"])
+@staff_required(ROLE_UNIT_REP)
+def unit_reply(consultation_id: int):
+    consultation = _invited_consultation(consultation_id)
+    form = UnitCommentForm()
+    form.part_id.choices = _part_choices(consultation)
+    session = db_session()
+    if form.validate_on_submit():
+        try:
+            if request.form.get("agree"):
+                service.agree_without_comment(session, current_actor(), consultation, current_user.unit_id)
+                message = "Đã gửi: Nhất trí với dự thảo, không có ý kiến góp ý."
+            else:
+                service.add_unit_comments(session, current_actor(), consultation, current_user.unit_id,
+                                          [(form.part_id.data or None, form.text.data)])
+                message = "Đã gửi ý kiến góp ý của đơn vị."
+        except ConsultationError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            session.commit()
+            flash(message, "success")
+            return redirect(url_for("opinions.unit_reply", consultation_id=consultation.id))
+    reply = session.scalar(select(UnitReply).where(UnitReply.consultation_id == consultation.id,
+                                                   UnitReply.unit_id == current_user.unit_id))
+    mine = [o for o in service.list_opinions(session, consultation) if o.unit_id == current_user.unit_id]
+    now = utcnow()
+    return render_template("opinions/unit_reply.html", c=consultation, form=form, reply=reply, mine=mine,
+                           open=consultation.accepts_opinions(now), now=now)
+
+
+# --- officers: replies on paper --------------------------------------------------------
+
+@bp.route("/opinions/consultations/<int:consultation_id>/paper", methods=["GET", "POST"])
+@staff_required(ROLE_OFFICER, ROLE_ADMIN)
+def paper_reply(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    session = db_session()
+    summary = service.reply_summary(session, consultation)
+    form = PaperReplyForm()
+    form.unit_id.choices = [(s.unit.id, f"{s.unit.name} — {s.label}") for s in summary.units]
+    for row in form.comments:
+        row.part_id.choices = _part_choices(consultation)
+    if form.validate_on_submit():
+        upload = request.files.get("attachment")
+        letter = service.PaperLetter(number=form.letter_number.data, letter_date=form.letter_date.data,
+                                     filename=upload.filename if upload else None,
+                                     data=upload.read() if upload and upload.filename else None)
+        limit = current_app.config["UPLOAD_MAX_BYTES"]
+        try:
+            if form.kind.data == "agree":
+                service.agree_without_comment(session, current_actor(), consultation, form.unit_id.data,
+                                              channel=CHANNEL_PAPER, letter=letter, max_bytes=limit)
+            else:
+                comments = [(row.part_id.data or None, row.text.data) for row in form.comments
+                            if (row.text.data or "").strip()]
+                service.add_unit_comments(session, current_actor(), consultation, form.unit_id.data, comments,
+                                          channel=CHANNEL_PAPER, letter=letter, max_bytes=limit)
+        except ConsultationError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            session.commit()
+            flash("Đã ghi nhận văn bản trả lời của đơn vị.", "success")
+            return redirect(url_for("consultations.replies", consultation_id=consultation.id))
+    return render_template("opinions/paper_form.html", c=consultation, form=form)
+
+
+@bp.route("/opinions/replies/<int:reply_id>/attachment")
+@staff_required(ROLE_OFFICER, ROLE_ADMIN)
+def attachment(reply_id: int):
+    reply = db_session().get(UnitReply, reply_id)
+    consultation = db_session().get(Consultation, reply.consultation_id) if reply else None
+    if consultation is None:
+        abort(404)
+    get_scoped(Consultation, consultation.id)  # 404 outside the officer's commune
+    if not reply.attachment_blob:
+        abort(404)
+    return Response(reply.attachment_blob, mimetype=reply.attachment_mimetype, headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(reply.attachment_name)}",
+        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})

@@ -1,0 +1,65 @@
+"""Checking uploaded files by their content, not by the name they claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Signatures of the formats consult accepts.
+_SIGNATURES = {
+    "pdf": (b"%PDF-", "application/pdf"),
+    "png": (b"\x89PNG\r\n\x1a\n", "image/png"),
+    "jpg": (b"\xff\xd8\xff", "image/jpeg"),
+    "jpeg": (b"\xff\xd8\xff", "image/jpeg"),
+    "docx": (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "xlsx": (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+class UploadRejected(ValueError):
+    """The file is too large, of a kind not accepted, or not what it claims."""
+
+
+@dataclass
+class CheckedFile:
+    filename: str
+    mimetype: str
+    data: bytes
+    extension: str
+
+
+def check_upload(filename: str, data: bytes, *, allowed: set[str], max_bytes: int) -> CheckedFile:
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "tep"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if not data:
+        raise UploadRejected("Tệp trống.")
+    if len(data) > max_bytes:
+        raise UploadRejected(f"Tệp quá lớn: tối đa {max_bytes // (1024 * 1024)} MB.")
+    if extension not in allowed:
+        kinds = ", ".join(f".{e}" for e in sorted(allowed))
+        raise UploadRejected(f"Chỉ nhận tệp {kinds}.")
+    if extension == "txt":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UploadRejected("Tệp .txt phải được lưu theo bảng mã UTF-8.") from None
+        return CheckedFile(name, "text/plain; charset=utf-8", data, extension)
+    signature, mimetype = _SIGNATURES[extension]
+    if not data.startswith(signature):
+        raise UploadRejected(f"Tệp “{name}” không đúng định dạng .{extension} như tên của nó.")
+    if extension in ("docx", "xlsx"):
+        _check_office_zip(data, extension, name)
+    return CheckedFile(name, mimetype, data, extension)
+
+
+def _check_office_zip(data: bytes, extension: str, name: str) -> None:
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        raise UploadRejected(f"Tệp “{name}” bị hỏng hoặc không phải .{extension}.") from None
+    required = "word/document.xml" if extension == "docx" else "xl/workbook.xml"
+    if required not in names:
+        raise UploadRejected(f"Tệp “{name}” không phải tệp .{extension} hợp lệ.")
