@@ -22,8 +22,8 @@ from consult.consultations.models import (
     Invitation,
 )
 from consult.consultations.parser import DraftParseError, Node, ParsedDraft, assign_labels, parse_draft, text_from_docx
-from consult.textsearch import like_all, search_terms
-from consult.textutil import fold, nfc
+from consult.textsearch import words_condition, search_blob
+from consult.textutil import nfc
 from consult.timeutil import format_datetime, to_local, utcnow
 from consult.uploads import UploadRejected, check_upload
 
@@ -400,24 +400,24 @@ def relabel_part(session: Session, actor: Actor, consultation: Consultation, par
 def refresh_search_text(session: Session, consultation: Consultation) -> None:
     pieces = [consultation.title, consultation.issuing_body, consultation.letter_number or ""]
     pieces += [f"{p.label} {p.title} {p.text}" for p in consultation.parts]
-    consultation.search_text = fold(" ".join(pieces))
+    consultation.search_text = search_blob(" ".join(pieces))
 
 
 def public_consultations(session: Session, commune_id: int, *, query: str = "") -> list[Consultation]:
     stmt = (select(Consultation)
             .where(Consultation.commune_id == commune_id, Consultation.status != STATUS_DRAFT)
             .order_by(Consultation.closes_at.desc()))
-    terms = search_terms(query)
-    if terms:
-        stmt = stmt.where(like_all(Consultation.search_text, terms))
+    condition = words_condition(Consultation.search_text, query)
+    if condition is not None:
+        stmt = stmt.where(condition)
     return list(session.scalars(stmt))
 
 
 def staff_consultations(session: Session, commune_id: int, *, query: str = "") -> list[Consultation]:
     stmt = select(Consultation).where(Consultation.commune_id == commune_id).order_by(Consultation.created_at.desc())
-    terms = search_terms(query)
-    if terms:
-        stmt = stmt.where(like_all(Consultation.search_text, terms))
+    condition = words_condition(Consultation.search_text, query)
+    if condition is not None:
+        stmt = stmt.where(condition)
     return list(session.scalars(stmt))
 
 

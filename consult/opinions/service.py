@@ -25,8 +25,8 @@ from consult.opinions.models import (
     Opinion,
     UnitReply,
 )
-from consult.textsearch import like_all, search_terms
-from consult.textutil import fold, nfc
+from consult.textsearch import words_condition, search_blob
+from consult.textutil import nfc
 from consult.timeutil import format_datetime, utcnow
 from consult.uploads import UploadRejected, check_upload
 
@@ -95,7 +95,7 @@ def add_resident_opinion(session: Session, consultation: Consultation, *, part_i
         consultation_id=consultation.id, commune_id=consultation.commune_id,
         part_id=_check_part(session, consultation, part_id), text=text, author_kind=AUTHOR_RESIDENT,
         resident_name=name, resident_group_id=group.id, resident_phone=phone, channel=CHANNEL_ONLINE,
-        created_at=now, search_text=fold(f"{text} {name}"))
+        created_at=now, search_text=search_blob(f"{text} {name}"))
     session.add(opinion)
     session.flush()
     return opinion
@@ -178,7 +178,7 @@ def add_unit_comments(session: Session, actor: Actor, consultation: Consultation
     for part_id, text in cleaned:
         opinion = Opinion(consultation_id=consultation.id, commune_id=consultation.commune_id, part_id=part_id,
                           text=text, author_kind=AUTHOR_UNIT, unit_id=unit.id, reply_id=reply.id, channel=channel,
-                          created_at=now, search_text=fold(f"{text} {unit.name}"))
+                          created_at=now, search_text=search_blob(f"{text} {unit.name}"))
         session.add(opinion)
         opinions.append(opinion)
     session.flush()
@@ -254,8 +254,8 @@ def list_opinions(session: Session, consultation: Consultation, *, query: str = 
     stmt = (select(Opinion).outerjoin(DraftPart, DraftPart.id == Opinion.part_id)
             .where(Opinion.consultation_id == consultation.id)
             .order_by(DraftPart.position.is_not(None), DraftPart.position, Opinion.created_at, Opinion.id))
-    terms = search_terms(query)
-    if terms:
-        stmt = stmt.where(like_all(Opinion.search_text, terms))
+    condition = words_condition(Opinion.search_text, query)
+    if condition is not None:
+        stmt = stmt.where(condition)
     return list(session.scalars(stmt))
 

@@ -1,0 +1,68 @@
+"""Consultations in a real browser: the officer's reply tracking, a resident on a phone."""
+
+import pyotp
+import pytest
+
+from consult.audit.service import SYSTEM
+from consult.opinions.service import add_unit_comments, agree_without_comment
+from tests.support.helpers import PASSWORD, make_commune, make_consultation, make_group, make_unit, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def test_officer_sees_7_of_10_replied_3_without_comment_and_3_to_remind(live_server, page, session):
+    commune = make_commune(session)
+    units = [make_unit(session, commune, f"Đơn vị số {i:02d}") for i in range(1, 11)]
+    secret = pyotp.random_base32()
+    make_user(session, "tam.vptk", "officer", commune, totp=secret)
+    c = make_consultation(session, commune, units)
+    for u in units[:3]:
+        agree_without_comment(session, SYSTEM, c, u.id)
+    for u in units[3:7]:
+        add_unit_comments(session, SYSTEM, c, u.id, [(c.parts[0].id, "Góp ý Điều 1")])
+    session.commit()
+
+    page.goto(f"{live_server}/auth/login")
+    page.get_by_label("Tên đăng nhập").fill("tam.vptk")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_label("Mã xác thực").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Xác nhận").click()
+    page.wait_for_url("**/staff")
+    page.goto(f"{live_server}/consultations/{c.id}")
+    page.get_by_role("link", name="Xem từng đơn vị").click()
+
+    stats = page.locator("#reply-stats")
+    assert "7/10" in stats.inner_text() and "đơn vị đã trả lời" in stats.inner_text()
+    assert stats.locator(".stat", has_text="nhất trí, không có ý kiến").locator("b").inner_text() == "3"
+    assert stats.locator(".stat", has_text="cần nhắc").locator("b").inner_text() == "3"
+    assert page.locator("#reply-table tr.state-none").count() == 3
+    assert page.locator("#reply-table tr.state-agreed").count() == 3
+    assert page.locator("#reply-table tr.state-comments").count() == 4
+
+    page.get_by_role("link", name="In danh sách đơn vị cần nhắc").click()
+    rows = page.locator("#remind-table tbody tr")
+    assert rows.count() == 3
+    assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(3)] == [
+        "Đơn vị số 08", "Đơn vị số 09", "Đơn vị số 10"]
+
+
+def test_resident_comments_on_a_part_from_a_phone_without_javascript(live_server, browser, session):
+    commune = make_commune(session)
+    make_group(session, commune, name="Khu phố 3")
+    c = make_consultation(session, commune, [])
+    session.commit()
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740},
+                                  is_mobile=True, locale="vi-VN")
+    phone = context.new_page()
+    phone.goto(f"{live_server}/c/{commune.slug}/consultations/{c.id}")
+    assert phone.locator("script").count() == 0
+    phone.get_by_role("link", name="Góp ý Điều 1, khoản 1, điểm a").click()
+    phone.get_by_label("Nội dung góp ý").fill("<script>alert(1)</script> Đề nghị làm rõ điểm a")
+    phone.get_by_label("Họ và tên").fill("Nguyễn Thị Mai")
+    phone.get_by_label("Khu phố, thôn").select_option(label="Khu phố 3")
+    phone.get_by_role("button", name="Gửi ý kiến").click()
+    assert phone.get_by_text("Ý kiến đã được ghi nhận").is_visible()
+    point = phone.locator("#dieu-1-khoan-1-diem-a")
+    assert "1 ý kiến" in point.locator(".part-head").inner_text()
+    context.close()
