@@ -70,12 +70,14 @@ def register_blueprints(app: Flask) -> None:
     from consult.consultations.views import bp as consultations_bp
     from consult.main.views import bp as main_bp
     from consult.opinions.views import bp as opinions_bp
+    from consult.reports.views import bp as reports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(consultations_bp)
     app.register_blueprint(opinions_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(demo_cmd)
     app.cli.add_command(parse_draft_cmd)
+    app.cli.add_command(report_cmd)
 
 
 db_group = AppGroup("db", help="Cơ sở dữ liệu: tạo mới hoặc nâng cấp lược đồ.")
@@ -118,3 +119,26 @@ def parse_draft_cmd(path: str):
     except DraftParseError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(parsed.to_dict(), ensure_ascii=False, indent=2))
+
+
+@click.command("report", help="Xuất báo cáo tổng hợp, tiếp thu, giải trình ý kiến (.docx hoặc .xlsx).")
+@click.argument("consultation_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["docx", "xlsx"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_appcontext
+def report_cmd(consultation_id: int, fmt: str, output: str):
+    from pathlib import Path
+
+    from consult.consultations.models import Consultation
+    from consult.reports.service import report_data
+    from consult.reports.export import export
+
+    session = db_session()
+    consultation = session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise click.ClickException(f"Không có đợt lấy ý kiến số {consultation_id}.")
+    data = report_data(session, consultation)
+    session.commit()
+    Path(output).write_bytes(export(data, fmt))
+    state = "chính thức" if data.final else f"DỰ THẢO, còn {data.undecided} ý kiến chưa xử lý"
+    click.echo(f"Đã ghi {output} ({data.total_opinions} ý kiến; bản {state}).")

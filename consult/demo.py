@@ -30,6 +30,7 @@ from consult.opinions.models import CHANNEL_PAPER
 from consult.timeutil import local_to_utc, to_local, utcnow
 
 SEEDS = Path(__file__).resolve().parent / "seeds"
+PLAN_TITLE = "Lấy ý kiến dự thảo Kế hoạch chỉnh trang đô thị, lắp đặt đèn chiếu sáng các hẻm khu phố 1 và khu phố 2"
 BINH_AN_TITLE = ("Lấy ý kiến góp ý dự thảo Nghị quyết quy định các biện pháp bảo đảm thực hiện dân chủ ở cơ sở "
                  "trên địa bàn phường Bình An")
 
@@ -87,6 +88,7 @@ def load_demo(session: Session, instance_path: str, *, now: datetime | None = No
     lines = [f"Dữ liệu mẫu: {commune.full_name}, {commune.province} — http://127.0.0.1:5000/c/{commune.slug}/"]
     lines += _accounts(session, commune, instance_path)
     lines += _consultation(session, commune, now=now)
+    lines += _closed_consultation(session, commune, now=now)
     return lines
 
 
@@ -186,3 +188,67 @@ def _demo_opinions(session: Session, consultation: Consultation, units: list[Uni
     for i, (name, group, part_id, text) in enumerate(residents, start=1):
         opinions.add_resident_opinion(session, consultation, part_id=part_id, text=text, name=name,
                                       group_id=groups[group], now=start + 3 * day + i * timedelta(hours=5))
+
+
+def _closed_consultation(session: Session, commune: Commune, *, now: datetime) -> list[str]:
+    """A consultation that closed last month with every opinion answered, so that
+    its final report can be downloaded at once."""
+    from consult.reports import service as reports
+
+    existing = session.scalar(select(Consultation).where(Consultation.commune_id == commune.id,
+                                                         Consultation.title == PLAN_TITLE))
+    if existing is None:
+        start_day = to_local(now).date() - timedelta(days=60)
+        opens_at = local_to_utc(datetime.combine(start_day, time(8, 0)))
+        closes_at = local_to_utc(datetime.combine(start_day + timedelta(days=20), time(17, 0)))
+        source = consultations.read_draft(text=(SEEDS / "binh-an-ke-hoach-chinh-trang-khu-pho.txt").read_text("utf-8"))
+        units = list(session.scalars(select(Unit).where(Unit.commune_id == commune.id, Unit.kind.in_(
+            ["mttq", "ban_dieu_hanh", "doan_the"]))))
+        facts = consultations.ConsultationFacts(
+            title=PLAN_TITLE, doc_kind="ke_hoach", issuing_body="Ủy ban nhân dân phường Bình An",
+            officer_name="Đ/c Tâm – Công chức VP-TK", opens_at=opens_at, closes_at=closes_at,
+            letter_number="388/UBND", letter_date=start_day)
+        existing = consultations.create_consultation(session, SYSTEM, commune, facts, source,
+                                                     [u.id for u in units], now=opens_at)
+        consultations.publish(session, SYSTEM, existing, now=opens_at)
+        parts = {p.label: p.id for p in existing.parts}
+        groups = {g.name: g.id for g in session.scalars(select(ResidentialGroup).where(
+            ResidentialGroup.commune_id == commune.id))}
+        day = timedelta(days=1)
+        for i, unit in enumerate(units):
+            if unit.name.startswith("Ban điều hành khu phố 1"):
+                opinions.add_unit_comments(session, SYSTEM, existing, unit.id, [
+                    (parts["Mục II, khoản 1"], "Đề nghị ưu tiên các hẻm 12 và 14 đường Nguyễn An Ninh.")],
+                    now=opens_at + 2 * day)
+            elif unit.name != "Hội Người cao tuổi phường":
+                opinions.agree_without_comment(session, SYSTEM, existing, unit.id, now=opens_at + (1 + i % 5) * day)
+        same = "Đề nghị lắp đèn ở hẻm 27 trước Tết"
+        for i, (name, group) in enumerate([("Phan Văn Hùng", "Khu phố 2"), ("Đỗ Thị Hoa", "Khu phố 2"),
+                                           ("Vũ Minh Tuấn", "Khu phố 2")]):
+            opinions.add_resident_opinion(session, existing, part_id=parts["Mục II, khoản 1"],
+                                          text=same + ("." if i else "!"), name=name, group_id=groups[group],
+                                          now=opens_at + (3 + i) * day)
+        opinions.add_resident_opinion(session, existing, part_id=parts["Mục II, khoản 3"],
+                                      text="Không nên vận động Nhân dân đóng góp kinh phí.", name="Bùi Thị Yến",
+                                      group_id=groups["Khu phố 1"], now=opens_at + 6 * day)
+        opinions.add_resident_opinion(session, existing, part_id=None, text="Nhất trí với kế hoạch.",
+                                      name="Ngô Quốc Sơn", group_id=groups["Khu phố 1"], now=opens_at + 7 * day)
+        decisions = {
+            "Đề nghị ưu tiên các hẻm 12": ("accepted", "Bổ sung vào danh mục lắp đặt đợt 1."),
+            "Đề nghị lắp đèn ở hẻm 27": ("partly", "Hẻm 27 được lắp trong đợt 2 (quý I) do cần di dời trụ điện."),
+            "Không nên vận động": ("not_accepted", "Kinh phí xã hội hóa chỉ nhận đóng góp tự nguyện, không bắt buộc; "
+                                                   "giữ nguyên nội dung để huy động doanh nghiệp trên địa bàn."),
+            "Nhất trí với kế hoạch": ("noted", None),
+        }
+        data = reports.report_data(session, existing, now=closes_at)
+        for row in data.rows():
+            decision, explanation = next(v for k, v in decisions.items() if row.text.startswith(k))
+            reports.decide(session, SYSTEM, existing, row.cluster.id, decision=decision, explanation=explanation,
+                           now=closes_at + 2 * day)
+        reports.save_settings(session, SYSTEM, existing, number="45/BC-UBND", report_date=(closes_at + 3 * day).date(),
+                              place="Bình An", signer_mode="TM", signer_name="Vũ Thị Hiền",
+                              recipients="- Thường trực HĐND phường;\n- Ủy ban MTTQ Việt Nam phường;\n- Lưu: VT, VP-TK.")
+        reports.publish_results(session, SYSTEM, existing, now=closes_at + 3 * day)
+    return [f"Đợt đã kết thúc, có báo cáo chính thức: {existing.title} — "
+            f"http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}/report "
+            f"(flask --app consult report {existing.id} --format docx -o bao-cao.docx)"]

@@ -131,3 +131,5 @@ def humanize_remaining(delta: timedelta) -> str:
 def register_filters(app) -> None:
     app.jinja_env.filters["localdt"] = format_datetime
     app.jinja_env.filters["localdate"] = format_date
+    app.jinja_env.filters["longdate"] = lambda value: vietnamese_long_date(
+        to_local(value).date() if isinstance(value, datetime) else value)

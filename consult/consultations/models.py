@@ -52,7 +52,7 @@ class Consultation(Base):
     source_filename: Mapped[str | None] = mapped_column(String(255))
     source_mimetype: Mapped[str | None] = mapped_column(String(120))
     source_blob: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -253,10 +253,16 @@ class _Builder:
         value = getattr(node, field_name)
         if not value:
             setattr(node, field_name, text)
-        elif new_paragraph or _BULLET_RE.match(text):
+        elif new_paragraph or _BULLET_RE.match(text) or _after_short_heading(value, text):
             setattr(node, field_name, value + "\n" + text)
         else:
             setattr(node, field_name, value + " " + text)
+
+
+def _after_short_heading(value: str, text: str) -> bool:
+    """'1. Mục đích' then 'Bảo đảm ...' on the next line: a heading, not a wrap."""
+    last = value.rsplit("\n", 1)[-1]
+    return len(last) < 60 and not last.rstrip().endswith((",", ";", ":", ".", "-")) and text[:1].isupper()
 
 
 def _join_page_breaks(paragraphs: list[list[str]]) -> list[list[str]]:

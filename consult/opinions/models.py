@@ -57,7 +57,7 @@ class Opinion(Base):
     resident_phone: Mapped[str | None] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
 
     part: Mapped[DraftPart | None] = relationship()
     unit: Mapped[Unit | None] = relationship()

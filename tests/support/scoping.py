@@ -53,6 +53,12 @@ def build_world(session) -> World:
     from consult.audit.service import SYSTEM
 
     reply_b = agree_without_comment(session, SYSTEM, cons_b, unit_b.id)
+    from consult.opinions.service import add_resident_opinion
+    from consult.reports.service import sync_clusters
+
+    opinion_b = add_resident_opinion(session, cons_b, part_id=None, text="Ý kiến ở Tân Đông Hiệp",
+                                     name="Lê Phía Đông", group_id=kpb.id)
+    sync_clusters(session, cons_b)
     world = World(a, b, kp1, kp2, head)
     world.foreign_ids = {
         "commune_id": [b.id, a.id],  # A itself: a group head is not its administrator
@@ -64,5 +70,14 @@ def build_world(session) -> World:
         "consultation_id": [cons_b.id, cons_a.id],
         "part_id": [cons_b.parts[0].id],
         "reply_id": [reply_b.id],
+        "cluster_id": [_cluster_id(session, opinion_b.id)],
+        "opinion_id": [opinion_b.id],
+        "fmt": ["docx", "xlsx"],
     }
     return world
+
+
+def _cluster_id(session, opinion_id):
+    from consult.reports.models import ClusterMember
+
+    return session.get(ClusterMember, opinion_id).cluster_id

@@ -70,6 +70,9 @@ def test_commune_staff_reach_nothing_of_another_commune(app, client, session, ro
         "consultation_id": [world.foreign_ids["consultation_id"][0]],
         "part_id": world.foreign_ids["part_id"],
         "reply_id": world.foreign_ids["reply_id"],
+        "cluster_id": world.foreign_ids["cluster_id"],
+        "opinion_id": world.foreign_ids["opinion_id"],
+        "fmt": world.foreign_ids["fmt"],
     }
     for rule in _staff_rules(app):
         args = sorted(rule.arguments)

@@ -1,0 +1,366 @@
+"""Synthesis and response (Luật Điều 28 khoản 3-4): group identical opinions,
+record a decision for each, and gather what the report shows.
+
+A report is final only when every opinion has a decision; before that it can
+be produced only as a draft marked "DỰ THẢO" (DOMAIN.md, "Synthesis and
+response").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from difflib import SequenceMatcher
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from consult.audit.service import Actor, record
+from consult.consultations.models import STATUS_PUBLISHED, Consultation, DraftPart
+from consult.consultations.service import ConsultationError, mark_results_published
+from consult.opinions.models import AUTHOR_RESIDENT, Opinion
+from consult.opinions.service import ReplySummary, reply_summary
+from consult.reports.models import (
+    DECISION_ACCEPTED,
+    DECISION_NOTED,
+    DECISION_PARTLY,
+    DECISION_REJECTED,
+    DECISIONS,
+    ClusterMember,
+    OpinionCluster,
+    ReportSettings,
+)
+from consult.timeutil import to_local, utcnow
+
+SIMILARITY = 0.8  # share of words two opinions must have in common, in order
+
+
+class ReportError(ConsultationError):
+    """A rule of the synthesis was broken; the message is for the officer."""
+
+
+# --- grouping --------------------------------------------------------------------
+
+def normalize(text: str) -> str:
+    """Lower case, no punctuation, single spaces: what 'the same opinion' compares."""
+    text = unicodedata.normalize("NFC", text or "").lower()
+    return " ".join(re.findall(r"\w+", text))
+
+
+def similar(a: str, b: str) -> bool:
+    """Nearly identical: the same words in the same order but for a few."""
+    return _Candidate(a).matches(_Candidate(b))
+
+
+class _Candidate:
+    """A normalised text with what the cheap checks need, computed once."""
+
+    __slots__ = ("key", "words", "counts")
+
+    def __init__(self, key: str):
+        self.key = key
+        self.words = key.split()
+        self.counts = Counter(self.words)
+
+    def matches(self, other: "_Candidate") -> bool:
+        if self.key == other.key:
+            return True
+        la, lb = len(self.words), len(other.words)
+        if not la or not lb or min(la, lb) / max(la, lb) < SIMILARITY:
+            return False
+        # Words in common, ignoring order: an upper bound of the ratio below.
+        common = sum((self.counts & other.counts).values())
+        if 2 * common / (la + lb) < SIMILARITY:
+            return False
+        return SequenceMatcher(None, self.words, other.words, autojunk=False).ratio() >= SIMILARITY
+
+
+def sync_clusters(session: Session, consultation: Consultation) -> int:
+    """Put every opinion not yet grouped into the group of a near-identical one
+    on the same part, or into a new group. Returns how many were placed."""
+    pending = session.execute(
+        select(Opinion.id, Opinion.part_id, Opinion.text)
+        .outerjoin(ClusterMember, ClusterMember.opinion_id == Opinion.id)
+        .where(Opinion.consultation_id == consultation.id, ClusterMember.opinion_id.is_(None))
+        .order_by(Opinion.created_at, Opinion.id)).all()
+    if not pending:
+        return 0
+    # Per part: (candidate, cluster) pairs; clusters the officer split off are never joined again.
+    by_part: dict[int | None, list[tuple[_Candidate, OpinionCluster]]] = defaultdict(list)
+    exact: dict[tuple[int | None, str], OpinionCluster] = {}
+    for cluster in session.scalars(select(OpinionCluster).where(OpinionCluster.consultation_id == consultation.id,
+                                                                OpinionCluster.split_off.is_(False))):
+        by_part[cluster.part_id].append((_Candidate(cluster.key), cluster))
+        exact.setdefault((cluster.part_id, cluster.key), cluster)
+    placed: list[tuple[int, OpinionCluster]] = []
+    for opinion_id, part_id, text in pending:
+        key = normalize(text)
+        cluster = exact.get((part_id, key))
+        if cluster is None:
+            candidate = _Candidate(key)
+            cluster = next((c for cand, c in by_part[part_id] if candidate.matches(cand)), None)
+            if cluster is None:
+                cluster = OpinionCluster(consultation_id=consultation.id, part_id=part_id, key=key)
+                session.add(cluster)
+                by_part[part_id].append((candidate, cluster))
+                exact[(part_id, key)] = cluster
+        placed.append((opinion_id, cluster))
+    session.flush()  # new clusters get their ids in one go
+    session.execute(insert(ClusterMember), [{"opinion_id": o, "cluster_id": c.id} for o, c in placed])
+    for _, cluster in placed:
+        session.expire(cluster, ["members"])
+    return len(placed)
+
+
+def _cluster_of(session: Session, consultation: Consultation, cluster_id: int) -> OpinionCluster:
+    cluster = session.get(OpinionCluster, cluster_id)
+    if cluster is None or cluster.consultation_id != consultation.id:
+        raise ReportError("Nhóm ý kiến này không thuộc đợt lấy ý kiến.")
+    return cluster
+
+
+def decide(session: Session, actor: Actor, consultation: Consultation, cluster_id: int, *, decision: str,
+           explanation: str | None = None, revised_text: str | None = None,
+           now: datetime | None = None) -> OpinionCluster:
+    """Record the response to a group of opinions: every member gets it.
+
+    Không tiếp thu needs its explanation (giải trình), Luật Điều 28 khoản 3-4.
+    """
+    if consultation.status == STATUS_PUBLISHED:
+        raise ReportError("Kết quả đã được công khai; không sửa được nữa.")
+    if decision not in DECISIONS:
+        raise ReportError("Hãy chọn một hướng xử lý: tiếp thu, tiếp thu một phần, không tiếp thu hoặc ghi nhận.")
+    explanation = (explanation or "").strip() or None
+    if decision == DECISION_REJECTED and not explanation:
+        raise ReportError("Ý kiến không tiếp thu phải có nội dung giải trình lý do.")
+    if explanation and len(explanation) > 10_000:
+        raise ReportError("Nội dung giải trình dài quá 10.000 ký tự.")
+    cluster = _cluster_of(session, consultation, cluster_id)
+    cluster.decision, cluster.explanation = decision, explanation
+    cluster.revised_text = (revised_text or "").strip() or None
+    cluster.decided_at, cluster.decided_by = now or utcnow(), actor.name
+    record(session, actor, "opinion.decide", cluster, commune_id=consultation.commune_id, now=now, details={
+        "decision": decision, "opinions": len(cluster.members), "explanation": explanation})
+    return cluster
+
+
+def split_off(session: Session, actor: Actor, consultation: Consultation, cluster_id: int,
+              opinion_id: int) -> OpinionCluster:
+    """Take one opinion out of a group that should not hold it; it is answered apart."""
+    if consultation.status == STATUS_PUBLISHED:
+        raise ReportError("Kết quả đã được công khai; không sửa được nữa.")
+    cluster = _cluster_of(session, consultation, cluster_id)
+    member = next((m for m in cluster.members if m.opinion_id == opinion_id), None)
+    if member is None:
+        raise ReportError("Ý kiến này không thuộc nhóm.")
+    if len(cluster.members) == 1:
+        raise ReportError("Nhóm chỉ có một ý kiến, không cần tách.")
+    opinion = member.opinion
+    new = OpinionCluster(consultation_id=consultation.id, part_id=opinion.part_id, key=normalize(opinion.text),
+                         split_off=True)
+    session.add(new)
+    session.flush()
+    member.cluster_id = new.id
+    session.flush()
+    session.expire(cluster, ["members"])
+    record(session, actor, "opinion.split", new, commune_id=consultation.commune_id,
+           details={"opinion": opinion_id, "from_group": cluster.id})
+    return new
+
+
+# --- the workspace and the report -------------------------------------------------------
+
+@dataclass
+class Row:
+    cluster: OpinionCluster
+    part: DraftPart | None
+    text: str
+    opinions: list[Opinion]
+    senders: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.opinions)
+
+    @property
+    def response(self) -> str:
+        c = self.cluster
+        if not c.decision:
+            return "(chưa xử lý)"
+        text = f"{DECISIONS[c.decision]}."
+        if c.explanation:
+            text += f" {c.explanation}"
+        if c.revised_text:
+            text += f"\nNội dung sửa đổi: {c.revised_text}"
+        return text
+
+
+@dataclass
+class Section:
+    part: DraftPart | None
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.part.label if self.part else "Góp ý chung về dự thảo"
+
+
+def sender_label(opinion: Opinion, groups: dict[int, str], units: dict[int, str], *, public: bool = False) -> str:
+    """A unit's name; a resident's name and khu phố, or on a public page only
+    "Người dân <khu phố>" (a resident's name is personal data, Luật 91/2025)."""
+    if opinion.author_kind == AUTHOR_RESIDENT:
+        group = groups.get(opinion.resident_group_id or 0, "")
+        if public:
+            return f"Người dân {group.lower()}".strip()
+        return f"{opinion.resident_name} ({group})" if group else opinion.resident_name or ""
+    return units.get(opinion.unit_id or 0, "")
+
+
+def sections(session: Session, consultation: Consultation, *, public: bool = False) -> list[Section]:
+    """Groups of opinions by part, general opinions first, then in the draft's order."""
+    from consult.communes.models import ResidentialGroup, Unit
+
+    groups = dict(session.execute(select(ResidentialGroup.id, ResidentialGroup.name).where(
+        ResidentialGroup.commune_id == consultation.commune_id)).all())
+    units = dict(session.execute(select(Unit.id, Unit.name).where(Unit.commune_id == consultation.commune_id)).all())
+    parts = {p.id: p for p in session.scalars(select(DraftPart).where(DraftPart.consultation_id == consultation.id))}
+    clusters = list(session.scalars(
+        select(OpinionCluster).where(OpinionCluster.consultation_id == consultation.id)
+        .options(selectinload(OpinionCluster.members).selectinload(ClusterMember.opinion))
+        .order_by(OpinionCluster.id).execution_options(populate_existing=True)))
+    by_part: dict[int | None, Section] = {}
+    for cluster in clusters:
+        members = sorted((m.opinion for m in cluster.members), key=lambda o: (o.created_at, o.id))
+        if not members:
+            continue
+        part = parts.get(cluster.part_id)
+        section = by_part.setdefault(part.id if part else None, Section(part))
+        section.rows.append(Row(cluster, part, members[0].text, members,
+                                [sender_label(o, groups, units, public=public) for o in members]))
+    for section in by_part.values():
+        section.rows.sort(key=lambda r: (r.opinions[0].created_at, r.opinions[0].id))
+    return sorted(by_part.values(), key=lambda s: -1 if s.part is None else s.part.position)
+
+
+@dataclass
+class ReportData:
+    consultation: Consultation
+    settings: ReportSettings
+    replies: ReplySummary
+    sections: list[Section]
+    counts: dict[str, int]
+    undecided: int
+    generated_at: datetime
+
+    @property
+    def final(self) -> bool:
+        return self.undecided == 0
+
+    @property
+    def total_opinions(self) -> int:
+        return sum(r.count for s in self.sections for r in s.rows)
+
+    def rows(self):
+        for section in self.sections:
+            yield from section.rows
+
+
+def settings_for(session: Session, consultation: Consultation) -> ReportSettings:
+    settings = session.get(ReportSettings, consultation.id)
+    if settings is None:
+        commune = consultation.commune
+        settings = ReportSettings(consultation_id=consultation.id, signer_mode="TM", place=commune.name,
+                                  recipients="- Thường trực HĐND {k};\n- Ủy ban MTTQ Việt Nam {k};\n- Lưu: VT, VP-TK."
+                                  .format(k=commune.kind_label.lower()))
+    return settings
+
+
+def save_settings(session: Session, actor: Actor, consultation: Consultation, *, number: str | None,
+                  report_date: date | None, place: str | None, signer_mode: str, signer_name: str | None,
+                  recipients: str | None) -> ReportSettings:
+    if signer_mode not in ("TM", "KT"):
+        raise ReportError("Hình thức ký không hợp lệ.")
+    settings = settings_for(session, consultation)
+    settings.number = (number or "").strip() or None
+    settings.report_date, settings.place = report_date, (place or "").strip() or None
+    settings.signer_mode, settings.signer_name = signer_mode, (signer_name or "").strip() or None
+    settings.recipients = (recipients or "").strip() or None
+    session.merge(settings)
+    session.flush()
+    record(session, actor, "report.settings", consultation, details={"number": settings.number})
+    return settings
+
+
+def report_data(session: Session, consultation: Consultation, *, now: datetime | None = None,
+                public: bool = False) -> ReportData:
+    sync_clusters(session, consultation)
+    secs = sections(session, consultation, public=public)
+    counts = {key: 0 for key in DECISIONS}
+    undecided = 0
+    for section in secs:
+        for row in section.rows:
+            if row.cluster.decision:
+                counts[row.cluster.decision] += row.count
+            else:
+                undecided += row.count
+    return ReportData(consultation, settings_for(session, consultation), reply_summary(session, consultation), secs,
+                      counts, undecided, now or utcnow())
+
+
+def undecided_count(session: Session, consultation: Consultation) -> int:
+    sync_clusters(session, consultation)
+    return session.scalar(
+        select(func.count()).select_from(ClusterMember).join(OpinionCluster)
+        .where(OpinionCluster.consultation_id == consultation.id, OpinionCluster.decision.is_(None))) or 0
+
+
+def publish_results(session: Session, actor: Actor, consultation: Consultation, *,
+                    now: datetime | None = None) -> None:
+    """Công khai kết quả (Điều 28 khoản 3): only after closing, only a final report."""
+    now = now or utcnow()
+    if consultation.status == STATUS_PUBLISHED:
+        raise ReportError("Kết quả đã được công khai.")
+    if consultation.effective_status(now) != "closed":
+        raise ReportError("Chỉ công khai kết quả sau khi hết thời hạn lấy ý kiến.")
+    remaining = undecided_count(session, consultation)
+    if remaining:
+        raise ReportError(f"Còn {remaining} ý kiến chưa có hướng xử lý; báo cáo chưa thể là bản chính thức.")
+    mark_results_published(session, actor, consultation, now=now)
+
+
+_TITLE_PREFIX = re.compile(r"^lấy ý kiến(?: góp ý)?(?: (?:đối với|vào|về))? (?:bản )?dự thảo\s+", re.IGNORECASE)
+
+
+def report_subject(consultation: Consultation) -> str:
+    """'Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo Nghị quyết quy định ...' (the trích yếu)."""
+    title = consultation.title.strip()
+    match = _TITLE_PREFIX.match(title)
+    if match:
+        return f"Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {title[match.end():]}"
+    return f"Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {consultation.doc_kind_label.lower()}: {title}"
+
+
+def opening_paragraphs(data: ReportData) -> list[str]:
+    """The report's opening section: what, how, when, who replied, what was done."""
+    c, r, n = data.consultation, data.replies, data.counts
+    letter = f" theo {c.letter_label.replace('Số', 'Công văn số', 1)}" if c.letter_label else ""
+    period = (f"từ ngày {to_local(c.opens_at).strftime('%d/%m/%Y')} đến {to_local(c.closes_at).strftime('%H giờ %M')} "
+              f"ngày {to_local(c.closes_at).strftime('%d/%m/%Y')}")
+    channels = ["văn bản gửi các cơ quan, đơn vị"]
+    if c.residents_may_comment:
+        channels.append("trang thông tin điện tử của " + c.commune.full_name.lower().replace(
+            c.commune.name.lower(), c.commune.name))
+    return [
+        f"{c.issuing_body} đã tổ chức lấy ý kiến góp ý đối với dự thảo {c.doc_kind_label.lower()}{letter}, "
+        f"thời gian {period}, bằng hình thức: {', '.join(channels)}.",
+        f"Số cơ quan, đơn vị được xin ý kiến: {r.invited}; số đơn vị đã trả lời: {r.replied}, trong đó "
+        f"{r.agreed} đơn vị nhất trí, không có ý kiến góp ý và {r.with_comments} đơn vị có {r.unit_opinions} ý kiến "
+        f"góp ý; {r.invited - r.replied} đơn vị không trả lời. Số ý kiến của Nhân dân: {r.resident_opinions}.",
+        f"Tổng số ý kiến góp ý: {data.total_opinions}; đã tiếp thu {n[DECISION_ACCEPTED]} ý kiến, tiếp thu một phần "
+        f"{n[DECISION_PARTLY]} ý kiến, giải trình (không tiếp thu) {n[DECISION_REJECTED]} ý kiến, ghi nhận "
+        f"{n[DECISION_NOTED]} ý kiến" + (f"; còn {data.undecided} ý kiến chưa xử lý." if data.undecided else "."),
+    ]
+

@@ -1,0 +1,130 @@
+"""The officer's synthesis workspace, the report's exports, and its public page."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+
+from consult.access import current_actor, get_scoped, staff_required
+from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
+from consult.consultations.models import STATUS_PUBLISHED, Consultation
+from consult.consultations.views import public_consultation
+from consult.db import db_session
+from consult.reports import service
+from consult.reports.export import MIMETYPES, export, filename
+from consult.reports.forms import DecisionForm, SettingsForm
+from consult.timeutil import utcnow
+
+bp = Blueprint("reports", __name__)
+OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
+
+@bp.route("/reports/consultations/<int:consultation_id>")
+@staff_required(*OFFICERS)
+def workspace(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    data = service.report_data(db_session(), consultation)
+    db_session().commit()  # groups of newly arrived opinions
+    return render_template("reports/workspace.html", c=consultation, data=data, form=DecisionForm(),
+                           now=utcnow(), status=consultation.effective_status(utcnow()))
+
+
+def _done(consultation, run, success: str, anchor: str = ""):
+    try:
+        run()
+    except service.ReportError as exc:
+        db_session().rollback()
+        flash(str(exc), "error")
+    else:
+        db_session().commit()
+        flash(success, "success")
+    return redirect(url_for("reports.workspace", consultation_id=consultation.id) + anchor)
+
+
+@bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>/decide", methods=["POST"])
+@staff_required(*OFFICERS)
+def decide(consultation_id: int, cluster_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("Dữ liệu gửi lên không hợp lệ.", "error")
+        return redirect(url_for("reports.workspace", consultation_id=consultation.id))
+    return _done(consultation, lambda: service.decide(
+        db_session(), current_actor(), consultation, cluster_id, decision=form.decision.data or "",
+        explanation=form.explanation.data, revised_text=form.revised_text.data),
+        "Đã ghi hướng xử lý.", f"#group-{cluster_id}")
+
+
+@bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>/split/<int:opinion_id>", methods=["POST"])
+@staff_required(*OFFICERS)
+def split(consultation_id: int, cluster_id: int, opinion_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    return _done(consultation, lambda: service.split_off(db_session(), current_actor(), consultation, cluster_id,
+                                                         opinion_id), "Đã tách ý kiến thành nhóm riêng.")
+
+
+@bp.route("/reports/consultations/<int:consultation_id>/settings", methods=["GET", "POST"])
+@staff_required(*OFFICERS)
+def settings(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    current = service.settings_for(db_session(), consultation)
+    form = SettingsForm(obj=current)
+    if form.validate_on_submit():
+        return _done(consultation, lambda: service.save_settings(
+            db_session(), current_actor(), consultation, number=form.number.data, report_date=form.report_date.data,
+            place=form.place.data, signer_mode=form.signer_mode.data, signer_name=form.signer_name.data,
+            recipients=form.recipients.data), "Đã lưu thông tin văn bản.")
+    return render_template("reports/settings.html", c=consultation, form=form)
+
+
+@bp.route("/reports/consultations/<int:consultation_id>/print")
+@staff_required(*OFFICERS)
+def print_view(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    data = service.report_data(db_session(), consultation)
+    db_session().commit()
+    return render_template("reports/print.html", data=data, c=consultation, public=False,
+                           opening=service.opening_paragraphs(data), subject=service.report_subject(consultation))
+
+
+@bp.route("/reports/consultations/<int:consultation_id>/export.<fmt>")
+@staff_required(*OFFICERS)
+def download(consultation_id: int, fmt: str):
+    if fmt not in MIMETYPES:
+        abort(404)
+    consultation = get_scoped(Consultation, consultation_id)
+    data = service.report_data(db_session(), consultation)
+    db_session().commit()
+    return Response(export(data, fmt), mimetype=MIMETYPES[fmt], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename(data, fmt))}"})
+
+
+@bp.route("/reports/consultations/<int:consultation_id>/publish", methods=["POST"])
+@staff_required(*OFFICERS)
+def publish(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    return _done(consultation, lambda: service.publish_results(db_session(), current_actor(), consultation),
+                 "Đã công khai kết quả tiếp thu, giải trình.")
+
+
+@bp.route("/c/<slug>/consultations/<int:consultation_id>/report")
+def public_report(slug: str, consultation_id: int):
+    """Công khai kết quả (Luật Điều 28 khoản 3)."""
+    consultation = public_consultation(slug, consultation_id)
+    if consultation.status != STATUS_PUBLISHED:
+        abort(404)
+    data = service.report_data(db_session(), consultation, public=True)
+    return render_template("reports/print.html", data=data, c=consultation, public=True,
+                           opening=service.opening_paragraphs(data), subject=service.report_subject(consultation))
+
+
+@bp.route("/c/<slug>/consultations/<int:consultation_id>/report.<fmt>")
+def public_download(slug: str, consultation_id: int, fmt: str):
+    consultation = public_consultation(slug, consultation_id)
+    if consultation.status != STATUS_PUBLISHED or fmt not in MIMETYPES:
+        abort(404)
+    data = service.report_data(db_session(), consultation, public=True)
+    return Response(export(data, fmt), mimetype=MIMETYPES[fmt], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename(data, fmt))}"})
+
+
