@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from consult.admin.views import bp as admin_bp
     from consult.auth.views import bp as auth_bp
     from consult.consultations.views import bp as consultations_bp
+    from consult.households.views import bp as households_bp
     from consult.main.views import bp as main_bp
     from consult.opinions.views import bp as opinions_bp
     from consult.reports.views import bp as reports_bp
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(consultations_bp)
     app.register_blueprint(opinions_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(households_bp)
 
 
 def register_commands(app: Flask) -> None:

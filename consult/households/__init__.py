@@ -1,0 +1,1 @@
+"""The household register (sổ hộ gia đình) of each residential group."""

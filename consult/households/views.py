@@ -1,0 +1,131 @@
+"""Household register pages: a group head for their own group, officers for the commune."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from consult.access import current_actor, get_scoped, staff_required, visible
+from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
+from consult.communes.models import Commune, Household, ResidentialGroup
+from consult.communes.service import household_counts
+from consult.db import db_session
+from consult.households import service
+from consult.households.forms import HouseholdForm, ImportForm
+
+bp = Blueprint("households", __name__, url_prefix="/households")
+MANAGERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
+
+
+def _my_groups() -> list[ResidentialGroup]:
+    from sqlalchemy import select
+
+    return list(db_session().scalars(select(ResidentialGroup).where(visible(current_user, ResidentialGroup))
+                                     .order_by(ResidentialGroup.commune_id, ResidentialGroup.position)))
+
+
+@bp.route("/")
+@staff_required(*MANAGERS)
+def index():
+    groups = _my_groups()
+    if len(groups) == 1:
+        return redirect(url_for("households.group", group_id=groups[0].id))
+    counts = household_counts(db_session(), current_user.commune_id) if current_user.commune_id else {}
+    return render_template("households/index.html", groups=groups, counts=counts)
+
+
+@bp.route("/groups/<int:group_id>")
+@staff_required(*MANAGERS)
+def group(group_id: int):
+    item = get_scoped(ResidentialGroup, group_id)
+    q = request.args.get("q", "")
+    households = service.list_households(db_session(), item.commune_id, item.id, query=q)
+    return render_template("households/group.html", group=item, households=households, q=q,
+                           form=ImportForm())
+
+
+@bp.route("/groups/<int:group_id>/import", methods=["POST"])
+@staff_required(*MANAGERS)
+def import_file(group_id: int):
+    item = get_scoped(ResidentialGroup, group_id)
+    form = ImportForm()
+    upload = request.files.get("file")
+    if not form.validate_on_submit() or not upload or not upload.filename:
+        flash("Hãy chọn tệp .csv hoặc .xlsx để nhập.", "error")
+        return redirect(url_for("households.group", group_id=item.id))
+    commune = db_session().get(Commune, item.commune_id)
+    try:
+        rows = service.read_rows(upload.filename, upload.read(), max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+        result = service.import_households(db_session(), current_actor(), commune, rows, only_group=item)
+    except service.ImportRejected as exc:
+        db_session().rollback()
+        households = service.list_households(db_session(), item.commune_id, item.id)
+        return render_template("households/group.html", group=item, households=households, q="", form=form,
+                               import_error=str(exc), import_errors=exc.errors), 422
+    db_session().commit()
+    flash(f"Đã nhập: thêm {result.added} hộ, cập nhật {result.updated} hộ.", "success")
+    return redirect(url_for("households.group", group_id=item.id))
+
+
+def _form(commune_id: int, obj=None) -> HouseholdForm:
+    form = HouseholdForm(obj=obj)
+    form.group_id.choices = [(g.id, g.full_name) for g in _my_groups() if g.commune_id == commune_id]
+    return form
+
+
+@bp.route("/groups/<int:group_id>/new", methods=["GET", "POST"])
+@staff_required(*MANAGERS)
+def new(group_id: int):
+    item = get_scoped(ResidentialGroup, group_id)
+    form = _form(item.commune_id)
+    if request.method == "GET":
+        form.group_id.data = item.id
+    if form.validate_on_submit():
+        target = get_scoped(ResidentialGroup, form.group_id.data)
+        try:
+            service.save_household(db_session(), current_actor(), item.commune, None, group=target,
+                                   code=form.code.data, representative=form.representative.data,
+                                   address=form.address.data, members=form.members.data)
+        except service.HouseholdError as exc:
+            db_session().rollback()
+            flash(str(exc), "error")
+        else:
+            db_session().commit()
+            flash("Đã thêm hộ.", "success")
+            return redirect(url_for("households.group", group_id=target.id))
+    return render_template("households/form.html", form=form, title=f"Thêm hộ — {item.full_name}", group=item)
+
+
+@bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
+@staff_required(*MANAGERS)
+def edit(household_id: int):
+    household = get_scoped(Household, household_id)
+    form = _form(household.commune_id, household)
+    if form.validate_on_submit():
+        target = get_scoped(ResidentialGroup, form.group_id.data)
+        try:
+            service.save_household(db_session(), current_actor(), target.commune, household, group=target,
+                                   code=form.code.data, representative=form.representative.data,
+                                   address=form.address.data, members=form.members.data)
+        except service.HouseholdError as exc:
+            db_session().rollback()
+            flash(str(exc), "error")
+        else:
+            db_session().commit()
+            flash("Đã lưu.", "success")
+            return redirect(url_for("households.group", group_id=target.id))
+    return render_template("households/form.html", form=form, title=f"Sửa hộ {household.code}",
+                           group=household.group, household=household)
+
+
+@bp.route("/<int:household_id>/delete", methods=["POST"])
+@staff_required(*MANAGERS)
+def delete(household_id: int):
+    household = get_scoped(Household, household_id)
+    group_id = household.group_id
+    service.remove_household(db_session(), current_actor(), household)
+    db_session().commit()
+    flash("Đã xóa hộ khỏi sổ. Các cuộc biểu quyết đang mở vẫn tính theo sổ lúc mở.", "success")
+    return redirect(url_for("households.group", group_id=group_id))
+
+

@@ -1,0 +1,239 @@
+"""Votes (cuộc biểu quyết) and their ballots.
+
+Secrecy by construction (issue: "the record of a choice cannot be joined to
+its household"): a household's participation (``Participation``: who voted,
+on which day) and the choices (``BallotBox``: one row per vote and phase
+holding only counts and the "ý kiến khác" texts in no particular order) share
+no key, no ordering and no timestamp. Every vote's transaction rewrites the
+whole box row, so not even a row's transaction id points at one choice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.communes.models import Commune, ResidentialGroup
+from consult.db import Base
+from consult.timeutil import UTCDateTime
+
+# Luật Điều 15: what residents decide.
+MATTER_KINDS = {
+    "k1": "Chủ trương và mức đóng góp xây dựng cơ sở hạ tầng, công trình công cộng (khoản 1)",
+    "k2": "Thu, chi, quản lý các khoản đóng góp, kinh phí do cộng đồng quản lý (khoản 2)",
+    "k3": "Nội dung hương ước, quy ước (khoản 3)",
+    "k4": "Bầu, cho thôi làm Trưởng thôn, Tổ trưởng tổ dân phố (khoản 4)",
+    "k5": "Bầu, bãi nhiệm thành viên Ban Thanh tra nhân dân, Ban Giám sát đầu tư của cộng đồng (khoản 5)",
+    "k6": "Các công việc tự quản khác của cộng đồng (khoản 6)",
+}
+FORM_MEETING, FORM_BALLOT, FORM_ONLINE = "meeting", "ballot", "online"
+FORMS = {FORM_MEETING: "Họp cộng đồng dân cư", FORM_BALLOT: "Phát phiếu lấy ý kiến hộ gia đình",
+         FORM_ONLINE: "Biểu quyết trực tuyến"}
+STATUS_DRAFT, STATUS_OPEN, STATUS_CLOSED, STATUS_DECIDED = "draft", "open", "closed", "decided"
+STATUS_LABELS = {STATUS_DRAFT: "Bản nháp", STATUS_OPEN: "Đang biểu quyết", STATUS_CLOSED: "Đã kết thúc",
+                 STATUS_DECIDED: "Đã có quyết định"}
+PHASE_CONSENT, PHASE_VOTE = "consent", "vote"
+
+
+class Poll(Base):
+    __tablename__ = "poll"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"), index=True)
+    # The group of a group matter; NULL for a commune-wide one (then see PollGroup).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"), index=True)
+    matter_kind: Mapped[str] = mapped_column(String(4))
+    form: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(300))
+    question: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default=STATUS_DRAFT)
+    phase: Mapped[str] = mapped_column(String(10), default=PHASE_VOTE)
+    # Why this form is allowed (Luật Điều 17, 19; NĐ 59 Điều 4, 5).
+    chosen_by_chairman: Mapped[bool] = mapped_column(default=False)  # commune-wide ballots
+    chosen_by_head_and_front: Mapped[bool] = mapped_column(default=False)  # k6 ballots
+    follows_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="SET NULL"))
+    # Online preconditions (NĐ 59 Điều 5 khoản 1).
+    agreed_unnecessary_on: Mapped[date | None] = mapped_column(Date)
+    reported_on: Mapped[date | None] = mapped_column(Date)
+    devices_confirmed: Mapped[bool] = mapped_column(default=False)
+    consent_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_agreed: Mapped[int | None] = mapped_column()
+    # Meeting: attendance threshold reached or not, by the head's count.
+    outcome_passed: Mapped[bool | None] = mapped_column()
+    outcome_text: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    commune: Mapped[Commune] = relationship()
+    group: Mapped[ResidentialGroup | None] = relationship()
+    choices: Mapped[list[PollChoice]] = relationship(order_by="PollChoice.position", cascade="all, delete-orphan")
+    committee: Mapped[list[CommitteeMember]] = relationship(order_by="CommitteeMember.position",
+                                                           cascade="all, delete-orphan")
+    groups: Mapped[list[PollGroup]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def commune_wide(self) -> bool:
+        return self.group_id is None
+
+
+class PollGroup(Base):
+    """A group a vote covers, with its register size frozen at opening."""
+
+    __tablename__ = "poll_group"
+    __table_args__ = (UniqueConstraint("poll_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"))
+    households: Mapped[int] = mapped_column(default=0)
+
+    group: Mapped[ResidentialGroup] = relationship()
+
+
+class PollChoice(Base):
+    __tablename__ = "poll_choice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column()
+    label: Mapped[str] = mapped_column(String(200))
+    # agree / disagree / other (free text) / option (a named option)
+    kind: Mapped[str] = mapped_column(String(10))
+
+
+class CommitteeMember(Base):
+    """Tổ lấy ý kiến / Tổ phát phiếu: 3 to 5 members led by the BCTMT's representative."""
+
+    __tablename__ = "committee_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(String(160))
+    role: Mapped[str] = mapped_column(String(160))
+    is_leader: Mapped[bool] = mapped_column(default=False)
+
+
+class PollHousehold(Base):
+    """The register as it stood when the vote opened: the denominator and the slips."""
+
+    __tablename__ = "poll_household"
+    __table_args__ = (UniqueConstraint("poll_id", "household_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id", ondelete="SET NULL"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"))
+    code: Mapped[str] = mapped_column(String(40))
+    representative: Mapped[str] = mapped_column(String(160))
+    address: Mapped[str] = mapped_column(String(255))
+
+
+class BallotToken(Base):
+    """A household's one-time ballot: the QR token and the manual code, stored as hashes."""
+
+    __tablename__ = "ballot_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    poll_household_id: Mapped[int] = mapped_column(ForeignKey("poll_household.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    household: Mapped[PollHousehold] = relationship()
+
+
+class Participation(Base):
+    """'This household has voted' (the minutes list them); never what it chose."""
+
+    __tablename__ = "participation"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(10), primary_key=True)
+    poll_household_id: Mapped[int] = mapped_column(ForeignKey("poll_household.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    # The day only: a finer time could be matched against the box's history.
+    voted_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(10))
+
+
+class BallotBox(Base):
+    """The anonymous ballots of one vote (and phase): counts per group and choice,
+    and the "ý kiến khác" texts, shuffled."""
+
+    __tablename__ = "ballot_box"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # {"<group_id>": {"<choice_id>": n}}
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    other_texts: Mapped[list] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class Receipt(Base):
+    """Codes handed to online voters; published so each can see their ballot counted."""
+
+    __tablename__ = "receipt"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class Attendance(Base):
+    """A household represented at the meeting (checked in from the register or its slip)."""
+
+    __tablename__ = "attendance"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    poll_household_id: Mapped[int] = mapped_column(ForeignKey("poll_household.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(80), default="")
+
+
+class MeetingCount(Base):
+    """A show of hands or a secret-ballot count at a meeting (per cluster for 200+ households)."""
+
+    __tablename__ = "meeting_count"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    cluster: Mapped[str] = mapped_column(String(80), default="")
+    method: Mapped[str] = mapped_column(String(10))  # hands / secret
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)  # {"<choice_id>": n}
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class ScanConflict(Base):
+    """A paper slip recorded a second time: shown to the committee, never counted twice."""
+
+    __tablename__ = "scan_conflict"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    poll_household_id: Mapped[int] = mapped_column(ForeignKey("poll_household.id", ondelete="CASCADE"))
+    noted_on: Mapped[date] = mapped_column(Date)
+    resolved: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Holiday(Base):
+    """Public holidays that working-day deadlines skip; kept as data an administrator updates."""
+
+    __tablename__ = "holiday"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
