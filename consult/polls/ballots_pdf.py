@@ -1,0 +1,127 @@
+"""Printable ballot slips: three per A4 page with cut lines (NĐ 59 Điều 4 khoản 5).
+
+Each slip: the commune and group, the title, the content, the choices with a
+box to mark and how to mark it, "ý kiến khác", the deadline, the household's
+code, a QR code of its ballot link and the manual code, and the place for the
+commune's stamp (commune-wide matter, top left) or the head's signature
+(group matter, bottom right). Fonts: DejaVu Sans, shipped in static/fonts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import qrcode
+from fpdf import FPDF
+
+from consult import ROOT
+from consult.polls.models import FORM_ONLINE, Poll
+from consult.polls.service import IssuedBallot
+from consult.timeutil import format_datetime
+
+FONT_DIR = Path(ROOT) / "static" / "fonts"
+SLIPS_PER_PAGE = 3
+SLIP_H = 297 / SLIPS_PER_PAGE
+
+
+def _qr_image(data: str):
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=2)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return qr.make_image(fill_color="black", back_color="white").get_image()
+
+
+def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_names: dict[int, str]) -> bytes:
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(f"Phiếu biểu quyết: {poll.title}")
+    pdf.set_creator("consult")
+    commune = poll.commune
+    for index, ballot in enumerate(ballots):
+        slot = index % SLIPS_PER_PAGE
+        if slot == 0:
+            pdf.add_page()
+        top = slot * SLIP_H
+        _slip(pdf, poll, commune, ballot, base_url.rstrip("/"), group_names.get(ballot.household.group_id, ""), top)
+        if slot < SLIPS_PER_PAGE - 1:
+            pdf.set_draw_color(120, 120, 120)
+            pdf.set_dash_pattern(dash=2, gap=1.5)
+            pdf.line(5, top + SLIP_H, 205, top + SLIP_H)
+            pdf.set_dash_pattern()
+            pdf.set_font("DejaVu", "", 6)
+            pdf.set_xy(5, top + SLIP_H - 3)
+            pdf.cell(0, 3, "✂ cắt theo đường này")
+    return bytes(pdf.output())
+
+
+def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, group_name: str, top: float) -> None:
+    left, width = 12, 140
+    link = f"{base_url}/b/{ballot.token}"
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("DejaVu", "B", 8)
+    pdf.set_xy(left, top + 5)
+    pdf.cell(width, 4, f"{commune.full_name.upper()} — {group_name.upper()}")
+    if poll.commune_wide:
+        pdf.set_font("DejaVu", "", 6)
+        pdf.set_xy(left, top + 9)
+        pdf.cell(40, 3, "(Đóng dấu của UBND cấp xã)")
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.set_xy(left, top + 13)
+    heading = "PHIẾU BIỂU QUYẾT TRỰC TUYẾN" if poll.form == FORM_ONLINE else "PHIẾU LẤY Ý KIẾN HỘ GIA ĐÌNH"
+    pdf.cell(width, 5, heading, align="C")
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.set_xy(left, top + 19)
+    pdf.multi_cell(width, 4, poll.title, align="C")
+    pdf.set_font("DejaVu", "", 8)
+    pdf.set_x(left)
+    text = poll.question if not poll.content else f"{poll.question} {poll.content}"
+    pdf.multi_cell(width, 3.6, text[:600])
+    y = pdf.get_y() + 1
+    pdf.set_xy(left, y)
+    how = ("Quét mã QR hoặc nhập mã phiếu tại trang biểu quyết để chọn." if poll.form == FORM_ONLINE
+           else "Đánh dấu X vào một ô; ghi ý kiến khác (nếu có) rồi nộp phiếu cho Tổ phát phiếu.")
+    pdf.set_font("DejaVu", "", 7)
+    pdf.cell(width, 3.5, f"Cách đánh dấu: {how}")
+    y += 5
+    pdf.set_font("DejaVu", "", 9)
+    for choice in poll.choices:
+        pdf.rect(left + 2, y + 0.6, 3.6, 3.6)
+        pdf.set_xy(left + 8, y)
+        pdf.cell(60, 5, choice.label)
+        if choice.kind == "other":
+            pdf.set_draw_color(150, 150, 150)
+            pdf.line(left + 36, y + 4.2, left + width, y + 4.2)
+            pdf.set_draw_color(0, 0, 0)
+        y += 5.5
+    if not any(c.kind == "other" for c in poll.choices):
+        pdf.set_xy(left, y)
+        pdf.cell(30, 5, "Ý kiến khác:")
+        pdf.set_draw_color(150, 150, 150)
+        pdf.line(left + 24, y + 4.2, left + width, y + 4.2)
+        pdf.set_draw_color(0, 0, 0)
+        y += 5.5
+    pdf.set_font("DejaVu", "B", 8)
+    pdf.set_xy(left, y + 0.5)
+    pdf.cell(width, 4, f"Hạn nộp/biểu quyết: trước {format_datetime(poll.closes_at)}")
+    pdf.set_font("DejaVu", "", 8)
+    pdf.set_xy(left, y + 5)
+    pdf.cell(width, 4, f"Hộ: {ballot.household.code} — {ballot.household.representative}")
+    if not poll.commune_wide:
+        pdf.set_font("DejaVu", "", 7)
+        pdf.set_xy(left + 85, top + SLIP_H - 14)
+        pdf.cell(55, 3.5, "TRƯỞNG KHU DÂN CƯ", align="C")
+        pdf.set_xy(left + 85, top + SLIP_H - 10.5)
+        pdf.cell(55, 3.5, "(ký, ghi rõ họ tên)", align="C")
+    # QR code of the ballot link, and the manual code under it.
+    pdf.image(_qr_image(link), x=158, y=top + 8, w=40, h=40)
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.set_xy(155, top + 49)
+    pdf.cell(46, 4, ballot.code, align="C")
+    pdf.set_font("DejaVu", "", 6.5)
+    pdf.set_xy(155, top + 53)
+    pdf.multi_cell(46, 3, f"Mã phiếu (nhập tại {base_url}/b)", align="C")
+    pdf.set_xy(155, top + 60)
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.cell(46, 4, f"Mã hộ: {ballot.household.code}", align="C")

@@ -1,0 +1,128 @@
+"""The law's rules for residents' decisions, as pure functions (no database).
+
+Luật Thực hiện dân chủ ở cơ sở 2022: Điều 15 (what residents decide), Điều 17
+(one form per vote), Điều 18-19 (meeting, ballots), Điều 20-21 (decision,
+thresholds, recognition); Nghị định 59/2023/NĐ-CP Điều 3-5; Nghị định
+61/2023/NĐ-CP Điều 10 (hương ước). Counts are integers; 60 of 120 is not
+more than half.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+TWO_THIRDS_KINDS = {"k1", "k2"}
+MEETING_ONLY_KINDS = {"k3", "k4", "k5"}
+
+
+def min_agree(matter_kind: str, households: int) -> int:
+    """The smallest number of agreeing households that passes (Điều 21 khoản 1)."""
+    if matter_kind in TWO_THIRDS_KINDS:
+        return -(-2 * households // 3)  # Y × 3 ≥ 2 × H
+    return households // 2 + 1  # Y × 2 > H
+
+
+def passes(matter_kind: str, households: int, agree: int) -> bool:
+    if households <= 0:
+        return False
+    if matter_kind in TWO_THIRDS_KINDS:
+        return agree * 3 >= 2 * households
+    return agree * 2 > households
+
+
+def rule_text(matter_kind: str) -> str:
+    if matter_kind in TWO_THIRDS_KINDS:
+        return "ít nhất hai phần ba tổng số hộ gia đình"
+    return "hơn một nửa tổng số hộ gia đình"
+
+
+def commune_wide_passes(groups_total: int, groups_approving: int) -> bool:
+    """k1, k2 over the commune: at least two thirds of the groups approve, each by its own households."""
+    return groups_total > 0 and groups_approving * 3 >= 2 * groups_total
+
+
+def consent_reached(households: int, agreed: int) -> bool:
+    """Online voting needs more than half of ALL households to agree first (NĐ 59 Điều 5 khoản 1)."""
+    return households > 0 and agreed * 2 > households
+
+
+class FormNotAllowed(ValueError):
+    """The law does not allow this form for this matter; the message says why."""
+
+
+def check_form(matter_kind: str, form: str, *, commune_wide: bool, chosen_by_chairman: bool = False,
+               chosen_by_head_and_front: bool = False, follows_failed_meeting: bool = False) -> None:
+    """One form per vote (Điều 17 khoản 1); which forms each matter allows."""
+    if form == "meeting":
+        return
+    if form == "online":
+        if matter_kind != "k6":
+            raise FormNotAllowed(
+                f"Không được biểu quyết trực tuyến nội dung thuộc khoản {matter_kind[1]} Điều 15: theo khoản 2 "
+                "Điều 17 Luật Thực hiện dân chủ ở cơ sở, biểu quyết trực tuyến chỉ áp dụng cho các công việc tự quản "
+                "khác của cộng đồng (khoản 6)." + (" Nội dung này phải quyết định tại cuộc họp cộng đồng dân cư."
+                                                    if matter_kind in MEETING_ONLY_KINDS else ""))
+        if commune_wide:
+            raise FormNotAllowed("Biểu quyết trực tuyến do Trưởng thôn, Tổ trưởng tổ dân phố tổ chức trong phạm vi "
+                                 "một khu dân cư (Nghị định 59/2023/NĐ-CP, Điều 5).")
+        return
+    if form != "ballot":
+        raise FormNotAllowed("Hình thức không hợp lệ.")
+    if follows_failed_meeting:
+        return
+    if matter_kind in MEETING_ONLY_KINDS:
+        raise FormNotAllowed(
+            f"Nội dung thuộc khoản {matter_kind[1]} Điều 15 phải quyết định tại cuộc họp cộng đồng dân cư; chỉ phát "
+            "phiếu khi cuộc họp không đủ số hộ tham dự, và phải gắn với cuộc họp đó (Điều 17 khoản 2, Điều 19).")
+    if commune_wide and chosen_by_chairman:
+        return
+    if matter_kind == "k6" and chosen_by_head_and_front:
+        return
+    raise FormNotAllowed(
+        "Chỉ phát phiếu lấy ý kiến hộ gia đình khi: Chủ tịch UBND cấp xã quyết định (nội dung trên địa bàn xã), "
+        "cuộc họp không đủ số hộ tham dự, hoặc (khoản 6) Trưởng thôn và Ban công tác Mặt trận quyết định "
+        "(Nghị định 59/2023/NĐ-CP, Điều 4).")
+
+
+@dataclass(frozen=True)
+class Recognition:
+    by: str | None  # None, "ubnd", "mttq"
+    effect: str
+
+
+def recognition(matter_kind: str, commune_wide: bool) -> Recognition:
+    """Who recognises the decision, and when it takes effect (Điều 21 khoản 2)."""
+    if matter_kind in TWO_THIRDS_KINDS and commune_wide:
+        return Recognition("ubnd", "có hiệu lực từ ngày do Ủy ban nhân dân cấp xã quyết định")
+    if matter_kind in ("k3", "k4"):
+        return Recognition("ubnd", "có hiệu lực khi được Ủy ban nhân dân cấp xã công nhận")
+    if matter_kind == "k5":
+        return Recognition("mttq", "có hiệu lực khi được Ban Thường trực Ủy ban MTTQ Việt Nam cấp xã công nhận")
+    return Recognition(None, "có hiệu lực kể từ ngày được thông qua")
+
+
+RECOGNISERS = {None: "Không cần công nhận", "ubnd": "Ủy ban nhân dân cấp xã",
+               "mttq": "Ủy ban Mặt trận Tổ quốc Việt Nam cấp xã"}
+
+
+def add_working_days(start: date, days: int, holidays: set[date]) -> date:
+    """The date ``days`` working days after ``start`` (weekends and holidays skipped)."""
+    current, left = start, days
+    while left > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5 and current not in holidays:
+            left -= 1
+    return current
+
+
+def meeting_can_decide(matter_kind: str, households: int, present: int) -> bool:
+    """Whether the households present could still reach the threshold (and, for a
+    hương ước, whether more than half are present: NĐ 61 Điều 10)."""
+    return present >= min_agree(matter_kind, households)
+
+
+# Vietnamese public holidays of fixed solar date; lunar ones (Tết Nguyên đán,
+# Giỗ Tổ Hùng Vương) move every year and are entered by an administrator.
+FIXED_HOLIDAYS = [((1, 1), "Tết Dương lịch"), ((4, 30), "Ngày Chiến thắng"), ((5, 1), "Ngày Quốc tế Lao động"),
+                  ((9, 2), "Quốc khánh")]

@@ -1,0 +1,669 @@
+"""Residents' votes: create, open (snapshot the register, make ballots), vote
+online or record paper slips, run a meeting, close and decide.
+
+Rules of the law live in ``rules``; this module applies them to the data.
+Secrecy: see ``models`` — a choice is only ever added to the vote's
+``BallotBox`` counts, in the same transaction as the household's
+``Participation`` mark, which holds no choice.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from consult import security
+from consult.audit.service import Actor, record
+from consult.communes.models import Commune, Household, ResidentialGroup
+from consult.polls import rules
+from consult.polls.models import (
+    FORM_BALLOT,
+    FORM_MEETING,
+    FORM_ONLINE,
+    FORMS,
+    MATTER_KINDS,
+    PHASE_CONSENT,
+    PHASE_VOTE,
+    STATUS_CLOSED,
+    STATUS_DECIDED,
+    STATUS_DRAFT,
+    STATUS_OPEN,
+    Attendance,
+    BallotBox,
+    BallotToken,
+    CommitteeMember,
+    Holiday,
+    MeetingCount,
+    Participation,
+    Poll,
+    PollChoice,
+    PollGroup,
+    PollHousehold,
+    Receipt,
+    ScanConflict,
+)
+from consult.textutil import nfc
+from consult.timeutil import format_date, format_datetime, to_local, utcnow
+
+STANDARD_CHOICES = [("agree", "Đồng ý"), ("disagree", "Không đồng ý"), ("other", "Ý kiến khác")]
+CONSENT_CHOICES = {"agree": "Đồng ý biểu quyết trực tuyến", "disagree": "Không đồng ý biểu quyết trực tuyến"}
+# Without 0/O, 1/I/L: easy to read aloud and type from a slip.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+MAX_OTHER_TEXT = 2000
+
+
+class PollError(ValueError):
+    """A rule of voting was broken; the message is for the user."""
+
+
+class AlreadyVoted(PollError):
+    pass
+
+
+class BallotRejected(PollError):
+    """Unknown, revoked or used token, closed vote, or a choice not of the vote."""
+
+
+@dataclass
+class CommitteeInput:
+    name: str
+    role: str
+    is_leader: bool = False
+
+
+@dataclass
+class PollInput:
+    title: str
+    question: str
+    matter_kind: str
+    form: str
+    opens_at: datetime
+    closes_at: datetime
+    group_ids: list[int]
+    content: str = ""
+    options: list[str] = field(default_factory=list)  # named options; empty: đồng ý / không đồng ý / ý kiến khác
+    committee: list[CommitteeInput] = field(default_factory=list)
+    chosen_by_chairman: bool = False
+    chosen_by_head_and_front: bool = False
+    follows_meeting_id: int | None = None
+    agreed_unnecessary_on: date | None = None
+    reported_on: date | None = None
+    devices_confirmed: bool = False
+
+
+# --- creating ----------------------------------------------------------------------------
+
+def _failed_meeting(session: Session, commune: Commune, poll_id: int | None, matter_kind: str) -> Poll | None:
+    if not poll_id:
+        return None
+    meeting = session.get(Poll, poll_id)
+    if (meeting is None or meeting.commune_id != commune.id or meeting.form != FORM_MEETING
+            or meeting.matter_kind != matter_kind or not (meeting.outcome_text or "").startswith("Không đủ")):
+        raise PollError("Chỉ phát phiếu sau một cuộc họp cùng nội dung đã kết thúc vì không đủ số hộ tham dự.")
+    return meeting
+
+
+def _check_committee(form: str, committee: list[CommitteeInput]) -> None:
+    if form == FORM_MEETING and not committee:
+        return
+    members = [m for m in committee if m.name.strip()]
+    if not 3 <= len(members) <= 5:
+        raise PollError("Tổ lấy ý kiến / Tổ phát phiếu phải có từ 3 đến 5 thành viên (Nghị định 59/2023/NĐ-CP).")
+    leaders = [m for m in members if m.is_leader]
+    if len(leaders) != 1:
+        raise PollError("Tổ phải có đúng một tổ trưởng là đại diện Ban công tác Mặt trận.")
+    if "mặt trận" not in leaders[0].role.lower() and "bctmt" not in leaders[0].role.lower():
+        raise PollError("Tổ trưởng phải là đại diện Ban công tác Mặt trận (ghi rõ ở vai trò).")
+
+
+def _check_online_preconditions(data: PollInput | Poll, committee_ok: bool) -> None:
+    missing = []
+    if not data.agreed_unnecessary_on:
+        missing.append("Trưởng thôn/Tổ trưởng và Ban công tác Mặt trận thống nhất không cần họp hoặc phát phiếu")
+    if not data.reported_on:
+        missing.append("đã báo cáo Ủy ban nhân dân và Ủy ban MTTQ cấp xã")
+    if not data.devices_confirmed:
+        missing.append("các hộ có thiết bị để biểu quyết trực tuyến")
+    if not committee_ok:
+        missing.append("Tổ lấy ý kiến biểu quyết trực tuyến 3 đến 5 thành viên")
+    if missing:
+        raise PollError("Chưa đủ điều kiện biểu quyết trực tuyến (Nghị định 59/2023/NĐ-CP, Điều 5): thiếu "
+                        + "; ".join(missing) + ".")
+
+
+def create_poll(session: Session, actor: Actor, commune: Commune, data: PollInput, *,
+                now: datetime | None = None) -> Poll:
+    """A vote in draft, with its form checked against the law for its matter."""
+    now = now or utcnow()
+    if data.matter_kind not in MATTER_KINDS:
+        raise PollError("Hãy chọn nội dung thuộc một trong sáu khoản của Điều 15.")
+    if data.form not in FORMS:
+        raise PollError("Hãy chọn một hình thức biểu quyết.")
+    if not data.title.strip() or not data.question.strip():
+        raise PollError("Vui lòng nhập tên và nội dung câu hỏi biểu quyết.")
+    if data.closes_at <= data.opens_at:
+        raise PollError("Thời điểm kết thúc phải sau thời điểm bắt đầu.")
+    if data.closes_at <= now:
+        raise PollError("Thời điểm kết thúc đã qua.")
+    groups = list(session.scalars(select(ResidentialGroup).where(ResidentialGroup.id.in_(data.group_ids or [0]),
+                                                                 ResidentialGroup.commune_id == commune.id)))
+    if not groups or len(groups) != len(set(data.group_ids)):
+        raise PollError("Hãy chọn khu dân cư của xã, phường này.")
+    commune_wide = len(groups) > 1
+    meeting = _failed_meeting(session, commune, data.follows_meeting_id, data.matter_kind)
+    try:
+        rules.check_form(data.matter_kind, data.form, commune_wide=commune_wide,
+                         chosen_by_chairman=data.chosen_by_chairman,
+                         chosen_by_head_and_front=data.chosen_by_head_and_front,
+                         follows_failed_meeting=meeting is not None)
+    except rules.FormNotAllowed as exc:
+        raise PollError(str(exc)) from None
+    if data.form in (FORM_BALLOT, FORM_ONLINE) or data.committee:
+        _check_committee(data.form, data.committee)
+    if data.form == FORM_ONLINE:
+        _check_online_preconditions(data, committee_ok=True)
+    options = [nfc(o).strip() for o in data.options if o.strip()]
+    if data.options and len(options) < 2:
+        raise PollError("Cần ít nhất hai phương án lựa chọn.")
+    poll = Poll(
+        commune_id=commune.id, group_id=None if commune_wide else groups[0].id, matter_kind=data.matter_kind,
+        form=data.form, title=nfc(data.title).strip(), question=nfc(data.question).strip(),
+        content=nfc(data.content or "").strip(), opens_at=data.opens_at, closes_at=data.closes_at,
+        status=STATUS_DRAFT, phase=PHASE_CONSENT if data.form == FORM_ONLINE else PHASE_VOTE,
+        chosen_by_chairman=data.chosen_by_chairman, chosen_by_head_and_front=data.chosen_by_head_and_front,
+        follows_meeting_id=meeting.id if meeting else None, agreed_unnecessary_on=data.agreed_unnecessary_on,
+        reported_on=data.reported_on, devices_confirmed=data.devices_confirmed, created_at=now,
+        created_by=actor.name)
+    for position, group in enumerate(groups):
+        poll.groups.append(PollGroup(group_id=group.id))
+    if options:
+        for position, label in enumerate(options):
+            poll.choices.append(PollChoice(position=position, label=label, kind="option"))
+    else:
+        for position, (kind, label) in enumerate(STANDARD_CHOICES):
+            poll.choices.append(PollChoice(position=position, label=label, kind=kind))
+    for position, member in enumerate(m for m in data.committee if m.name.strip()):
+        poll.committee.append(CommitteeMember(position=position, name=nfc(member.name).strip(),
+                                              role=nfc(member.role).strip(), is_leader=member.is_leader))
+    session.add(poll)
+    session.flush()
+    record(session, actor, "poll.create", poll, now=now, details={
+        "title": poll.title, "matter": poll.matter_kind, "form": poll.form})
+    return poll
+
+
+# --- opening: the register snapshot and the ballots -------------------------------------------
+
+def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> None:
+    """Freeze the register of the covered groups; an online vote starts with its consent round."""
+    now = now or utcnow()
+    if poll.status != STATUS_DRAFT:
+        raise PollError("Cuộc biểu quyết này đã được mở.")
+    if poll.closes_at <= now:
+        raise PollError("Thời điểm kết thúc đã qua.")
+    group_ids = [g.group_id for g in poll.groups]
+    households = list(session.scalars(select(Household).where(Household.group_id.in_(group_ids))
+                                      .order_by(Household.group_id, Household.code)))
+    if not households:
+        raise PollError("Sổ hộ gia đình của khu dân cư đang trống; hãy nhập danh sách hộ trước.")
+    for household in households:
+        session.add(PollHousehold(poll_id=poll.id, household_id=household.id, group_id=household.group_id,
+                                  code=household.code, representative=household.representative,
+                                  address=household.address))
+    for poll_group in poll.groups:
+        poll_group.households = sum(1 for h in households if h.group_id == poll_group.group_id)
+    for phase in ([PHASE_CONSENT, PHASE_VOTE] if poll.form == FORM_ONLINE else [PHASE_VOTE]):
+        session.add(BallotBox(poll_id=poll.id, phase=phase, counts={}, other_texts=[], version=0))
+    poll.status, poll.opened_at = STATUS_OPEN, now
+    if poll.form == FORM_ONLINE:
+        poll.phase, poll.consent_opens_at = PHASE_CONSENT, now
+    session.flush()
+    record(session, actor, "poll.open", poll, now=now, details={"households": len(households)})
+
+
+def total_households(poll: Poll) -> int:
+    return sum(g.households for g in poll.groups)
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalize_code(code: str) -> str:
+    raw = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}" if len(raw) == 10 else raw
+
+
+@dataclass
+class IssuedBallot:
+    household: PollHousehold
+    token: str  # shown once, on the slip: 192 bits from secrets
+    code: str
+
+
+def issue_ballots(session: Session, actor: Actor, poll: Poll, *, household_ids: list[int] | None = None,
+                  now: datetime | None = None) -> list[IssuedBallot]:
+    """New slips for the households that have not voted (or the ones given):
+    each earlier slip of theirs is revoked, so a lost slip cannot be used."""
+    now = now or utcnow()
+    if poll.status != STATUS_OPEN:
+        raise PollError("Chỉ in phiếu khi cuộc biểu quyết đang mở.")
+    voted = set(session.scalars(select(Participation.poll_household_id).where(
+        Participation.poll_id == poll.id, Participation.phase == poll.phase)))
+    stmt = select(PollHousehold).where(PollHousehold.poll_id == poll.id).order_by(
+        PollHousehold.group_id, PollHousehold.code)
+    if household_ids is not None:
+        stmt = stmt.where(PollHousehold.id.in_(household_ids or [0]))
+    targets = [h for h in session.scalars(stmt) if h.id not in voted or household_ids is not None]
+    if household_ids is not None and not targets:
+        raise PollError("Không tìm thấy hộ trong danh sách của cuộc biểu quyết.")
+    ids = [h.id for h in targets]
+    for old in session.scalars(select(BallotToken).where(BallotToken.poll_household_id.in_(ids or [0]),
+                                                         BallotToken.revoked_at.is_(None))):
+        old.revoked_at = now
+    issued = []
+    for household in targets:
+        token, code = security.new_token(24), _new_code()
+        session.add(BallotToken(poll_id=poll.id, poll_household_id=household.id, token_hash=security.hash_token(token),
+                                code_hash=security.hash_token(code), issued_at=now))
+        issued.append(IssuedBallot(household, token, code))
+    session.flush()
+    record(session, actor, "poll.ballots_issued", poll, now=now,
+           details={"slips": len(issued), "reprint": household_ids is not None})
+    return issued
+
+
+# --- ballots ------------------------------------------------------------------------------
+
+@dataclass
+class BallotView:
+    poll: Poll
+    token: BallotToken
+    household: PollHousehold
+    group: ResidentialGroup
+    phase: str
+    choices: list[tuple[int | str, str, str]]  # (value, label, kind)
+    voted_on: date | None
+
+
+def find_token(session: Session, *, token: str | None = None, code: str | None = None) -> BallotToken:
+    """The live token for a QR link or a manual code; BallotRejected otherwise."""
+    if token:
+        digest = security.hash_token(token)
+        row = session.scalar(select(BallotToken).where(BallotToken.token_hash == digest))
+    elif code:
+        row = session.scalar(select(BallotToken).where(BallotToken.code_hash == security.hash_token(normalize_code(code))))
+    else:
+        row = None
+    if row is None:
+        raise BallotRejected("Mã phiếu không đúng. Hãy kiểm tra lại mã trên phiếu.")
+    if row.revoked_at is not None:
+        raise BallotRejected("Phiếu này đã bị hủy vì hộ đã được cấp phiếu mới. Hãy dùng phiếu mới nhất.")
+    return row
+
+
+def ballot_view(session: Session, token: BallotToken) -> BallotView:
+    poll = session.get(Poll, token.poll_id)
+    household = token.household
+    voted_on = session.scalar(select(Participation.voted_on).where(
+        Participation.poll_id == poll.id, Participation.phase == poll.phase,
+        Participation.poll_household_id == household.id))
+    if poll.phase == PHASE_CONSENT:
+        choices = [(key, label, key) for key, label in CONSENT_CHOICES.items()]
+    else:
+        choices = [(c.id, c.label, c.kind) for c in poll.choices]
+    return BallotView(poll, token, household, session.get(ResidentialGroup, household.group_id), poll.phase, choices,
+                      voted_on)
+
+
+def _check_window(poll: Poll, now: datetime) -> None:
+    if poll.status != STATUS_OPEN:
+        raise BallotRejected("Cuộc biểu quyết đã kết thúc; phiếu không được ghi nhận.")
+    if poll.phase == PHASE_CONSENT:
+        if poll.consent_closes_at is not None and now >= poll.consent_closes_at:
+            raise BallotRejected("Đã hết thời gian lấy ý kiến đồng ý biểu quyết trực tuyến.")
+        return
+    if now < poll.opens_at:
+        raise BallotRejected(f"Chưa đến giờ biểu quyết (bắt đầu {format_datetime(poll.opens_at)}).")
+    if now >= poll.closes_at:
+        raise BallotRejected(f"Đã hết thời gian biểu quyết ({format_datetime(poll.closes_at)}); phiếu không được ghi nhận.")
+
+
+def _choice_key(poll: Poll, choice) -> tuple[str, str]:
+    """Validate a choice; return (key in the box, kind)."""
+    if poll.phase == PHASE_CONSENT:
+        if choice not in CONSENT_CHOICES:
+            raise BallotRejected("Lựa chọn không hợp lệ.")
+        return str(choice), str(choice)
+    try:
+        choice_id = int(choice)
+    except (TypeError, ValueError):
+        raise BallotRejected("Hãy chọn một phương án.") from None
+    match = next((c for c in poll.choices if c.id == choice_id), None)
+    if match is None:
+        raise BallotRejected("Lựa chọn không thuộc cuộc biểu quyết này.")
+    return str(match.id), match.kind
+
+
+def _mark_and_count(session: Session, poll: Poll, household: PollHousehold, choice_key: str, kind: str,
+                    other_text: str | None, channel: str, now: datetime) -> None:
+    """The one place a ballot is counted: the household's mark and an anonymous +1,
+    in one transaction; the database refuses a second mark for the household."""
+    other_text = nfc(other_text or "").strip()
+    if kind == "other" and not other_text:
+        raise BallotRejected("Hãy ghi ý kiến khác của hộ.")
+    if len(other_text) > MAX_OTHER_TEXT:
+        raise BallotRejected(f"Ý kiến khác dài quá {MAX_OTHER_TEXT} ký tự.")
+    try:
+        with session.begin_nested():
+            session.add(Participation(poll_id=poll.id, phase=poll.phase, poll_household_id=household.id,
+                                      voted_on=to_local(now).date(), channel=channel))
+            session.flush()
+    except IntegrityError:
+        day = session.scalar(select(Participation.voted_on).where(
+            Participation.poll_id == poll.id, Participation.phase == poll.phase,
+            Participation.poll_household_id == household.id))
+        raise AlreadyVoted(f"Hộ này đã biểu quyết{' ngày ' + format_date(day) if day else ''}; "
+                           "mỗi hộ chỉ có một phiếu.") from None
+    box = session.execute(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == poll.phase)
+                          .with_for_update()).scalar_one()
+    counts = {g: dict(c) for g, c in (box.counts or {}).items()}
+    group_counts = counts.setdefault(str(household.group_id), {})
+    group_counts[choice_key] = group_counts.get(choice_key, 0) + 1
+    texts = list(box.other_texts or [])
+    if kind == "other":
+        texts.insert(random.SystemRandom().randint(0, len(texts)), other_text)
+    box.counts, box.other_texts, box.version = counts, texts, box.version + 1
+    session.flush()
+
+
+def cast_online(session: Session, token_value: str, choice, *, other_text: str | None = None,
+                now: datetime | None = None) -> str:
+    """An online ballot (or consent answer) from the QR link; returns the receipt code."""
+    now = now or utcnow()
+    token = find_token(session, token=token_value)
+    poll = session.get(Poll, token.poll_id)
+    if poll.form != FORM_ONLINE:
+        raise BallotRejected("Đây là phiếu giấy: hãy đánh dấu lựa chọn trên phiếu và nộp cho Tổ phát phiếu.")
+    _check_window(poll, now)
+    key, kind = _choice_key(poll, choice)
+    _mark_and_count(session, poll, token.household, key, kind, other_text, "online", now)
+    if poll.phase != PHASE_VOTE:
+        return ""
+    receipt = _new_code()
+    session.add(Receipt(poll_id=poll.id, code=receipt))
+    session.flush()
+    return receipt
+
+
+def record_paper_slip(session: Session, actor: Actor, poll: Poll, *, token_value: str | None = None,
+                      code: str | None = None, choice=None, other_text: str | None = None,
+                      now: datetime | None = None) -> PollHousehold:
+    """The counting committee records a returned slip (scanned or by its code).
+
+    A slip recorded twice is kept as a conflict to resolve and never counted again.
+    """
+    now = now or utcnow()
+    if poll.form != FORM_BALLOT:
+        raise PollError("Cuộc biểu quyết này không dùng phiếu giấy.")
+    token = find_token(session, token=token_value, code=code)
+    if token.poll_id != poll.id:
+        raise BallotRejected("Phiếu này thuộc cuộc biểu quyết khác.")
+    if poll.status != STATUS_OPEN:
+        raise BallotRejected("Cuộc biểu quyết đã kết thúc.")
+    key, kind = _choice_key(poll, choice)
+    try:
+        _mark_and_count(session, poll, token.household, key, kind, other_text, "paper", now)
+    except AlreadyVoted:
+        session.add(ScanConflict(poll_id=poll.id, poll_household_id=token.household.id,
+                                 noted_on=to_local(now).date()))
+        session.flush()
+        raise AlreadyVoted(f"Phiếu của hộ {token.household.code} đã được ghi nhận trước đó. Lần ghi này KHÔNG được "
+                           "tính và đã được đưa vào danh sách phiếu trùng để Tổ kiểm phiếu xem xét.") from None
+    record(session, actor, "poll.paper_slip", poll, now=now, details={"household": token.household.code})
+    return token.household
+
+
+def resolve_conflict(session: Session, actor: Actor, poll: Poll, conflict_id: int, note: str) -> None:
+    conflict = session.get(ScanConflict, conflict_id)
+    if conflict is None or conflict.poll_id != poll.id:
+        raise PollError("Không tìm thấy phiếu trùng.")
+    if not (note or "").strip():
+        raise PollError("Hãy ghi cách xử lý phiếu trùng.")
+    conflict.resolved, conflict.note = True, note.strip()
+    record(session, actor, "poll.conflict_resolved", poll, details={"conflict": conflict_id, "note": note.strip()})
+
+
+# --- the consent round of an online vote -------------------------------------------------------
+
+def close_consent(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> bool:
+    """End the consent round; voting online goes ahead only when more than half of
+    all households agreed (NĐ 59 Điều 5 khoản 1)."""
+    now = now or utcnow()
+    if poll.form != FORM_ONLINE or poll.phase != PHASE_CONSENT or poll.status != STATUS_OPEN:
+        raise PollError("Không có vòng lấy ý kiến đồng ý biểu quyết trực tuyến đang mở.")
+    box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == PHASE_CONSENT))
+    agreed = sum(c.get("agree", 0) for c in (box.counts or {}).values())
+    households = total_households(poll)
+    poll.consent_agreed, poll.consent_closes_at = agreed, now
+    if rules.consent_reached(households, agreed):
+        poll.phase = PHASE_VOTE
+        record(session, actor, "poll.consent_reached", poll, now=now, details={"agreed": agreed, "of": households})
+        return True
+    poll.status, poll.outcome_passed = STATUS_CLOSED, None
+    poll.outcome_text = (f"Không tổ chức biểu quyết trực tuyến: chỉ {agreed}/{households} hộ đồng ý biểu quyết trực "
+                         f"tuyến, cần hơn một nửa tổng số hộ ({households // 2 + 1}).")
+    record(session, actor, "poll.consent_failed", poll, now=now, details={"agreed": agreed, "of": households})
+    return False
+
+
+# --- meetings ------------------------------------------------------------------------------
+
+def check_in(session: Session, actor: Actor, poll: Poll, *, poll_household_id: int | None = None,
+             token_value: str | None = None, code: str | None = None, cluster: str = "") -> PollHousehold:
+    if poll.form != FORM_MEETING or poll.status != STATUS_OPEN:
+        raise PollError("Chỉ điểm danh khi cuộc họp đang diễn ra.")
+    if token_value or code:
+        household = find_token(session, token=token_value, code=code).household
+    else:
+        household = session.get(PollHousehold, poll_household_id or 0)
+    if household is None or household.poll_id != poll.id:
+        raise PollError("Hộ không có trong danh sách của cuộc họp.")
+    if session.get(Attendance, (poll.id, household.id)) is None:
+        session.add(Attendance(poll_id=poll.id, poll_household_id=household.id, cluster=(cluster or "").strip()))
+        session.flush()
+    return household
+
+
+def attendance_count(session: Session, poll: Poll, cluster: str | None = None) -> int:
+    stmt = select(func.count()).select_from(Attendance).where(Attendance.poll_id == poll.id)
+    if cluster is not None:
+        stmt = stmt.where(Attendance.cluster == cluster)
+    return session.scalar(stmt) or 0
+
+
+def meeting_can_decide(session: Session, poll: Poll) -> bool:
+    return rules.meeting_can_decide(poll.matter_kind, total_households(poll), attendance_count(session, poll))
+
+
+def record_meeting_count(session: Session, actor: Actor, poll: Poll, *, counts: dict[int, int], method: str,
+                         cluster: str = "", now: datetime | None = None) -> MeetingCount:
+    """A show of hands, or the Ban kiểm phiếu's count of a secret ballot, per cluster."""
+    now = now or utcnow()
+    if poll.form != FORM_MEETING or poll.status != STATUS_OPEN:
+        raise PollError("Chỉ ghi kết quả khi cuộc họp đang diễn ra.")
+    if method not in ("hands", "secret"):
+        raise PollError("Hãy chọn cách biểu quyết: giơ tay hoặc bỏ phiếu kín.")
+    valid = {c.id for c in poll.choices}
+    if set(counts) - valid or any(v < 0 for v in counts.values()):
+        raise PollError("Số liệu không hợp lệ.")
+    present = attendance_count(session, poll, cluster.strip())
+    if sum(counts.values()) > present:
+        raise PollError(f"Tổng số phiếu ({sum(counts.values())}) vượt quá số hộ có mặt ({present}).")
+    if session.scalar(select(MeetingCount.id).where(MeetingCount.poll_id == poll.id,
+                                                    MeetingCount.cluster == cluster.strip())):
+        raise PollError("Cụm dân cư này đã có kết quả biểu quyết.")
+    row = MeetingCount(poll_id=poll.id, cluster=cluster.strip(), method=method,
+                       counts={str(k): v for k, v in counts.items()}, recorded_at=now, recorded_by=actor.name)
+    session.add(row)
+    session.flush()
+    record(session, actor, "poll.meeting_count", poll, now=now, details={"cluster": cluster, "method": method,
+                                                                         "counts": row.counts})
+    return row
+
+
+# --- tally and outcome ---------------------------------------------------------------------
+
+@dataclass
+class GroupTally:
+    group: ResidentialGroup
+    households: int
+    participated: int
+    counts: dict[int, int]
+    agree: int
+    passed: bool
+    needed: int
+
+
+@dataclass
+class Tally:
+    poll: Poll
+    groups: list[GroupTally]
+    choices: list[PollChoice]
+    other_texts: list[str]
+    passed: bool
+    summary: str
+
+    @property
+    def households(self) -> int:
+        return sum(g.households for g in self.groups)
+
+    @property
+    def participated(self) -> int:
+        return sum(g.participated for g in self.groups)
+
+    def total(self, choice_id: int) -> int:
+        return sum(g.counts.get(choice_id, 0) for g in self.groups)
+
+
+def _agree_choice(poll: Poll) -> PollChoice | None:
+    return next((c for c in poll.choices if c.kind == "agree"), None) or (poll.choices[0] if poll.choices else None)
+
+
+def tally_counts(matter_kind: str, commune_wide: bool, groups: list[tuple[ResidentialGroup, int, int, dict[int, int]]],
+                 agree_id: int) -> tuple[list[GroupTally], bool, str]:
+    """Apply the thresholds to counts: always of ALL households of each group (Điều 21 khoản 1)."""
+    results = []
+    for group, households, participated, counts in groups:
+        agree = counts.get(agree_id, 0)
+        results.append(GroupTally(group, households, participated, counts, agree,
+                                  rules.passes(matter_kind, households, agree),
+                                  rules.min_agree(matter_kind, households)))
+    if commune_wide and matter_kind in rules.TWO_THIRDS_KINDS:
+        approving = sum(g.passed for g in results)
+        passed = rules.commune_wide_passes(len(results), approving)
+        needed = -(-2 * len(results) // 3)
+        summary = (f"{approving}/{len(results)} khu dân cư tán thành, cần ít nhất {needed} "
+                   f"(mỗi khu dân cư cần {rules.rule_text(matter_kind)} của khu đồng ý)")
+        return results, passed, summary
+    households = sum(g.households for g in results)
+    agree = sum(g.agree for g in results)
+    passed = rules.passes(matter_kind, households, agree)
+    needed = rules.min_agree(matter_kind, households)
+    summary = f"{agree}/{households} hộ đồng ý, cần ít nhất {needed}"
+    return results, passed, summary
+
+
+def tally(session: Session, poll: Poll) -> Tally:
+    """Turnout and results per choice, per group and overall, and the outcome under the matter's rule."""
+    phase = PHASE_VOTE
+    per_group: dict[int, dict[int, int]] = {g.group_id: {} for g in poll.groups}
+    participated: dict[int, int] = {g.group_id: 0 for g in poll.groups}
+    texts: list[str] = []
+    if poll.form == FORM_MEETING:
+        meeting_totals: dict[int, int] = {}
+        for row in session.scalars(select(MeetingCount).where(MeetingCount.poll_id == poll.id)):
+            for key, value in row.counts.items():
+                meeting_totals[int(key)] = meeting_totals.get(int(key), 0) + value
+        # A meeting is of one group; its counts belong to that group.
+        only = poll.groups[0].group_id
+        per_group[only] = meeting_totals
+        participated[only] = attendance_count(session, poll)
+    else:
+        box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == phase))
+        for group_key, counts in ((box.counts if box else None) or {}).items():
+            per_group.setdefault(int(group_key), {}).update({int(k): v for k, v in counts.items()})
+        texts = list((box.other_texts if box else None) or [])
+        rows = session.execute(select(PollHousehold.group_id, func.count()).join(
+            Participation, Participation.poll_household_id == PollHousehold.id).where(
+            Participation.poll_id == poll.id, Participation.phase == phase).group_by(PollHousehold.group_id))
+        participated.update(dict(rows.all()))
+    agree = _agree_choice(poll)
+    inputs = [(g.group, g.households, participated.get(g.group_id, 0), per_group.get(g.group_id, {}))
+              for g in poll.groups]
+    groups, passed, summary = tally_counts(poll.matter_kind, poll.commune_wide, inputs, agree.id if agree else 0)
+    return Tally(poll, groups, list(poll.choices), sorted(texts), passed, summary)
+
+
+def close_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> Tally:
+    """Close and decide under the matter's rule; a meeting without enough households
+    present ends "không đủ số hộ tham dự" so that ballots may follow (Điều 19)."""
+    now = now or utcnow()
+    if poll.status != STATUS_OPEN:
+        raise PollError("Cuộc biểu quyết không ở trạng thái đang mở.")
+    if poll.form == FORM_ONLINE and poll.phase == PHASE_CONSENT:
+        raise PollError("Vòng lấy ý kiến đồng ý biểu quyết trực tuyến chưa kết thúc.")
+    if poll.form == FORM_MEETING and not meeting_can_decide(session, poll):
+        present = attendance_count(session, poll)
+        poll.status, poll.outcome_passed, poll.decided_at = STATUS_CLOSED, None, now
+        poll.outcome_text = (f"Không đủ số hộ tham dự: {present}/{total_households(poll)} hộ có mặt, cần ít nhất "
+                             f"{rules.min_agree(poll.matter_kind, total_households(poll))} hộ đồng ý để thông qua. "
+                             "Có thể phát phiếu lấy ý kiến hộ gia đình cho cùng nội dung.")
+        record(session, actor, "poll.meeting_failed", poll, now=now, details={"present": present})
+        return tally(session, poll)
+    result = tally(session, poll)
+    poll.status, poll.outcome_passed, poll.decided_at = STATUS_DECIDED, result.passed, now
+    poll.outcome_text = ("Thông qua: " if result.passed else "Không thông qua: ") + result.summary + "."
+    record(session, actor, "poll.decide", poll, now=now, details={"passed": result.passed, "summary": result.summary})
+    return result
+
+
+def participants(session: Session, poll: Poll) -> list[PollHousehold]:
+    """The households that took part (published; never with their choice)."""
+    return list(session.scalars(select(PollHousehold).join(
+        Participation, Participation.poll_household_id == PollHousehold.id).where(
+        Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE).order_by(PollHousehold.code)))
+
+
+def receipt_published(session: Session, poll: Poll, code: str) -> bool:
+    return session.get(Receipt, (poll.id, normalize_code(code))) is not None
+
+
+def holidays(session: Session) -> set[date]:
+    return set(session.scalars(select(Holiday.day)))
+
+
+def report_deadline(session: Session, poll: Poll) -> date | None:
+    """The decision must reach the commune's UBND and MTTQ within 5 working days (Điều 20 khoản 3)."""
+    if poll.decided_at is None:
+        return None
+    return rules.add_working_days(to_local(poll.decided_at).date(), 5, holidays(session))
+
+
+def follow_with_ballots(session: Session, actor: Actor, meeting: Poll, data: PollInput, *,
+                        now: datetime | None = None) -> Poll:
+    """Paper ballots on the same matter after a meeting that failed for attendance."""
+    data.follows_meeting_id = meeting.id
+    data.form = FORM_BALLOT
+    data.matter_kind = meeting.matter_kind
+    data.group_ids = [g.group_id for g in meeting.groups]
+    return create_poll(session, actor, meeting.commune, data, now=now)
+
+
