@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from consult.households.views import bp as households_bp
     from consult.main.views import bp as main_bp
     from consult.opinions.views import bp as opinions_bp
+    from consult.polls.views import bp as polls_bp
     from consult.reports.views import bp as reports_bp
 
     app.register_blueprint(main_bp)
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(opinions_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(households_bp)
+    app.register_blueprint(polls_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_cmd)
     app.cli.add_command(parse_draft_cmd)
     app.cli.add_command(report_cmd)
+    app.cli.add_command(ballots_cmd)
 
 
 db_group = AppGroup("db", help="Cơ sở dữ liệu: tạo mới hoặc nâng cấp lược đồ.")
@@ -142,3 +143,30 @@ def report_cmd(consultation_id: int, fmt: str, output: str):
     Path(output).write_bytes(export(data, fmt))
     state = "chính thức" if data.final else f"DỰ THẢO, còn {data.undecided} ý kiến chưa xử lý"
     click.echo(f"Đã ghi {output} ({data.total_opinions} ý kiến; bản {state}).")
+
+
+@click.command("ballots", help="In phiếu biểu quyết (PDF) cho các hộ chưa biểu quyết; phiếu in trước đó bị hủy.")
+@click.argument("vote_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--base-url", default=None, help="Địa chỉ trang biểu quyết in trong mã QR (mặc định PUBLIC_BASE_URL).")
+@with_appcontext
+def ballots_cmd(vote_id: int, output: str, base_url: str | None):
+    from pathlib import Path
+
+    from consult.polls.ballots_pdf import ballots_pdf
+    from consult.polls.models import Poll
+    from consult.polls.service import PollError, issue_ballots
+
+    session = db_session()
+    poll = session.get(Poll, vote_id)
+    if poll is None:
+        raise click.ClickException(f"Không có cuộc biểu quyết số {vote_id}.")
+    try:
+        issued = issue_ballots(session, SYSTEM, poll)
+    except PollError as exc:
+        raise click.ClickException(str(exc)) from None
+    base = base_url or current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    groups = {g.group_id: g.group.full_name for g in poll.groups}
+    Path(output).write_bytes(ballots_pdf(poll, issued, base, groups))
+    session.commit()
+    click.echo(f"Đã ghi {output}: {len(issued)} phiếu.")

@@ -34,6 +34,8 @@ DEFAULTS = {
     "PUBLIC_POST_RATE_LIMIT": "20 per hour",
     "TOKEN_RATE_LIMIT": "30 per 10 minutes",
     "TOTP_ISSUER": "consult",
+    # The address printed in ballot QR codes; None: the address the page was asked on.
+    "PUBLIC_BASE_URL": None,
     "PREFERRED_URL_SCHEME": "http",
 }
 

@@ -89,6 +89,7 @@ def load_demo(session: Session, instance_path: str, *, now: datetime | None = No
     lines += _accounts(session, commune, instance_path)
     lines += _consultation(session, commune, now=now)
     lines += _closed_consultation(session, commune, now=now)
+    lines += _online_vote(session, commune, now=now)
     return lines
 
 
@@ -252,3 +253,43 @@ def _closed_consultation(session: Session, commune: Commune, *, now: datetime) -
     return [f"Đợt đã kết thúc, có báo cáo chính thức: {existing.title} — "
             f"http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}/report "
             f"(flask --app consult report {existing.id} --format docx -o bao-cao.docx)"]
+
+
+VOTE_TITLE = "Lắp đặt camera an ninh tại các cổng khu phố 1"
+
+
+def _online_vote(session: Session, commune: Commune, *, now: datetime) -> list[str]:
+    """An open online vote on a khoản 6 matter in khu phố 1, its preconditions
+    recorded and its consent round passed, ready for ballots to be printed."""
+    from consult.polls import service as polls
+    from consult.polls.models import Poll
+
+    existing = session.scalar(select(Poll).where(Poll.commune_id == commune.id, Poll.title == VOTE_TITLE))
+    if existing is None:
+        group = session.scalar(select(ResidentialGroup).where(ResidentialGroup.commune_id == commune.id,
+                                                              ResidentialGroup.name == "Khu phố 1"))
+        today = to_local(now).date()
+        start = now - timedelta(days=2)
+        data = polls.PollInput(
+            title=VOTE_TITLE, matter_kind="k6", form="online", group_ids=[group.id],
+            question="Hộ gia đình có đồng ý dùng quỹ khu phố (24 triệu đồng) để lắp 4 camera an ninh tại các cổng "
+                     "khu phố 1 không?",
+            content="Quỹ khu phố hiện có 31,5 triệu đồng. Camera ghi hình 24/24, lưu 30 ngày, do Ban điều hành khu "
+                    "phố quản lý.",
+            opens_at=start, closes_at=local_to_utc(datetime.combine(today + timedelta(days=10), time(20, 0))),
+            committee=[polls.CommitteeInput("Nguyễn Thị Hoa", "Đại diện Ban công tác Mặt trận", True),
+                       polls.CommitteeInput("Trần Văn Hải", "Trưởng ban điều hành khu phố"),
+                       polls.CommitteeInput("Lê Minh Đức", "Thành viên")],
+            agreed_unnecessary_on=today - timedelta(days=5), reported_on=today - timedelta(days=4),
+            devices_confirmed=True)
+        existing = polls.create_poll(session, SYSTEM, commune, data, now=start)
+        polls.open_poll(session, SYSTEM, existing, now=start)
+        # The consent round, answered by the households through their own slips.
+        issued = polls.issue_ballots(session, SYSTEM, existing, now=start)
+        rng = random.Random(5)
+        for ballot in issued[: int(len(issued) * 0.7)]:
+            polls.cast_online(session, ballot.token, "agree" if rng.random() < 0.9 else "disagree",
+                              now=start + timedelta(hours=2))
+        polls.close_consent(session, SYSTEM, existing, now=start + timedelta(days=1))
+    return [f"Biểu quyết trực tuyến mẫu (khoản 6, khu phố 1): http://127.0.0.1:5000/c/{commune.slug}/polls/{existing.id}"
+            f" — in phiếu: flask --app consult ballots {existing.id} -o phieu.pdf"]

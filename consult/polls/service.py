@@ -384,11 +384,12 @@ def _mark_and_count(session: Session, poll: Poll, household: PollHousehold, choi
     session.flush()
 
 
-def cast_online(session: Session, token_value: str, choice, *, other_text: str | None = None,
-                now: datetime | None = None) -> str:
-    """An online ballot (or consent answer) from the QR link; returns the receipt code."""
+def cast_online(session: Session, token_value: str | None, choice, *, code: str | None = None,
+                other_text: str | None = None, now: datetime | None = None) -> str:
+    """An online ballot (or consent answer) from the QR link or the typed code;
+    returns the receipt code (none in the consent round)."""
     now = now or utcnow()
-    token = find_token(session, token=token_value)
+    token = find_token(session, token=token_value, code=code)
     poll = session.get(Poll, token.poll_id)
     if poll.form != FORM_ONLINE:
         raise BallotRejected("Đây là phiếu giấy: hãy đánh dấu lựa chọn trên phiếu và nộp cho Tổ phát phiếu.")

@@ -15,7 +15,6 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm
 
 from consult.adminpaper import body, cell_text, closing_block, header_block, new_document, para, set_font, title, widths
 from consult.reports.service import ReportData, opening_paragraphs, report_subject

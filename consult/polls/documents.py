@@ -1,0 +1,103 @@
+"""The community's decision (Luật Điều 20 khoản 2) and the vote-counting minutes
+(NĐ 59 Điều 4 khoản 6, Điều 5 khoản 4) as .docx, in the NĐ 30 layout."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from consult.adminpaper import body, header_block, new_document, para, signatures, title, to_bytes
+from consult.polls import rules
+from consult.polls.models import FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, Poll
+from consult.polls.service import Tally, attendance_count, participants, report_deadline, tally, total_households
+from consult.timeutil import format_date, format_datetime, to_local
+
+
+def _issuer(poll: Poll) -> list[str]:
+    if poll.commune_wide:
+        return ["Ủy ban nhân dân", f"{poll.commune.kind_label} {poll.commune.name}"]
+    return [f"{poll.commune.kind_label} {poll.commune.name}", poll.group.full_name]
+
+
+def _results_lines(result: Tally) -> list[str]:
+    lines = []
+    for choice in result.choices:
+        lines.append(f"- {choice.label}: {result.total(choice.id)} hộ.")
+    if len(result.groups) > 1:
+        for g in result.groups:
+            lines.append(f"- {g.group.full_name}: {g.agree}/{g.households} hộ đồng ý "
+                         f"({'tán thành' if g.passed else 'không tán thành'}).")
+    return lines
+
+
+def decision_docx(session: Session, poll: Poll) -> bytes:
+    """Quyết định của cộng đồng dân cư, with every item Điều 20 khoản 2 lists."""
+    result = tally(session, poll)
+    households = total_households(poll)
+    took_part = attendance_count(session, poll) if poll.form == FORM_MEETING else result.participated
+    document = new_document()
+    when = to_local(poll.decided_at).date() if poll.decided_at else None
+    header_block(document, _issuer(poll), "      /QĐ-CĐDC", poll.commune.name, when)
+    title(document, "Quyết định của cộng đồng dân cư", poll.title)
+    recognition = rules.recognition(poll.matter_kind, poll.commune_wide)
+    items = [
+        f"1. Thời gian: từ {format_datetime(poll.opens_at)} đến {format_datetime(poll.closes_at)}"
+        + (f"; kết thúc lúc {format_datetime(poll.decided_at)}." if poll.decided_at else "."),
+        f"2. Tổng số hộ gia đình: {households}; số đại diện hộ gia đình "
+        f"{'có mặt' if poll.form == FORM_MEETING else 'tham gia'}: {took_part}; số hộ không có đại diện tham gia: "
+        f"{households - took_part}.",
+        f"3. Nội dung: {poll.question}" + (f" {poll.content}" if poll.content else ""),
+        f"4. Loại việc: {MATTER_KINDS[poll.matter_kind]} (Điều 15 Luật Thực hiện dân chủ ở cơ sở).",
+        f"5. Hình thức: {FORMS[poll.form]}.",
+        "6. Kết quả biểu quyết:",
+    ]
+    for line in items:
+        body(document, line)
+    for line in _results_lines(result):
+        body(document, line)
+    body(document, f"7. Quyết định: {poll.outcome_text or result.summary} (cần {rules.rule_text(poll.matter_kind)}, "
+                   "tính trên tổng số hộ gia đình của khu dân cư).")
+    body(document, f"8. Hiệu lực: {recognition.effect}; công nhận: {rules.RECOGNISERS[recognition.by]}.")
+    deadline = report_deadline(session, poll)
+    if deadline:
+        body(document, f"Quyết định này được gửi Ủy ban nhân dân và Ủy ban Mặt trận Tổ quốc Việt Nam cấp xã chậm nhất "
+                       f"ngày {format_date(deadline)} (05 ngày làm việc, khoản 3 Điều 20).")
+    leader = next((m.name for m in poll.committee if m.is_leader), "")
+    signatures(document, [("TRƯỞNG KHU DÂN CƯ", ""), ("TRƯỞNG BAN CÔNG TÁC MẶT TRẬN", leader)])
+    para(document, "", space_after=6)
+    signatures(document, [("ĐẠI DIỆN HỘ GIA ĐÌNH", ""), ("ĐẠI DIỆN HỘ GIA ĐÌNH", "")])
+    return to_bytes(document)
+
+
+def minutes_docx(session: Session, poll: Poll) -> bytes:
+    """Biên bản kiểm phiếu / biên bản kết quả biểu quyết trực tuyến, with the list
+    of households that took part (never their choices)."""
+    result = tally(session, poll)
+    document = new_document()
+    when = to_local(poll.decided_at).date() if poll.decided_at else None
+    header_block(document, _issuer(poll), "      /BB-KP", poll.commune.name, when)
+    kind = "Biên bản kết quả biểu quyết trực tuyến" if poll.form == FORM_ONLINE else "Biên bản kiểm phiếu"
+    title(document, kind, poll.title)
+    committee = "; ".join(f"{m.name} ({m.role}{', tổ trưởng' if m.is_leader else ''})" for m in poll.committee)
+    lines = [
+        f"Thời gian bắt đầu: {format_datetime(poll.opens_at)}; kết thúc: {format_datetime(poll.closes_at)}.",
+        f"Tổ {'lấy ý kiến biểu quyết trực tuyến' if poll.form == FORM_ONLINE else 'phát phiếu, kiểm phiếu'}: {committee}.",
+        f"Tổng số hộ gia đình: {result.households}; số hộ tham gia: {result.participated}.",
+    ]
+    if poll.form == FORM_ONLINE and poll.consent_agreed is not None:
+        lines.append(f"Số hộ đồng ý biểu quyết trực tuyến (vòng lấy ý kiến trước): {poll.consent_agreed}/"
+                     f"{result.households}.")
+    for line in lines:
+        body(document, line)
+    for choice in result.choices:
+        body(document, f"- {choice.label}: {result.total(choice.id)} hộ.")
+    if result.other_texts:
+        body(document, "Các ý kiến khác:")
+        for text in result.other_texts:
+            body(document, f"- {text}")
+    body(document, f"Kết quả: {poll.outcome_text or result.summary}")
+    body(document, "Danh sách đại diện hộ gia đình đã tham gia:")
+    for i, household in enumerate(participants(session, poll), start=1):
+        body(document, f"{i}. {household.code} — {household.representative}, {household.address}")
+    leader = next((m.name for m in poll.committee if m.is_leader), "")
+    signatures(document, [("TỔ TRƯỞNG", leader), ("HỘ GIA ĐÌNH CHỨNG KIẾN", ""), ("HỘ GIA ĐÌNH CHỨNG KIẾN", "")])
+    return to_bytes(document)

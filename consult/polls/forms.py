@@ -1,0 +1,62 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FieldList, FormField, IntegerField, RadioField, SelectField, SelectMultipleField, \
+    StringField, TextAreaField, widgets
+from wtforms.validators import DataRequired, Length, Optional
+
+from consult.fields import LocalDateField, LocalDateTimeField
+from consult.polls.models import FORMS, MATTER_KINDS
+
+
+class MemberRow(FlaskForm):
+    class Meta:
+        csrf = False
+
+    name = StringField("Họ tên", validators=[Optional(), Length(max=160)])
+    role = StringField("Vai trò", validators=[Optional(), Length(max=160)])
+    is_leader = BooleanField("Tổ trưởng")
+
+
+class PollForm(FlaskForm):
+    title = StringField("Tên cuộc biểu quyết", validators=[DataRequired("Vui lòng nhập tên."), Length(max=300)])
+    question = TextAreaField("Nội dung biểu quyết (câu hỏi)", validators=[DataRequired("Vui lòng nhập nội dung."),
+                                                                        Length(max=4000)])
+    content = TextAreaField("Thông tin kèm theo (nếu có)", validators=[Optional(), Length(max=20000)])
+    matter_kind = SelectField("Loại việc (Điều 15 Luật Thực hiện dân chủ ở cơ sở)", choices=list(MATTER_KINDS.items()))
+    form_kind = RadioField("Hình thức (chỉ một hình thức cho mỗi cuộc biểu quyết)", choices=list(FORMS.items()),
+                           default="meeting")
+    group_ids = SelectMultipleField("Khu dân cư", coerce=int, widget=widgets.ListWidget(prefix_label=False),
+                                    option_widget=widgets.CheckboxInput())
+    options = TextAreaField("Các phương án (mỗi dòng một phương án; để trống: Đồng ý / Không đồng ý / Ý kiến khác)",
+                            validators=[Optional(), Length(max=4000)])
+    opens_at = LocalDateTimeField("Bắt đầu (HH:MM dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập thời điểm.")])
+    closes_at = LocalDateTimeField("Kết thúc (HH:MM dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập thời điểm.")])
+    chosen_by_chairman = BooleanField("Chủ tịch UBND cấp xã quyết định phát phiếu (nội dung trên địa bàn xã)")
+    chosen_by_head_and_front = BooleanField("Trưởng khu dân cư và Ban công tác Mặt trận quyết định phát phiếu (khoản 6)")
+    agreed_unnecessary_on = LocalDateField("Ngày Trưởng khu dân cư và BCTMT thống nhất không cần họp, phát phiếu",
+                                           validators=[Optional()])
+    reported_on = LocalDateField("Ngày báo cáo UBND và Ủy ban MTTQ cấp xã", validators=[Optional()])
+    devices_confirmed = BooleanField("Các hộ có thiết bị để biểu quyết trực tuyến")
+    committee = FieldList(FormField(MemberRow), min_entries=5, max_entries=5)
+
+
+class SlipForm(FlaskForm):
+    code = StringField("Mã phiếu (in dưới mã QR)", validators=[Optional(), Length(max=20)])
+    choice = StringField("Lựa chọn", validators=[Optional()])
+    other_text = TextAreaField("Ý kiến khác", validators=[Optional(), Length(max=4000)])
+
+
+class CheckInForm(FlaskForm):
+    code = StringField("Mã phiếu hoặc quét mã QR", validators=[Optional(), Length(max=20)])
+    household_id = IntegerField("Hộ", validators=[Optional()])
+    cluster = StringField("Cụm dân cư (nếu họp theo cụm)", validators=[Optional(), Length(max=80)])
+
+
+class ResolveForm(FlaskForm):
+    note = StringField("Cách xử lý", validators=[DataRequired("Hãy ghi cách xử lý."), Length(max=1000)])
+
+
+class HolidayForm(FlaskForm):
+    day = LocalDateField("Ngày (dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập ngày.")])
+    name = StringField("Tên ngày nghỉ", validators=[DataRequired("Vui lòng nhập tên."), Length(max=120)])
+
+

@@ -1,0 +1,400 @@
+"""Votes: the head's and officer's pages, the household's ballot page, public results."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user
+from sqlalchemy import select
+
+from consult.access import current_actor, get_scoped, staff_required, visible
+from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
+from consult.communes.models import ResidentialGroup
+from consult.consultations.views import public_commune
+from consult.db import db_session
+from consult.extensions import limiter
+from consult.polls import documents, rules, service
+from consult.polls.ballots_pdf import ballots_pdf
+from consult.polls.forms import CheckInForm, HolidayForm, PollForm, ResolveForm, SlipForm
+from consult.polls.models import (FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PHASE_CONSENT,
+                                  STATUS_DRAFT, STATUS_LABELS, Attendance, Holiday, Poll, PollHousehold, ScanConflict)
+from consult.timeutil import utcnow
+
+bp = Blueprint("polls", __name__)
+RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _groups():
+    return list(db_session().scalars(select(ResidentialGroup).where(visible(current_user, ResidentialGroup))
+                                     .order_by(ResidentialGroup.position, ResidentialGroup.name)))
+
+
+def _fail(exc: Exception, poll: Poll | None = None):
+    db_session().rollback()
+    flash(str(exc), "error")
+    return redirect(url_for("polls.show", poll_id=poll.id) if poll else url_for("polls.index"))
+
+
+def _act(poll: Poll, run, success: str):
+    try:
+        run()
+    except (service.PollError, rules.FormNotAllowed) as exc:
+        return _fail(exc, poll)
+    db_session().commit()
+    flash(success, "success")
+    return redirect(url_for("polls.show", poll_id=poll.id))
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+@bp.route("/polls/")
+@staff_required(*RUNNERS)
+def index():
+    polls = list(db_session().scalars(select(Poll).where(visible(current_user, Poll)).order_by(Poll.created_at.desc())))
+    return render_template("polls/index.html", polls=polls, labels=STATUS_LABELS, forms=FORMS)
+
+
+@bp.route("/polls/new", methods=["GET", "POST"])
+@staff_required(*RUNNERS)
+def new():
+    form = PollForm()
+    groups = _groups()
+    form.group_ids.choices = [(g.id, g.full_name) for g in groups]
+    if request.method == "GET":
+        form.group_ids.data = [groups[0].id] if len(groups) == 1 else []
+        form.committee[0].role.data = "Đại diện Ban công tác Mặt trận"
+        form.committee[0].is_leader.data = True
+    if form.validate_on_submit():
+        if current_user.role == ROLE_GROUP_HEAD and set(form.group_ids.data) - {current_user.group_id}:
+            abort(403)
+        data = service.PollInput(
+            title=form.title.data, question=form.question.data, content=form.content.data or "",
+            matter_kind=form.matter_kind.data, form=form.form_kind.data, opens_at=form.opens_at.data,
+            closes_at=form.closes_at.data, group_ids=form.group_ids.data,
+            options=(form.options.data or "").splitlines(),
+            committee=[service.CommitteeInput(r.form.name.data or "", r.form.role.data or "", r.form.is_leader.data)
+                       for r in form.committee],
+            chosen_by_chairman=form.chosen_by_chairman.data,
+            chosen_by_head_and_front=form.chosen_by_head_and_front.data,
+            follows_meeting_id=request.args.get("after", type=int),
+            agreed_unnecessary_on=form.agreed_unnecessary_on.data, reported_on=form.reported_on.data,
+            devices_confirmed=form.devices_confirmed.data)
+        commune = groups[0].commune if groups else abort(404)
+        try:
+            poll = service.create_poll(db_session(), current_actor(), commune, data)
+        except service.PollError as exc:
+            db_session().rollback()
+            flash(str(exc), "error")
+        else:
+            db_session().commit()
+            flash("Đã tạo cuộc biểu quyết (bản nháp).", "success")
+            return redirect(url_for("polls.show", poll_id=poll.id))
+    after = request.args.get("after", type=int)
+    return render_template("polls/form.html", form=form, after=after)
+
+
+@bp.route("/polls/<int:poll_id>")
+@staff_required(*RUNNERS)
+def show(poll_id: int):
+    poll = get_scoped(Poll, poll_id)
+    s = db_session()
+    result = service.tally(s, poll) if poll.status != STATUS_DRAFT else None
+    consent = None
+    if poll.form == FORM_ONLINE and poll.status != STATUS_DRAFT:
+        from consult.polls.models import BallotBox
+
+        box = s.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == PHASE_CONSENT))
+        consent = sum(c.get("agree", 0) for c in (box.counts or {}).values()) if box else 0
+    conflicts = list(s.scalars(select(ScanConflict).where(ScanConflict.poll_id == poll.id)))
+    households = {h.id: h for h in s.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id))}
+    present = service.attendance_count(s, poll) if poll.form == FORM_MEETING else None
+    return render_template(
+        "polls/show.html", poll=poll, result=result, labels=STATUS_LABELS, forms=FORMS, kinds=MATTER_KINDS,
+        consent=consent, conflicts=conflicts, households=households, present=present,
+        can_decide=service.meeting_can_decide(s, poll) if poll.form == FORM_MEETING and poll.status == "open" else None,
+        recognition=rules.recognition(poll.matter_kind, poll.commune_wide), recognisers=rules.RECOGNISERS,
+        deadline=service.report_deadline(s, poll), total=service.total_households(poll),
+        needed=rules.min_agree(poll.matter_kind, service.total_households(poll)), resolve_form=ResolveForm())
+
+
+@bp.route("/polls/<int:poll_id>/open", methods=["POST"])
+@staff_required(*RUNNERS)
+def open_(poll_id: int):
+    poll = get_scoped(Poll, poll_id)
+    return _act(poll, lambda: service.open_poll(db_session(), current_actor(), poll),
+                "Đã mở; danh sách hộ được chốt theo sổ hiện tại.")
+
+
+@bp.route("/polls/<int:poll_id>/consent/close", methods=["POST"])
+@staff_required(*RUNNERS)
+def close_consent(poll_id: int):
+    poll = get_scoped(Poll, poll_id)
+    return _act(poll, lambda: service.close_consent(db_session(), current_actor(), poll),
+                "Đã kết thúc vòng lấy ý kiến đồng ý biểu quyết trực tuyến.")
+
+
+@bp.route("/polls/<int:poll_id>/close", methods=["POST"])
+@staff_required(*RUNNERS)
+def close(poll_id: int):
+    poll = get_scoped(Poll, poll_id)
+    return _act(poll, lambda: service.close_poll(db_session(), current_actor(), poll), "Đã kết thúc và tính kết quả.")
+
+
+def _pdf_response(poll: Poll, issued, name: str) -> Response:
+    groups = {g.group_id: g.group.full_name for g in poll.groups}
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    data = ballots_pdf(poll, issued, base, groups)
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@bp.route("/polls/<int:poll_id>/ballots.pdf", methods=["POST"])
+@staff_required(*RUNNERS)
+def ballots(poll_id: int):
+    """Slips for every household that has not voted; earlier slips stop working."""
+    poll = get_scoped(Poll, poll_id)
+    try:
+        issued = service.issue_ballots(db_session(), current_actor(), poll)
+    except service.PollError as exc:
+        return _fail(exc, poll)
+    response = _pdf_response(poll, issued, f"phieu-bieu-quyet-{poll.id}.pdf")
+    db_session().commit()
+    return response
+
+
+@bp.route("/polls/<int:poll_id>/households/<int:poll_household_id>/reprint", methods=["POST"])
+@staff_required(*RUNNERS)
+def reprint(poll_id: int, poll_household_id: int):
+    """A lost slip: a new one, and the old token is revoked."""
+    poll = get_scoped(Poll, poll_id)
+    household = db_session().get(PollHousehold, poll_household_id)
+    if household is None or household.poll_id != poll.id:
+        abort(404)
+    try:
+        issued = service.issue_ballots(db_session(), current_actor(), poll, household_ids=[household.id])
+    except service.PollError as exc:
+        return _fail(exc, poll)
+    response = _pdf_response(poll, issued, f"phieu-{household.code}.pdf")
+    db_session().commit()
+    return response
+
+
+@bp.route("/polls/<int:poll_id>/slips", methods=["GET", "POST"])
+@staff_required(*RUNNERS)
+def slips(poll_id: int):
+    """The counting committee records returned paper slips by their code (or QR link)."""
+    poll = get_scoped(Poll, poll_id)
+    form = SlipForm()
+    if form.validate_on_submit():
+        try:
+            household = service.record_paper_slip(db_session(), current_actor(), poll,
+                                                  token_value=request.form.get("token") or None,
+                                                  code=form.code.data, choice=form.choice.data,
+                                                  other_text=form.other_text.data)
+        except service.AlreadyVoted as exc:
+            db_session().commit()  # keep the conflict record
+            flash(str(exc), "error")
+            return redirect(url_for("polls.slips", poll_id=poll.id))
+        except service.PollError as exc:
+            db_session().rollback()
+            flash(str(exc), "error")
+        else:
+            db_session().commit()
+            flash(f"Đã ghi phiếu của hộ {household.code}.", "success")
+            return redirect(url_for("polls.slips", poll_id=poll.id))
+    return render_template("polls/slips.html", poll=poll, form=form, result=service.tally(db_session(), poll))
+
+
+@bp.route("/polls/<int:poll_id>/meeting", methods=["GET", "POST"])
+@staff_required(*RUNNERS)
+def meeting(poll_id: int):
+    poll = get_scoped(Poll, poll_id)
+    s = db_session()
+    form = CheckInForm()
+    if form.validate_on_submit():
+        try:
+            if request.form.get("action") == "count":
+                counts = {c.id: int(request.form.get(f"count-{c.id}") or 0) for c in poll.choices}
+                service.record_meeting_count(s, current_actor(), poll, counts=counts,
+                                             method=request.form.get("method", ""), cluster=form.cluster.data or "")
+                message = "Đã ghi kết quả biểu quyết."
+            else:
+                household = service.check_in(s, current_actor(), poll, poll_household_id=form.household_id.data,
+                                             code=form.code.data or None, cluster=form.cluster.data or "")
+                message = f"Đã điểm danh hộ {household.code}."
+        except service.PollError as exc:
+            return _fail(exc, poll)
+        except ValueError:
+            return _fail(service.PollError("Số phiếu phải là số nguyên không âm."), poll)
+        s.commit()
+        flash(message, "success")
+        return redirect(url_for("polls.meeting", poll_id=poll.id))
+    present = set(s.scalars(select(Attendance.poll_household_id).where(Attendance.poll_id == poll.id)))
+    households = list(s.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)
+                                .order_by(PollHousehold.code)))
+    return render_template("polls/meeting.html", poll=poll, form=form, households=households, present=present,
+                           total=service.total_households(poll),
+                           can_decide=service.meeting_can_decide(s, poll) if poll.status == "open" else None,
+                           needed=rules.min_agree(poll.matter_kind, service.total_households(poll)))
+
+
+@bp.route("/polls/<int:poll_id>/conflicts/<int:conflict_id>/resolve", methods=["POST"])
+@staff_required(*RUNNERS)
+def resolve(poll_id: int, conflict_id: int):
+    poll = get_scoped(Poll, poll_id)
+    form = ResolveForm()
+    note = form.note.data if form.validate_on_submit() else ""
+    return _act(poll, lambda: service.resolve_conflict(db_session(), current_actor(), poll, conflict_id, note),
+                "Đã ghi cách xử lý phiếu trùng.")
+
+
+@bp.route("/polls/<int:poll_id>/follow-up", methods=["POST"])
+@staff_required(*RUNNERS)
+def follow_up(poll_id: int):
+    """After a meeting without enough households: paper ballots on the same matter."""
+    poll = get_scoped(Poll, poll_id)
+    return redirect(url_for("polls.new", after=poll.id))
+
+
+@bp.route("/polls/<int:poll_id>/<any(decision, minutes):doc>.docx")
+@staff_required(*RUNNERS)
+def document(poll_id: int, doc: str):
+    poll = get_scoped(Poll, poll_id)
+    if poll.status == STATUS_DRAFT:
+        abort(404)
+    data = documents.decision_docx(db_session(), poll) if doc == "decision" else documents.minutes_docx(db_session(), poll)
+    name = f"{'quyet-dinh' if doc == 'decision' else 'bien-ban'}-bieu-quyet-{poll.id}.docx"
+    return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+
+@bp.route("/polls/holidays", methods=["GET", "POST"])
+@staff_required(ROLE_ADMIN)
+def holidays():
+    """Ngày nghỉ lễ, Tết: the working-day deadlines skip them."""
+    form = HolidayForm()
+    s = db_session()
+    if form.validate_on_submit():
+        if s.get(Holiday, form.day.data) is None:
+            s.add(Holiday(day=form.day.data, name=form.name.data.strip()))
+            from consult.audit.service import record
+
+            record(s, current_actor(), "holiday.add", object_type="holiday", object_id=form.day.data.isoformat(),
+                   details={"name": form.name.data})
+            s.commit()
+            flash("Đã thêm ngày nghỉ.", "success")
+        return redirect(url_for("polls.holidays"))
+    return render_template("polls/holidays.html", form=form,
+                           days=list(s.scalars(select(Holiday).order_by(Holiday.day.desc()))))
+
+
+# --- the household's ballot -----------------------------------------------------------------------
+
+def _guess_failed(response) -> bool:
+    return response.status_code in (404, 410)
+
+
+def _token_limit() -> str:
+    return current_app.config["TOKEN_RATE_LIMIT"]
+
+
+def _staff_can_record(poll: Poll) -> bool:
+    if not current_user.is_authenticated or current_user.role not in RUNNERS:
+        return False
+    if current_user.totp_required and not session.get("mfa_ok"):
+        return False
+    return db_session().scalar(select(Poll.id).where(Poll.id == poll.id, visible(current_user, Poll))) is not None
+
+
+@bp.route("/b/", methods=["GET", "POST"])
+@limiter.limit(_token_limit, methods=["POST"], deduct_when=_guess_failed)
+def ballot_code():
+    """Type the code printed under the QR code."""
+    form = SlipForm()
+    if form.validate_on_submit() and form.code.data:
+        try:
+            token = service.find_token(db_session(), code=form.code.data)
+        except service.BallotRejected as exc:
+            return render_template("polls/ballot_code.html", form=form, error=str(exc)), 404
+        return _ballot_page(token, code=form.code.data)
+    return render_template("polls/ballot_code.html", form=form, error=None)
+
+
+@bp.route("/b/<token>", methods=["GET", "POST"])
+@limiter.limit(_token_limit, deduct_when=_guess_failed)
+def ballot(token: str):
+    try:
+        row = service.find_token(db_session(), token=token)
+    except service.BallotRejected as exc:
+        return render_template("polls/ballot_error.html", error=str(exc)), 404
+    return _ballot_page(row, token=token)
+
+
+def _ballot_page(row, *, token: str | None = None, code: str | None = None):
+    s = db_session()
+    view = service.ballot_view(s, row)
+    poll = view.poll
+    staff_recording = poll.form == FORM_BALLOT and _staff_can_record(poll)
+    step = request.form.get("step") if request.method == "POST" else None
+    choice = request.form.get("choice")
+    other = request.form.get("other_text", "")
+    error = None
+    if step in ("review", "confirm"):
+        chosen = next((c for c in view.choices if str(c[0]) == str(choice)), None)
+        if chosen is None:
+            error = "Hãy chọn một phương án." if not choice else "Lựa chọn không thuộc cuộc biểu quyết này."
+        elif chosen[2] == "other" and not other.strip():
+            error = "Hãy ghi ý kiến khác của hộ."
+        elif step == "review":
+            return render_template("polls/ballot_confirm.html", view=view, chosen=chosen, other=other, token=token,
+                                   code=code, staff_recording=staff_recording)
+        else:
+            try:
+                if staff_recording:
+                    service.record_paper_slip(s, current_actor(), poll, token_value=token, code=code, choice=choice,
+                                              other_text=other)
+                    s.commit()
+                    flash(f"Đã ghi phiếu của hộ {view.household.code}.", "success")
+                    return redirect(url_for("polls.slips", poll_id=poll.id))
+                receipt = service.cast_online(s, token, choice, code=code, other_text=other)
+            except service.AlreadyVoted as exc:
+                s.commit()
+                return render_template("polls/ballot_error.html", error=str(exc), already=True), 409
+            except service.PollError as exc:
+                s.rollback()
+                return render_template("polls/ballot_error.html", error=str(exc)), 410
+            s.commit()
+            return render_template("polls/ballot_done.html", view=view, receipt=receipt)
+    status = 200 if error is None else 422
+    return render_template("polls/ballot.html", view=view, token=token, code=code, error=error,
+                           staff_recording=staff_recording, now=utcnow()), status
+
+
+# --- public results ---------------------------------------------------------------------------
+
+@bp.route("/c/<slug>/polls/")
+def public_index(slug: str):
+    commune = public_commune(slug)
+    polls = list(db_session().scalars(select(Poll).where(Poll.commune_id == commune.id, Poll.status != STATUS_DRAFT)
+                                      .order_by(Poll.opens_at.desc())))
+    return render_template("polls/public_index.html", commune=commune, polls=polls, labels=STATUS_LABELS)
+
+
+@bp.route("/c/<slug>/polls/<int:poll_id>")
+def public_show(slug: str, poll_id: int):
+    """Results with a chart, the households that took part, and a receipt check;
+    never any household's choice."""
+    commune = public_commune(slug)
+    poll = db_session().get(Poll, poll_id)
+    if poll is None or poll.commune_id != commune.id or poll.status == STATUS_DRAFT:
+        abort(404)
+    s = db_session()
+    receipt = request.args.get("receipt", "").strip()
+    found = service.receipt_published(s, poll, receipt) if receipt else None
+    result = service.tally(s, poll) if poll.status in ("closed", "decided") else None
+    return render_template("polls/public_show.html", commune=commune, poll=poll, result=result,
+                           participants=service.participants(s, poll) if result else [], receipt=receipt,
+                           found=found, labels=STATUS_LABELS, forms=FORMS, kinds=MATTER_KINDS,
+                           recognition=rules.recognition(poll.matter_kind, poll.commune_wide))
