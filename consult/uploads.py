@@ -37,12 +37,14 @@ def check_upload(filename: str, data: bytes, *, allowed: set[str], max_bytes: in
     if extension not in allowed:
         kinds = ", ".join(f".{e}" for e in sorted(allowed))
         raise UploadRejected(f"Chỉ nhận tệp {kinds}.")
-    if extension == "txt":
+    if extension in ("txt", "csv"):
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            raise UploadRejected("Tệp .txt phải được lưu theo bảng mã UTF-8.") from None
-        return CheckedFile(name, "text/plain; charset=utf-8", data, extension)
+            raise UploadRejected(f"Tệp .{extension} phải được lưu theo bảng mã UTF-8.") from None
+        if b"\x00" in data:
+            raise UploadRejected(f"Tệp “{name}” không phải tệp văn bản .{extension}.")
+        return CheckedFile(name, f"text/{'csv' if extension == 'csv' else 'plain'}; charset=utf-8", data, extension)
     signature, mimetype = _SIGNATURES[extension]
     if not data.startswith(signature):
         raise UploadRejected(f"Tệp “{name}” không đúng định dạng .{extension} như tên của nó.")

@@ -81,7 +81,7 @@ def _rows_from_xlsx(data: bytes) -> list[list[str]]:
 
 def read_rows(filename: str, data: bytes, *, max_bytes: int = 10 * 1024 * 1024) -> list[list[str]]:
     try:
-        checked = check_upload(filename, data, allowed={"csv", "xlsx"} | {"txt"}, max_bytes=max_bytes)
+        checked = check_upload(filename, data, allowed={"csv", "xlsx"}, max_bytes=max_bytes)
     except UploadRejected as exc:
         raise ImportRejected(str(exc)) from None
     if checked.extension == "xlsx":

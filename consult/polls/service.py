@@ -375,13 +375,19 @@ def _mark_and_count(session: Session, poll: Poll, household: PollHousehold, choi
     box = session.execute(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == poll.phase)
                           .with_for_update()).scalar_one()
     counts = {g: dict(c) for g, c in (box.counts or {}).items()}
-    group_counts = counts.setdefault(str(household.group_id), {})
-    group_counts[choice_key] = group_counts.get(choice_key, 0) + 1
     texts = list(box.other_texts or [])
-    if kind == "other":
-        texts.insert(random.SystemRandom().randint(0, len(texts)), other_text)
+    add_to_box(counts, texts, household.group_id, choice_key, other_text if kind == "other" else None)
     box.counts, box.other_texts, box.version = counts, texts, box.version + 1
     session.flush()
+
+
+def add_to_box(counts: dict, texts: list, group_id: int, choice_key: str, other_text: str | None) -> None:
+    """One anonymous ballot into the box: +1 for its group and choice; its other
+    opinion, if any, at a random place among the others."""
+    group_counts = counts.setdefault(str(group_id), {})
+    group_counts[choice_key] = group_counts.get(choice_key, 0) + 1
+    if other_text:
+        texts.insert(random.SystemRandom().randint(0, len(texts)), other_text)
 
 
 def cast_online(session: Session, token_value: str | None, choice, *, code: str | None = None,

@@ -338,6 +338,16 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
     poll = view.poll
     staff_recording = poll.form == FORM_BALLOT and _staff_can_record(poll)
     step = request.form.get("step") if request.method == "POST" else None
+    if step == "checkin" and poll.form == FORM_MEETING and _staff_can_record(poll):
+        # The head scans a slip at the door of the meeting.
+        try:
+            household = service.check_in(s, current_actor(), poll, token_value=token, code=code,
+                                         cluster=request.form.get("cluster", ""))
+        except service.PollError as exc:
+            return _fail(exc, poll)
+        s.commit()
+        flash(f"Đã điểm danh hộ {household.code}.", "success")
+        return redirect(url_for("polls.meeting", poll_id=poll.id))
     choice = request.form.get("choice")
     other = request.form.get("other_text", "")
     error = None
@@ -369,7 +379,8 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
             return render_template("polls/ballot_done.html", view=view, receipt=receipt)
     status = 200 if error is None else 422
     return render_template("polls/ballot.html", view=view, token=token, code=code, error=error,
-                           staff_recording=staff_recording, now=utcnow()), status
+                           staff_recording=staff_recording, now=utcnow(),
+                           staff_checkin=poll.form == FORM_MEETING and _staff_can_record(poll)), status
 
 
 # --- public results ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from consult.communes.models import Household
 from tests.support.helpers import make_commune, make_consultation, make_group, make_unit, make_user
 
-OTHER_MARKERS = ("Tân Đông Hiệp", "Nguyễn Khu Hai", "Ban điều hành khu phố 2", "KP2-")
+OTHER_MARKERS = ("Tân Đông Hiệp", "Nguyễn Khu Hai", "Ban điều hành khu phố 2", "KP2-", "Biểu quyết của Khu phố 2")
 
 
 @dataclass
@@ -59,6 +59,8 @@ def build_world(session) -> World:
     opinion_b = add_resident_opinion(session, cons_b, part_id=None, text="Ý kiến ở Tân Đông Hiệp",
                                      name="Lê Phía Đông", group_id=kpb.id)
     sync_clusters(session, cons_b)
+    poll_kp2, household_kp2, conflict_kp2 = _vote(session, a, kp2)
+    poll_b, household_b, conflict_b = _vote(session, b, kpb)
     world = World(a, b, kp1, kp2, head)
     world.foreign_ids = {
         "commune_id": [b.id, a.id],  # A itself: a group head is not its administrator
@@ -73,6 +75,10 @@ def build_world(session) -> World:
         "cluster_id": [_cluster_id(session, opinion_b.id)],
         "opinion_id": [opinion_b.id],
         "fmt": ["docx", "xlsx"],
+        "poll_id": [poll_kp2, poll_b],
+        "poll_household_id": [household_kp2, household_b],
+        "conflict_id": [conflict_kp2, conflict_b],
+        "doc": ["decision", "minutes"],
     }
     return world
 
@@ -81,3 +87,30 @@ def _cluster_id(session, opinion_id):
     from consult.reports.models import ClusterMember
 
     return session.get(ClusterMember, opinion_id).cluster_id
+
+
+def _vote(session, commune, group):
+    """A paper-ballot vote of the group with one slip recorded twice: (poll, household, conflict) ids."""
+    from datetime import timedelta
+
+    from consult.audit.service import SYSTEM
+    from consult.polls import service
+    from consult.polls.models import ScanConflict
+    from consult.timeutil import utcnow
+
+    now = utcnow() - timedelta(minutes=1)
+    poll = service.create_poll(session, SYSTEM, commune, service.PollInput(
+        title=f"Biểu quyết của {group.name}", question="Đồng ý?", matter_kind="k6", form="ballot", opens_at=now,
+        closes_at=now + timedelta(days=3), group_ids=[group.id], chosen_by_head_and_front=True,
+        committee=[service.CommitteeInput("A", "Đại diện Ban công tác Mặt trận", True),
+                   service.CommitteeInput("B", "Thành viên"), service.CommitteeInput("C", "Thành viên")]))
+    service.open_poll(session, SYSTEM, poll)
+    slip = service.issue_ballots(session, SYSTEM, poll)[0]
+    agree = poll.choices[0].id
+    service.record_paper_slip(session, SYSTEM, poll, code=slip.code, choice=agree)
+    try:
+        service.record_paper_slip(session, SYSTEM, poll, code=slip.code, choice=agree)
+    except service.AlreadyVoted:
+        pass
+    conflict = session.query(ScanConflict).filter_by(poll_id=poll.id).one()
+    return poll.id, slip.household.id, conflict.id

@@ -1,0 +1,55 @@
+"""Factories for votes: a group of N households, a vote of a given matter and form."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from consult.audit.service import SYSTEM
+from consult.communes.models import Household
+from consult.polls import service
+from consult.timeutil import utcnow
+from tests.support.helpers import make_commune, make_group
+
+COMMITTEE = [service.CommitteeInput("Nguyễn Thị Hoa", "Đại diện Ban công tác Mặt trận", True),
+             service.CommitteeInput("Lê Văn Bảy", "Thành viên"), service.CommitteeInput("Trần Văn Tư", "Thành viên")]
+
+
+def group_with_households(session, households: int, *, commune=None, name="Khu phố 1", prefix="KP1"):
+    commune = commune or make_commune(session)
+    group = make_group(session, commune, name=name)
+    for i in range(1, households + 1):
+        session.add(Household(commune_id=commune.id, group_id=group.id, code=f"{prefix}-{i:03d}",
+                              representative=f"Đại diện hộ {prefix}-{i:03d}", address=f"Số {i}, {name}"))
+    session.flush()
+    return commune, group
+
+
+def poll_input(groups, *, matter="k6", form="online", days=7, start=None, **extra) -> service.PollInput:
+    start = start or utcnow() - timedelta(minutes=5)
+    values = dict(title="Lắp camera an ninh tại cổng khu phố", question="Hộ có đồng ý lắp camera không?",
+                  matter_kind=matter, form=form, opens_at=start, closes_at=start + timedelta(days=days),
+                  group_ids=[g.id for g in groups], committee=list(COMMITTEE))
+    if form == "online":
+        values.update(agreed_unnecessary_on=start.date(), reported_on=start.date(), devices_confirmed=True)
+    values.update(extra)
+    return service.PollInput(**values)
+
+
+def open_vote(session, commune, groups, **kwargs):
+    poll = service.create_poll(session, SYSTEM, commune, poll_input(groups, **kwargs))
+    service.open_poll(session, SYSTEM, poll)
+    return poll
+
+
+def pass_consent(session, poll, agree: int | None = None):
+    """Answer the consent round with ``agree`` households (default: all) and close it."""
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    count = len(ballots) if agree is None else agree
+    for ballot in ballots[:count]:
+        service.cast_online(session, ballot.token, "agree")
+    reached = service.close_consent(session, SYSTEM, poll)
+    return reached
+
+
+def choice(poll, kind):
+    return next(c.id for c in poll.choices if c.kind == kind)

@@ -1,0 +1,218 @@
+"""Votes through the pages: creating, the household's ballot, slips, documents, public results."""
+
+import io
+import re
+from datetime import timedelta
+
+import pyotp
+from docx import Document
+from sqlalchemy import func, select
+
+from consult.audit.service import SYSTEM
+from consult.polls import service
+from consult.polls.models import Participation, Poll
+from consult.timeutil import format_datetime, utcnow
+from tests.support.helpers import csrf_from, login, make_user, post_form
+from tests.support.polls import choice, group_with_households, open_vote, pass_consent
+
+
+def _head(session, households=10):
+    commune, group = group_with_households(session, households)
+    make_user(session, "truong.kp1", "group_head", commune, group=group)
+    session.commit()
+    return commune, group
+
+
+def _form(group, **extra):
+    now = utcnow()
+    data = {"title": "Bầu Trưởng ban điều hành khu phố 1", "question": "Bầu ông A làm Trưởng ban?",
+            "matter_kind": "k4", "form_kind": "online", "group_ids": [str(group.id)],
+            "opens_at": format_datetime(now + timedelta(minutes=5)),
+            "closes_at": format_datetime(now + timedelta(days=5)),
+            "agreed_unnecessary_on": "01/11/2026", "reported_on": "02/11/2026", "devices_confirmed": "y",
+            "committee-0-name": "Nguyễn Thị Hoa", "committee-0-role": "Đại diện Ban công tác Mặt trận",
+            "committee-0-is_leader": "y", "committee-1-name": "B", "committee-1-role": "Thành viên",
+            "committee-2-name": "C", "committee-2-role": "Thành viên"}
+    data.update(extra)
+    return data
+
+
+def test_online_vote_on_khoan_4_refused_on_the_page_and_nothing_saved(client, session):
+    _, group = _head(session)
+    login(client, "truong.kp1")
+    r = post_form(client, "/polls/new", _form(group))
+    assert r.status_code == 200 and "Không được biểu quyết trực tuyến nội dung thuộc khoản 4" in r.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Poll)) == 0
+    r = post_form(client, "/polls/new", _form(group, matter_kind="k6"))
+    assert r.status_code == 302
+
+
+def _ballot_post(client, token, step, choice_value, other="", csrf=None):
+    csrf = csrf or csrf_from(client.get(f"/b/{token}").get_data(as_text=True))
+    return client.post(f"/b/{token}", data={"csrf_token": csrf, "step": step, "choice": str(choice_value),
+                                            "other_text": other})
+
+
+def test_household_votes_with_confirmation_receipt_and_second_attempt(client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    session.commit()
+    token = ballots[0].token
+    page = client.get(f"/b/{token}").get_data(as_text=True)
+    assert "Hộ <strong>KP1-001</strong>" in page and poll.question in page and "<script" not in page
+    csrf = csrf_from(page)
+    review = _ballot_post(client, token, "review", choice(poll, "agree"))
+    assert "Xác nhận biểu quyết" in review.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Participation).where(Participation.phase == "vote")) == 0
+    done = _ballot_post(client, token, "confirm", choice(poll, "agree"))
+    receipt = re.search(r'id="receipt">([A-Z0-9-]+)<', done.get_data(as_text=True)).group(1)
+    assert "Hộ này đã biểu quyết ngày" in client.get(f"/b/{token}").get_data(as_text=True)
+    again = _ballot_post(client, token, "confirm", choice(poll, "disagree"), csrf=csrf)
+    assert again.status_code == 409 and "Hộ này đã biểu quyết ngày" in again.get_data(as_text=True)
+    public = client.get(f"/c/{commune.slug}/polls/{poll.id}?receipt={receipt}").get_data(as_text=True)
+    assert "nằm trong danh sách đã được đếm" in public
+    wrong = _ballot_post(client, ballots[1].token, "confirm", 999999)
+    assert wrong.status_code == 422 and "không thuộc cuộc biểu quyết" in wrong.get_data(as_text=True)
+
+
+def test_manual_code_and_bad_tokens(app, client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    session.commit()
+    r = post_form(client, "/b/", {"code": ballots[2].code.lower().replace("-", "")})
+    assert r.status_code == 200 and "KP1-003" in r.get_data(as_text=True)
+    r = client.get("/b/ma-khong-ton-tai")
+    assert r.status_code == 404 and "Mã phiếu không đúng" in r.get_data(as_text=True)
+    service.issue_ballots(session, SYSTEM, poll, household_ids=[ballots[3].household.id])
+    session.commit()
+    r = client.get(f"/b/{ballots[3].token}")
+    assert r.status_code == 404 and "đã bị hủy" in r.get_data(as_text=True)
+
+
+def test_token_guessing_is_rate_limited_per_address(app, client, session):
+    app.config["TOKEN_RATE_LIMIT"] = "5 per 10 minutes"
+    for i in range(5):
+        assert client.get(f"/b/doan-{i}").status_code == 404
+    r = client.get("/b/doan-6")
+    assert r.status_code == 429 and "quá nhiều lần" in r.get_data(as_text=True)
+
+
+def test_closed_vote_refuses_the_ballot(client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    service.close_poll(session, SYSTEM, poll)
+    session.commit()
+    r = client.get(f"/b/{ballots[0].token}")
+    assert "Cuộc biểu quyết đã kết thúc" in r.get_data(as_text=True)
+    csrf = csrf_from(client.get("/b/").get_data(as_text=True))
+    r = _ballot_post(client, ballots[0].token, "confirm", choice(poll, "agree"), csrf=csrf)
+    assert r.status_code == 410 and "đã kết thúc" in r.get_data(as_text=True)
+
+
+def test_committee_records_a_scanned_paper_slip_and_sees_the_conflict(client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group], form="ballot", chosen_by_head_and_front=True)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    session.commit()
+    token = ballots[0].token
+    assert "Đây là phiếu giấy" in client.get(f"/b/{token}").get_data(as_text=True)
+    login(client, "truong.kp1")
+    assert "Tổ kiểm phiếu" in client.get(f"/b/{token}").get_data(as_text=True)
+    r = _ballot_post(client, token, "confirm", choice(poll, "agree"))
+    assert r.status_code == 302
+    r = post_form(client, f"/polls/{poll.id}/slips", {"code": ballots[0].code, "choice": str(choice(poll, "agree"))},
+                  follow_redirects=True)
+    assert "KHÔNG được tính" in r.get_data(as_text=True)
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert 'id="conflicts"' in page and "<b>1/10</b>" in page
+
+
+def test_ballots_pdf_and_decision_documents(client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group], form="ballot", chosen_by_head_and_front=True)
+    session.commit()
+    login(client, "truong.kp1")
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    pdf = client.post(f"/polls/{poll.id}/ballots.pdf", data={"csrf_token": csrf_from(page)})
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    for b in ballots[:6]:
+        service.record_paper_slip(session, SYSTEM, poll, code=b.code, choice=choice(poll, "agree"))
+    service.record_paper_slip(session, SYSTEM, poll, code=ballots[6].code, choice=choice(poll, "other"),
+                              other_text="Nên lắp thêm đèn")
+    service.close_poll(session, SYSTEM, poll)
+    session.commit()
+    decision = Document(io.BytesIO(client.get(f"/polls/{poll.id}/decision.docx").data))
+    text = "\n".join(p.text for p in decision.paragraphs) + "\n".join(
+        c.text for t in decision.tables for row in t.rows for c in row.cells)
+    for item in ("1. Thời gian", "Tổng số hộ gia đình: 10; số đại diện hộ gia đình tham gia: 7; số hộ không có đại "
+                 "diện tham gia: 3", "3. Nội dung", "5. Hình thức: Phát phiếu", "6. Kết quả", "7. Quyết định: Thông qua",
+                 "TRƯỞNG KHU DÂN CƯ", "TRƯỞNG BAN CÔNG TÁC MẶT TRẬN", "ĐẠI DIỆN HỘ GIA ĐÌNH", "05 ngày làm việc"):
+        assert item in text, item
+    minutes = Document(io.BytesIO(client.get(f"/polls/{poll.id}/minutes.docx").data))
+    text = "\n".join(p.text for p in minutes.paragraphs)
+    assert "KP1-001 — Đại diện hộ KP1-001" in text and "Nên lắp thêm đèn" in text
+    assert "Ý kiến khác: 1 hộ" in text
+
+
+def test_meeting_too_small_offers_paper_ballots(client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group], matter="k3", form="meeting")
+    session.commit()
+    login(client, "truong.kp1")
+    households = client.get(f"/polls/{poll.id}/meeting").get_data(as_text=True)
+    assert "Số hộ có mặt chưa đủ" in households
+    r = post_form(client, f"/polls/{poll.id}/close", {}, get_url=f"/polls/{poll.id}", follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Không đủ số hộ tham dự" in page and "Phát phiếu lấy ý kiến cho cùng nội dung" in page
+    r = post_form(client, f"/polls/{poll.id}/follow-up", {}, get_url=f"/polls/{poll.id}")
+    assert r.headers["Location"].endswith(f"/polls/new?after={poll.id}")
+    r = post_form(client, f"/polls/new?after={poll.id}", _form(group, matter_kind="k3", form_kind="ballot"),
+                  get_url=f"/polls/new?after={poll.id}")
+    assert r.status_code == 302
+    follow = session.scalar(select(Poll).where(Poll.follows_meeting_id == poll.id))
+    assert follow.form == "ballot" and follow.matter_kind == "k3"
+
+
+def test_public_results_show_chart_and_participants_never_choices(client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    for b in ballots[:6]:
+        service.cast_online(session, b.token, choice(poll, "agree"))
+    service.close_poll(session, SYSTEM, poll)
+    session.commit()
+    page = client.get(f"/c/{commune.slug}/polls/{poll.id}").get_data(as_text=True)
+    assert "<svg" in page and "6/10 hộ đồng ý, cần ít nhất 6" in page and "KP1-006" in page
+
+
+def test_holidays_are_data_an_administrator_updates(client, session):
+    commune, _ = _head(session)
+    secret = pyotp.random_base32()
+    make_user(session, "quan.tri", "admin", commune, totp=secret)
+    session.commit()
+    login(client, "quan.tri", totp_secret=secret)
+    r = post_form(client, "/polls/holidays", {"day": "17/02/2026", "name": "Tết Nguyên đán"})
+    assert r.status_code == 302
+    assert "Tết Nguyên đán" in client.get("/polls/holidays").get_data(as_text=True)
+    assert "Quốc khánh" in client.get("/polls/holidays").get_data(as_text=True)  # seeded by the migration
+
+
+def test_head_checks_in_a_household_by_scanning_its_slip(client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group], form="meeting")
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    session.commit()
+    login(client, "truong.kp1")
+    page = client.get(f"/b/{ballots[1].token}").get_data(as_text=True)
+    assert "Điểm danh hộ KP1-002" in page
+    r = client.post(f"/b/{ballots[1].token}", data={"csrf_token": csrf_from(page), "step": "checkin"})
+    assert r.status_code == 302
+    assert service.attendance_count(session, poll) == 1
