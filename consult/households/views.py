@@ -73,6 +73,22 @@ def _form(commune_id: int, obj=None) -> HouseholdForm:
     return form
 
 
+def _save(form: HouseholdForm, household: Household | None, success: str):
+    """Save the form into the chosen group (which must be within reach); None when refused."""
+    target = get_scoped(ResidentialGroup, form.group_id.data)
+    try:
+        service.save_household(db_session(), current_actor(), target.commune, household, group=target,
+                               code=form.code.data, representative=form.representative.data,
+                               address=form.address.data, members=form.members.data)
+    except service.HouseholdError as exc:
+        db_session().rollback()
+        flash(str(exc), "error")
+        return None
+    db_session().commit()
+    flash(success, "success")
+    return redirect(url_for("households.group", group_id=target.id))
+
+
 @bp.route("/groups/<int:group_id>/new", methods=["GET", "POST"])
 @staff_required(*MANAGERS)
 def new(group_id: int):
@@ -81,18 +97,9 @@ def new(group_id: int):
     if request.method == "GET":
         form.group_id.data = item.id
     if form.validate_on_submit():
-        target = get_scoped(ResidentialGroup, form.group_id.data)
-        try:
-            service.save_household(db_session(), current_actor(), item.commune, None, group=target,
-                                   code=form.code.data, representative=form.representative.data,
-                                   address=form.address.data, members=form.members.data)
-        except service.HouseholdError as exc:
-            db_session().rollback()
-            flash(str(exc), "error")
-        else:
-            db_session().commit()
-            flash("Đã thêm hộ.", "success")
-            return redirect(url_for("households.group", group_id=target.id))
+        done = _save(form, None, "Đã thêm hộ.")
+        if done:
+            return done
     return render_template("households/form.html", form=form, title=f"Thêm hộ — {item.full_name}", group=item)
 
 
@@ -102,18 +109,9 @@ def edit(household_id: int):
     household = get_scoped(Household, household_id)
     form = _form(household.commune_id, household)
     if form.validate_on_submit():
-        target = get_scoped(ResidentialGroup, form.group_id.data)
-        try:
-            service.save_household(db_session(), current_actor(), target.commune, household, group=target,
-                                   code=form.code.data, representative=form.representative.data,
-                                   address=form.address.data, members=form.members.data)
-        except service.HouseholdError as exc:
-            db_session().rollback()
-            flash(str(exc), "error")
-        else:
-            db_session().commit()
-            flash("Đã lưu.", "success")
-            return redirect(url_for("households.group", group_id=target.id))
+        done = _save(form, household, "Đã lưu.")
+        if done:
+            return done
     return render_template("households/form.html", form=form, title=f"Sửa hộ {household.code}",
                            group=household.group, household=household)
 

@@ -5,7 +5,7 @@ import pytest
 
 from consult.audit.service import SYSTEM
 from consult.opinions.service import add_unit_comments, agree_without_comment
-from tests.support.helpers import PASSWORD, make_commune, make_consultation, make_group, make_unit, make_user
+from tests.support.helpers import browser_login, make_commune, make_consultation, make_group, make_unit, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -22,13 +22,7 @@ def test_officer_sees_7_of_10_replied_3_without_comment_and_3_to_remind(live_ser
         add_unit_comments(session, SYSTEM, c, u.id, [(c.parts[0].id, "Góp ý Điều 1")])
     session.commit()
 
-    page.goto(f"{live_server}/auth/login")
-    page.get_by_label("Tên đăng nhập").fill("tam.vptk")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.get_by_label("Mã xác thực").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Xác nhận").click()
-    page.wait_for_url("**/staff")
+    browser_login(page, live_server, "tam.vptk", secret)
     page.goto(f"{live_server}/consultations/{c.id}")
     page.get_by_role("link", name="Xem từng đơn vị").click()
 

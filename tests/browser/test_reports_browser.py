@@ -4,7 +4,7 @@ import pyotp
 import pytest
 
 from consult.opinions.service import add_resident_opinion
-from tests.support.helpers import PASSWORD, make_commune, make_consultation, make_group, make_user
+from tests.support.helpers import browser_login, make_commune, make_consultation, make_group, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -20,13 +20,7 @@ def test_officer_answers_a_group_once_and_the_count_drops(live_server, page, ses
     add_resident_opinion(session, c, part_id=None, text="Nhất trí.", name="Cư dân 9", group_id=group.id)
     session.commit()
 
-    page.goto(f"{live_server}/auth/login")
-    page.get_by_label("Tên đăng nhập").fill("tam.vptk")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.get_by_label("Mã xác thực").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Xác nhận").click()
-    page.wait_for_url("**/staff")
+    browser_login(page, live_server, "tam.vptk", secret)
     page.goto(f"{live_server}/consultations/{c.id}")
     page.get_by_role("link", name="Tổng hợp, tiếp thu, giải trình").click()
     assert page.locator("#undecided").inner_text() == "4"

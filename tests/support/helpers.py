@@ -98,3 +98,15 @@ def make_consultation(session, commune, units, *, text=SMALL_DRAFT, now=None, da
     if publish:
         service.publish(session, SYSTEM, consultation, now=now)
     return consultation
+
+
+def browser_login(page, base_url: str, username: str, totp_secret: str | None = None) -> None:
+    """Log in through the real pages, as an officer would on their computer."""
+    page.goto(f"{base_url}/auth/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    if totp_secret:
+        page.get_by_label("Mã xác thực").fill(pyotp.TOTP(totp_secret).now())
+        page.get_by_role("button", name="Xác nhận").click()
+    page.wait_for_url("**/staff")
