@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pyotp
 
@@ -11,6 +12,13 @@ from consult.auth import service as auth_service
 from consult.communes import service as communes
 
 PASSWORD = "mật-khẩu-thử-nghiệm"
+
+_REPO = Path(__file__).resolve().parents[2]
+# The real documents beside the checkout; the package's own copies where the
+# checkout stands alone.
+SEEDS = _REPO.parent / "shared" / "seeds"
+if not SEEDS.is_dir():
+    SEEDS = _REPO / "consult" / "seeds"
 
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -3,13 +3,12 @@
 Expectations below were written by reading the seeds, not by running the parser.
 """
 
-from pathlib import Path
 
 import pytest
 
 from consult.consultations.parser import DraftParseError, parse_draft, text_from_docx
+from tests.support.helpers import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 BINH_AN = SEEDS / "binh-an-cong-van-va-du-thao-nghi-quyet.txt"
 MUONG_KIM = SEEDS / "muong-kim-to-trinh-va-du-thao-nghi-quyet.txt"
 

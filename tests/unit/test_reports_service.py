@@ -3,7 +3,6 @@
 import io
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from docx import Document
@@ -17,9 +16,8 @@ from consult.reports.docx_export import build_docx
 from consult.reports.models import OpinionCluster
 from consult.reports.xlsx_export import build_xlsx
 from consult.timeutil import utcnow
-from tests.support.helpers import make_commune, make_consultation, make_group, make_unit
+from tests.support.helpers import SEEDS, make_commune, make_consultation, make_group, make_unit
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 
 def test_normalize_and_similarity():

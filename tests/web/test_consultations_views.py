@@ -4,7 +4,6 @@ import io
 import json
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pyotp
 from sqlalchemy import func, select, text
@@ -13,6 +12,7 @@ from consult.consultations.models import Consultation, DraftPart
 from consult.opinions.models import Opinion
 from consult.timeutil import format_datetime, utcnow
 from tests.support.helpers import (
+    SEEDS,
     csrf_from,
     login,
     make_commune,
@@ -23,7 +23,6 @@ from tests.support.helpers import (
     post_form,
 )
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 
 def _officer(session):
