@@ -124,3 +124,17 @@ def register_templating(app: Flask) -> None:
     from consult import timeutil
 
     timeutil.register_filters(app)
+
+    @app.after_request
+    def _security_headers(response):
+        # Pages use no script at all; styles and images come from this site
+        # (QR codes are inline SVG, charts are SVG drawn on the server).
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # same-origin: Flask-WTF checks the Referer of HTTPS posts; no other site sees a ballot link.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

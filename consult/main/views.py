@@ -34,7 +34,16 @@ def commune_home(slug: str):
 @bp.route("/staff")
 @staff_required(*ALL_STAFF)
 def staff_home():
-    return render_template("main/staff_home.html")
+    """The desk: links by role, and decisions that must still reach the commune."""
+    from consult.access import visible
+    from consult.polls.models import Poll
+    from consult.polls.service import deadline_reminders
+    from consult.timeutil import to_local, utcnow
+
+    reminders = []
+    if current_user.commune_id and current_user.role in ("admin", "officer", "group_head"):
+        reminders = deadline_reminders(db_session(), visible(current_user, Poll), today=to_local(utcnow()).date())
+    return render_template("main/staff_home.html", reminders=reminders)
 
 
 @bp.route("/healthz")

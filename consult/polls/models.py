@@ -68,6 +68,8 @@ class Poll(Base):
     outcome_passed: Mapped[bool | None] = mapped_column()
     outcome_text: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the decision was sent to the commune's UBND and MTTQ (Luật Điều 20 khoản 3).
+    sent_on: Mapped[date | None] = mapped_column(Date)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))

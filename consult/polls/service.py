@@ -664,6 +664,35 @@ def report_deadline(session: Session, poll: Poll) -> date | None:
     return rules.add_working_days(to_local(poll.decided_at).date(), 5, holidays(session))
 
 
+def mark_sent(session: Session, actor: Actor, poll: Poll, sent_on: date) -> None:
+    """Record that the decision reached the commune's UBND and MTTQ (Điều 20 khoản 3)."""
+    if poll.status not in (STATUS_DECIDED,):
+        raise PollError("Chỉ ghi ngày gửi khi cuộc biểu quyết đã có quyết định.")
+    if poll.decided_at and sent_on < to_local(poll.decided_at).date():
+        raise PollError("Ngày gửi không thể trước ngày biểu quyết.")
+    poll.sent_on = sent_on
+    record(session, actor, "poll.decision_sent", poll, details={"sent_on": sent_on.isoformat()})
+
+
+@dataclass
+class Reminder:
+    poll: Poll
+    deadline: date
+    overdue: bool
+
+
+def deadline_reminders(session: Session, condition, *, today: date) -> list[Reminder]:
+    """Decisions not yet sent to the commune, with their 5-working-day deadline."""
+    polls = session.scalars(select(Poll).where(condition, Poll.status == STATUS_DECIDED, Poll.sent_on.is_(None))
+                            .order_by(Poll.decided_at))
+    days = holidays(session)
+    reminders = []
+    for poll in polls:
+        deadline = rules.add_working_days(to_local(poll.decided_at).date(), 5, days)
+        reminders.append(Reminder(poll, deadline, today > deadline))
+    return reminders
+
+
 def follow_with_ballots(session: Session, actor: Actor, meeting: Poll, data: PollInput, *,
                         now: datetime | None = None) -> Poll:
     """Paper ballots on the same matter after a meeting that failed for attendance."""

@@ -251,6 +251,21 @@ def resolve(poll_id: int, conflict_id: int):
                 "Đã ghi cách xử lý phiếu trùng.")
 
 
+@bp.route("/polls/<int:poll_id>/sent", methods=["POST"])
+@staff_required(*RUNNERS)
+def sent(poll_id: int):
+    """The decision was sent to the commune's UBND and MTTQ."""
+    from consult.timeutil import parse_local_date
+
+    poll = get_scoped(Poll, poll_id)
+    try:
+        day = parse_local_date(request.form.get("sent_on", ""))
+    except ValueError as exc:
+        return _fail(service.PollError(str(exc)), poll)
+    return _act(poll, lambda: service.mark_sent(db_session(), current_actor(), poll, day),
+                "Đã ghi ngày gửi quyết định.")
+
+
 @bp.route("/polls/<int:poll_id>/follow-up", methods=["POST"])
 @staff_required(*RUNNERS)
 def follow_up(poll_id: int):

@@ -60,3 +60,10 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
     with app.extensions["consult_engine"].connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_pages_forbid_scripts_and_framing(client):
+    r = client.get("/auth/login")
+    policy = r.headers["Content-Security-Policy"]
+    assert "script-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["Referrer-Policy"] == "same-origin"

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from consult.audit.service import SYSTEM
 from consult.polls import service
-from consult.polls.models import Participation, Poll
+from consult.polls.models import Participation, Poll, PollHousehold
 from consult.timeutil import format_datetime, utcnow
 from tests.support.helpers import csrf_from, login, make_user, post_form
 from tests.support.polls import choice, group_with_households, open_vote, pass_consent
@@ -216,3 +216,25 @@ def test_head_checks_in_a_household_by_scanning_its_slip(client, session):
     r = client.post(f"/b/{ballots[1].token}", data={"csrf_token": csrf_from(page), "step": "checkin"})
     assert r.status_code == 302
     assert service.attendance_count(session, poll) == 1
+
+
+def test_decision_deadline_reminder_until_marked_sent(client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group], form="meeting")
+    for h in session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()[:6]:
+        service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
+    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 6}, method="hands")
+    service.close_poll(session, SYSTEM, poll)
+    session.commit()
+    login(client, "truong.kp1")
+    home = client.get("/staff").get_data(as_text=True)
+    assert 'id="reminders"' in home and poll.title in home
+    deadline = service.report_deadline(session, poll)
+    assert deadline.weekday() < 5
+    today = utcnow().strftime("%d/%m/%Y")
+    r = post_form(client, f"/polls/{poll.id}/sent", {"sent_on": today}, get_url=f"/polls/{poll.id}")
+    assert r.status_code == 302
+    assert 'id="reminders"' not in client.get("/staff").get_data(as_text=True)
+    r = post_form(client, f"/polls/{poll.id}/sent", {"sent_on": "31/02/2026"}, get_url=f"/polls/{poll.id}",
+                  follow_redirects=True)
+    assert "không có thật" in r.get_data(as_text=True)
