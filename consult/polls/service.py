@@ -649,6 +649,11 @@ def participants(session: Session, poll: Poll) -> list[PollHousehold]:
         Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE).order_by(PollHousehold.code)))
 
 
+def receipts(session: Session, poll: Poll) -> list[str]:
+    """The published list of receipt codes, sorted (their order says nothing)."""
+    return list(session.scalars(select(Receipt.code).where(Receipt.poll_id == poll.id).order_by(Receipt.code)))
+
+
 def receipt_published(session: Session, poll: Poll, code: str) -> bool:
     return session.get(Receipt, (poll.id, normalize_code(code))) is not None
 

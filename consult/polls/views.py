@@ -422,5 +422,6 @@ def public_show(slug: str, poll_id: int):
     result = service.tally(s, poll) if poll.status in ("closed", "decided") else None
     return render_template("polls/public_show.html", commune=commune, poll=poll, result=result,
                            participants=service.participants(s, poll) if result else [], receipt=receipt,
+                           receipts=service.receipts(s, poll) if result and poll.form == FORM_ONLINE else [],
                            found=found, labels=STATUS_LABELS, forms=FORMS, kinds=MATTER_KINDS,
                            recognition=rules.recognition(poll.matter_kind, poll.commune_wide))

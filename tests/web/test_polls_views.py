@@ -191,6 +191,7 @@ def test_public_results_show_chart_and_participants_never_choices(client, sessio
     session.commit()
     page = client.get(f"/c/{commune.slug}/polls/{poll.id}").get_data(as_text=True)
     assert "<svg" in page and "6/10 hộ đồng ý, cần ít nhất 6" in page and "KP1-006" in page
+    assert page.count("<li><code>") == 6  # the published receipts
 
 
 def test_holidays_are_data_an_administrator_updates(client, session):
