@@ -100,6 +100,15 @@ def _map_header(header: list[str]) -> dict[str, int]:
     return mapping
 
 
+def template_csv(group_name: str) -> bytes:
+    """A file to fill in: the headings the import reads, and one example row (UTF-8 with BOM for Excel)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["Mã hộ", "Đại diện hộ", "Địa chỉ", "Khu phố", "Số nhân khẩu"])
+    writer.writerow(["KP1-001", "Nguyễn Văn An", "Số 12, đường số 7", group_name, "4"])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
 def import_households(session: Session, actor: Actor, commune: Commune, rows: list[list[str]], *,
                       only_group: ResidentialGroup | None = None) -> ImportResult:
     """Check every row, then import all of them or none.

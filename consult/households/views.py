@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import current_actor, get_scoped, staff_required, visible
@@ -42,6 +42,14 @@ def group(group_id: int):
     households = service.list_households(db_session(), item.commune_id, item.id, query=q)
     return render_template("households/group.html", group=item, households=households, q=q,
                            form=ImportForm())
+
+
+@bp.route("/groups/<int:group_id>/template.csv")
+@staff_required(*MANAGERS)
+def template(group_id: int):
+    item = get_scoped(ResidentialGroup, group_id)
+    return Response(service.template_csv(item.name), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=mau-so-ho.csv"})
 
 
 @bp.route("/groups/<int:group_id>/import", methods=["POST"])

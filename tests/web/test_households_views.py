@@ -95,3 +95,12 @@ def test_head_adds_edits_and_removes_a_household(client, session):
     r = post_form(client, f"/households/{hid}/delete", {}, get_url=f"/households/{hid}/edit")
     session.rollback()
     assert r.status_code == 302 and _count(session) == 0
+
+
+def test_the_template_file_imports_as_it_is(client, session):
+    _, kp1 = _head(session)
+    login(client, "truong.kp1")
+    template = client.get(f"/households/groups/{kp1.id}/template.csv")
+    assert template.status_code == 200 and "Mã hộ" in template.data.decode("utf-8-sig")
+    assert _upload(client, kp1, "mau.csv", template.data).status_code == 302
+    assert _count(session) == 1
