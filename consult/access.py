@@ -11,7 +11,7 @@ from functools import wraps
 
 from flask import abort, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import false, true
+from sqlalchemy import false, select, true
 
 from consult.audit.service import Actor
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER, ROLE_UNIT_REP, User
@@ -36,7 +36,7 @@ def staff_required(*roles: str):
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if current_user.totp_required and not session.get(MFA_SESSION_KEY):
+            if not fully_signed_in():
                 return redirect(url_for("auth.login"))
             if roles and current_user.role not in roles:
                 abort(403)
@@ -78,15 +78,14 @@ def visible(user: User, model):
 
 def get_scoped(model, object_id: int):
     """The object when this user may reach it; 404 otherwise (existence not leaked)."""
-    from sqlalchemy import select
-
     obj = db_session().scalar(select(model).where(model.id == object_id, visible(current_user, model)))
     if obj is None:
         abort(404)
     return obj
 
 
-def commune_of_request(commune_id: int) -> Commune:
-    return get_scoped(Commune, commune_id)
+def fully_signed_in() -> bool:
+    """A staff account past its second factor where one is required."""
+    return current_user.is_authenticated and (not current_user.totp_required or bool(session.get(MFA_SESSION_KEY)))
 
 

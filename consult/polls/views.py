@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from consult.access import current_actor, get_scoped, staff_required, visible
+from consult.access import current_actor, fully_signed_in, get_scoped, staff_required, visible
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
 from consult.communes.models import ResidentialGroup
 from consult.consultations.views import public_commune
@@ -316,9 +315,7 @@ def _token_limit() -> str:
 
 
 def _staff_can_record(poll: Poll) -> bool:
-    if not current_user.is_authenticated or current_user.role not in RUNNERS:
-        return False
-    if current_user.totp_required and not session.get("mfa_ok"):
+    if not fully_signed_in() or current_user.role not in RUNNERS:
         return False
     return db_session().scalar(select(Poll.id).where(Poll.id == poll.id, visible(current_user, Poll))) is not None
 
