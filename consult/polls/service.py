@@ -140,7 +140,15 @@ def _check_online_preconditions(data: PollInput | Poll, committee_ok: bool) -> N
 def create_poll(session: Session, actor: Actor, commune: Commune, data: PollInput, *,
                 now: datetime | None = None) -> Poll:
     """A vote in draft, with its form checked against the law for its matter."""
+    return save_poll(session, actor, commune, None, data, now=now)
+
+
+def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | None, data: PollInput, *,
+              now: datetime | None = None) -> Poll:
+    """Create a draft vote, or change one that has not opened; the same checks either way."""
     now = now or utcnow()
+    if poll is not None and poll.status != STATUS_DRAFT:
+        raise PollError("Chỉ sửa được cuộc biểu quyết khi còn là bản nháp.")
     if data.matter_kind not in MATTER_KINDS:
         raise PollError("Hãy chọn nội dung thuộc một trong sáu khoản của Điều 15.")
     if data.form not in FORMS:
@@ -171,16 +179,25 @@ def create_poll(session: Session, actor: Actor, commune: Commune, data: PollInpu
     options = [nfc(o).strip() for o in data.options if o.strip()]
     if data.options and len(options) < 2:
         raise PollError("Cần ít nhất hai phương án lựa chọn.")
-    poll = Poll(
-        commune_id=commune.id, group_id=None if commune_wide else groups[0].id, matter_kind=data.matter_kind,
-        form=data.form, title=nfc(data.title).strip(), question=nfc(data.question).strip(),
-        content=nfc(data.content or "").strip(), opens_at=data.opens_at, closes_at=data.closes_at,
-        status=STATUS_DRAFT, phase=PHASE_CONSENT if data.form == FORM_ONLINE else PHASE_VOTE,
-        chosen_by_chairman=data.chosen_by_chairman, chosen_by_head_and_front=data.chosen_by_head_and_front,
-        follows_meeting_id=meeting.id if meeting else None, agreed_unnecessary_on=data.agreed_unnecessary_on,
-        reported_on=data.reported_on, devices_confirmed=data.devices_confirmed, created_at=now,
-        created_by=actor.name)
-    for position, group in enumerate(groups):
+    creating = poll is None
+    if creating:
+        poll = Poll(commune_id=commune.id, status=STATUS_DRAFT, created_at=now, created_by=actor.name)
+        session.add(poll)
+    else:
+        poll.groups.clear()
+        poll.choices.clear()
+        poll.committee.clear()
+        session.flush()
+    poll.group_id = None if commune_wide else groups[0].id
+    poll.matter_kind, poll.form = data.matter_kind, data.form
+    poll.title, poll.question = nfc(data.title).strip(), nfc(data.question).strip()
+    poll.content, poll.opens_at, poll.closes_at = nfc(data.content or "").strip(), data.opens_at, data.closes_at
+    poll.phase = PHASE_CONSENT if data.form == FORM_ONLINE else PHASE_VOTE
+    poll.chosen_by_chairman, poll.chosen_by_head_and_front = data.chosen_by_chairman, data.chosen_by_head_and_front
+    poll.follows_meeting_id = meeting.id if meeting else None
+    poll.agreed_unnecessary_on, poll.reported_on = data.agreed_unnecessary_on, data.reported_on
+    poll.devices_confirmed = data.devices_confirmed
+    for group in groups:
         poll.groups.append(PollGroup(group_id=group.id))
     if options:
         for position, label in enumerate(options):
@@ -191,9 +208,8 @@ def create_poll(session: Session, actor: Actor, commune: Commune, data: PollInpu
     for position, member in enumerate(m for m in data.committee if m.name.strip()):
         poll.committee.append(CommitteeMember(position=position, name=nfc(member.name).strip(),
                                               role=nfc(member.role).strip(), is_leader=member.is_leader))
-    session.add(poll)
     session.flush()
-    record(session, actor, "poll.create", poll, now=now, details={
+    record(session, actor, "poll.create" if creating else "poll.update", poll, now=now, details={
         "title": poll.title, "matter": poll.matter_kind, "form": poll.form})
     return poll
 

@@ -66,33 +66,76 @@ def new():
         form.group_ids.data = [groups[0].id] if len(groups) == 1 else []
         form.committee[0].role.data = "Đại diện Ban công tác Mặt trận"
         form.committee[0].is_leader.data = True
-    if form.validate_on_submit():
-        if current_user.role == ROLE_GROUP_HEAD and set(form.group_ids.data) - {current_user.group_id}:
-            abort(403)
-        data = service.PollInput(
-            title=form.title.data, question=form.question.data, content=form.content.data or "",
-            matter_kind=form.matter_kind.data, form=form.form_kind.data, opens_at=form.opens_at.data,
-            closes_at=form.closes_at.data, group_ids=form.group_ids.data,
-            options=(form.options.data or "").splitlines(),
-            committee=[service.CommitteeInput(r.form.name.data or "", r.form.role.data or "", r.form.is_leader.data)
-                       for r in form.committee],
-            chosen_by_chairman=form.chosen_by_chairman.data,
-            chosen_by_head_and_front=form.chosen_by_head_and_front.data,
-            follows_meeting_id=request.args.get("after", type=int),
-            agreed_unnecessary_on=form.agreed_unnecessary_on.data, reported_on=form.reported_on.data,
-            devices_confirmed=form.devices_confirmed.data)
-        commune = groups[0].commune if groups else abort(404)
-        try:
-            poll = service.create_poll(db_session(), current_actor(), commune, data)
-        except service.PollError as exc:
-            db_session().rollback()
-            flash(str(exc), "error")
-        else:
-            db_session().commit()
-            flash("Đã tạo cuộc biểu quyết (bản nháp).", "success")
-            return redirect(url_for("polls.show", poll_id=poll.id))
     after = request.args.get("after", type=int)
-    return render_template("polls/form.html", form=form, after=after)
+    if form.validate_on_submit():
+        done = _save(form, groups, None, after)
+        if done:
+            return done
+    return render_template("polls/form.html", form=form, after=after, poll=None)
+
+
+def _poll_input(form: PollForm, follows_meeting_id: int | None) -> service.PollInput:
+    return service.PollInput(
+        title=form.title.data, question=form.question.data, content=form.content.data or "",
+        matter_kind=form.matter_kind.data, form=form.form_kind.data, opens_at=form.opens_at.data,
+        closes_at=form.closes_at.data, group_ids=form.group_ids.data,
+        options=(form.options.data or "").splitlines(),
+        committee=[service.CommitteeInput(r.form.name.data or "", r.form.role.data or "", r.form.is_leader.data)
+                   for r in form.committee],
+        chosen_by_chairman=form.chosen_by_chairman.data, chosen_by_head_and_front=form.chosen_by_head_and_front.data,
+        follows_meeting_id=follows_meeting_id, agreed_unnecessary_on=form.agreed_unnecessary_on.data,
+        reported_on=form.reported_on.data, devices_confirmed=form.devices_confirmed.data)
+
+
+def _save(form: PollForm, groups, poll: Poll | None, follows_meeting_id: int | None):
+    """Create or change a draft vote from the form; None (with a message) when the law refuses it."""
+    if current_user.role == ROLE_GROUP_HEAD and set(form.group_ids.data) - {current_user.group_id}:
+        abort(403)
+    if not groups:
+        abort(404)
+    try:
+        saved = service.save_poll(db_session(), current_actor(), groups[0].commune, poll,
+                                  _poll_input(form, follows_meeting_id))
+    except service.PollError as exc:
+        db_session().rollback()
+        flash(str(exc), "error")
+        return None
+    db_session().commit()
+    flash("Đã lưu cuộc biểu quyết (bản nháp)." if poll is None else "Đã lưu.", "success")
+    return redirect(url_for("polls.show", poll_id=saved.id))
+
+
+@bp.route("/polls/<int:poll_id>/edit", methods=["GET", "POST"])
+@staff_required(*RUNNERS)
+def edit(poll_id: int):
+    poll = get_scoped(Poll, poll_id)
+    if poll.status != STATUS_DRAFT:
+        flash("Chỉ sửa được cuộc biểu quyết khi còn là bản nháp.", "error")
+        return redirect(url_for("polls.show", poll_id=poll.id))
+    form = PollForm()
+    groups = _groups()
+    form.group_ids.choices = [(g.id, g.full_name) for g in groups]
+    if request.method == "GET":
+        _fill(form, poll)
+    if form.validate_on_submit():
+        done = _save(form, groups, poll, poll.follows_meeting_id)
+        if done:
+            return done
+    return render_template("polls/form.html", form=form, after=poll.follows_meeting_id, poll=poll)
+
+
+def _fill(form: PollForm, poll: Poll) -> None:
+    form.title.data, form.question.data, form.content.data = poll.title, poll.question, poll.content
+    form.matter_kind.data, form.form_kind.data = poll.matter_kind, poll.form
+    form.group_ids.data = [g.group_id for g in poll.groups]
+    form.options.data = "\n".join(c.label for c in poll.choices if c.kind == "option")
+    form.opens_at.data, form.closes_at.data = poll.opens_at, poll.closes_at
+    form.chosen_by_chairman.data, form.chosen_by_head_and_front.data = poll.chosen_by_chairman, \
+        poll.chosen_by_head_and_front
+    form.agreed_unnecessary_on.data, form.reported_on.data = poll.agreed_unnecessary_on, poll.reported_on
+    form.devices_confirmed.data = poll.devices_confirmed
+    for row, member in zip(form.committee, poll.committee):
+        row.form.name.data, row.form.role.data, row.form.is_leader.data = member.name, member.role, member.is_leader
 
 
 @bp.route("/polls/<int:poll_id>")

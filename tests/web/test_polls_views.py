@@ -239,3 +239,27 @@ def test_decision_deadline_reminder_until_marked_sent(client, session):
     r = post_form(client, f"/polls/{poll.id}/sent", {"sent_on": "31/02/2026"}, get_url=f"/polls/{poll.id}",
                   follow_redirects=True)
     assert "không có thật" in r.get_data(as_text=True)
+
+
+def test_a_draft_vote_can_be_corrected_before_it_opens(client, session):
+    commune, group = _head(session)
+    login(client, "truong.kp1")
+    assert post_form(client, "/polls/new", _form(group, matter_kind="k6")).status_code == 302
+    poll = session.scalar(select(Poll))
+    page = client.get(f"/polls/{poll.id}/edit").get_data(as_text=True)
+    assert "Bầu Trưởng ban điều hành khu phố 1" in page and "Nguyễn Thị Hoa" in page
+    r = post_form(client, f"/polls/{poll.id}/edit", _form(group, matter_kind="k6", title="Lắp đèn đường hẻm 5",
+                                                          options="Phương án A\nPhương án B"))
+    assert r.status_code == 302
+    session.rollback()
+    poll = session.get(Poll, poll.id)
+    assert poll.title == "Lắp đèn đường hẻm 5" and [c.label for c in poll.choices] == ["Phương án A", "Phương án B"]
+    assert len(poll.committee) == 3 and len(poll.groups) == 1
+    r = post_form(client, f"/polls/{poll.id}/edit", _form(group, matter_kind="k4"), get_url=f"/polls/{poll.id}/edit")
+    assert "Không được biểu quyết trực tuyến" in r.get_data(as_text=True)
+    session.rollback()
+    assert session.get(Poll, poll.id).matter_kind == "k6"
+    service.open_poll(session, SYSTEM, session.get(Poll, poll.id))
+    session.commit()
+    r = client.get(f"/polls/{poll.id}/edit", follow_redirects=True)
+    assert "Chỉ sửa được cuộc biểu quyết khi còn là bản nháp" in r.get_data(as_text=True)
