@@ -50,6 +50,7 @@ def _canonical(entry: AuditEntry) -> bytes:
 
 
 def compute_hash(entry: AuditEntry) -> str:
+    """The SHA-256 of an entry's fields and the previous entry's hash."""
     return hashlib.sha256(_canonical(entry)).hexdigest()
 
 
@@ -130,6 +131,7 @@ def verify_chain(session: Session) -> ChainReport:
 
 
 def list_entries(session: Session, *, commune_id: int | None, limit: int = 200) -> list[AuditEntry]:
+    """The newest entries, of one commune or (None) of the whole platform."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if commune_id is not None:
         query = query.where(AuditEntry.commune_id == commune_id)

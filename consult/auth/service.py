@@ -39,6 +39,7 @@ _USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,80}$")
 
 
 def validate_password(password: str) -> None:
+    """At least MIN_PASSWORD_LENGTH characters; the message says so in Vietnamese."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
 
@@ -107,6 +108,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 
 def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
+    """A new password; every open session of the account ends."""
     validate_password(password)
     user.password_hash = security.hash_password(password)
     user.session_version += 1
@@ -114,6 +116,7 @@ def set_password(session: Session, actor: Actor, user: User, password: str) -> N
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
+    """Lock or unlock an account; a locked account's sessions end at once."""
     user.active = active
     user.session_version += 1
     record(session, actor, "user.activate" if active else "user.deactivate", user)
@@ -130,6 +133,7 @@ def start_totp_enrolment(user: User) -> str:
 
 
 def provisioning_uri(user: User, issuer: str) -> str:
+    """The otpauth:// address an authenticator app reads from the QR code."""
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=issuer)
 
 
@@ -176,6 +180,7 @@ def confirm_totp_enrolment(
 
 
 def regenerate_recovery_codes(session: Session, user: User) -> list[str]:
+    """Ten new one-time codes (shown once, stored hashed); the old ones stop working."""
     for old in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
         session.delete(old)
     codes = []
@@ -189,6 +194,7 @@ def regenerate_recovery_codes(session: Session, user: User) -> list[str]:
 
 
 def use_recovery_code(session: Session, user: User, code: str, *, now: datetime | None = None) -> bool:
+    """Spend one recovery code in place of a TOTP code; each works once."""
     normalized = re.sub(r"\s", "", (code or "").lower())
     if len(normalized) == 10 and "-" not in normalized:
         normalized = f"{normalized[:5]}-{normalized[5:]}"
@@ -206,6 +212,7 @@ def use_recovery_code(session: Session, user: User, code: str, *, now: datetime 
 
 
 def remaining_recovery_codes(session: Session, user: User) -> int:
+    """How many recovery codes are left unused."""
     return session.scalar(
         select(func.count()).select_from(RecoveryCode).where(
             RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)

@@ -39,6 +39,7 @@ def _required(value: str | None, label: str, max_len: int) -> str:
 
 def save_commune(session: Session, actor: Actor, commune: Commune | None, *, kind: str, name: str,
                  province: str, slug: str | None = None) -> Commune:
+    """Create or rename a commune (xã, phường, đặc khu) with its province and address slug."""
     if kind not in COMMUNE_KINDS:
         raise StructureError("Loại đơn vị hành chính không hợp lệ.")
     name = _required(name, "tên xã, phường", 120)
@@ -62,6 +63,7 @@ def save_commune(session: Session, actor: Actor, commune: Commune | None, *, kin
 
 def save_group(session: Session, actor: Actor, commune: Commune, group: ResidentialGroup | None, *,
                kind: str, name: str, position: int = 0) -> ResidentialGroup:
+    """Create or rename a residential group; names are unique within the commune."""
     if kind not in GROUP_KINDS:
         raise StructureError("Loại khu dân cư không hợp lệ.")
     name = _required(name, "tên khu phố, thôn", 120)
@@ -81,6 +83,7 @@ def save_group(session: Session, actor: Actor, commune: Commune, group: Resident
 
 def save_unit(session: Session, actor: Actor, commune: Commune, unit: Unit | None, *, kind: str,
               name: str, group_id: int | None = None, email: str | None = None) -> Unit:
+    """Create or change a unit invited to give written opinions; names are unique within the commune."""
     if kind not in UNIT_KINDS:
         raise StructureError("Loại đơn vị không hợp lệ.")
     name = _required(name, "tên đơn vị", 200)
@@ -103,19 +106,23 @@ def save_unit(session: Session, actor: Actor, commune: Commune, unit: Unit | Non
 
 
 def list_communes(session: Session, condition) -> list[Commune]:
+    """Communes matching a scoping condition (access.visible), by province and name."""
     return list(session.scalars(select(Commune).where(condition).order_by(Commune.province, Commune.name)))
 
 
 def list_groups(session: Session, commune_id: int) -> list[ResidentialGroup]:
+    """The commune's residential groups in their set order."""
     return list(session.scalars(select(ResidentialGroup).where(ResidentialGroup.commune_id == commune_id)
                                 .order_by(ResidentialGroup.position, ResidentialGroup.name)))
 
 
 def list_units(session: Session, commune_id: int) -> list[Unit]:
+    """The commune's units, by kind and name."""
     return list(session.scalars(select(Unit).where(Unit.commune_id == commune_id).order_by(Unit.kind, Unit.name)))
 
 
 def household_counts(session: Session, commune_id: int) -> dict[int, int]:
+    """Households in the register per group of the commune."""
     rows = session.execute(select(Household.group_id, func.count()).where(Household.commune_id == commune_id)
                            .group_by(Household.group_id))
     return dict(rows.all())

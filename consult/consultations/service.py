@@ -228,6 +228,7 @@ def extend_deadline(session: Session, actor: Actor, consultation: Consultation, 
 
 def mark_results_published(session: Session, actor: Actor, consultation: Consultation, *,
                            now: datetime | None = None) -> None:
+    """Công khai kết quả (Luật Điều 28 khoản 3); reports.service checks the report is final first."""
     now = now or utcnow()
     consultation.status = STATUS_PUBLISHED
     consultation.results_published_at = now
@@ -261,6 +262,7 @@ class PartView:
 
 
 def part_tree(consultation: Consultation) -> list[PartView]:
+    """The parts as a tree, in the draft's order."""
     views = {p.id: PartView(p, []) for p in consultation.parts}
     roots = []
     for part in consultation.parts:
@@ -398,12 +400,14 @@ def relabel_part(session: Session, actor: Actor, consultation: Consultation, par
 # --- queries --------------------------------------------------------------------
 
 def refresh_search_text(session: Session, consultation: Consultation) -> None:
+    """Keep the folded text searched by words with or without diacritics."""
     pieces = [consultation.title, consultation.issuing_body, consultation.letter_number or ""]
     pieces += [f"{p.label} {p.title} {p.text}" for p in consultation.parts]
     consultation.search_text = search_blob(" ".join(pieces))
 
 
 def public_consultations(session: Session, commune_id: int, *, query: str = "") -> list[Consultation]:
+    """What the public sees of a commune: every consultation but drafts, newest closing first."""
     stmt = (select(Consultation)
             .where(Consultation.commune_id == commune_id, Consultation.status != STATUS_DRAFT)
             .order_by(Consultation.closes_at.desc()))
@@ -414,6 +418,7 @@ def public_consultations(session: Session, commune_id: int, *, query: str = "") 
 
 
 def staff_consultations(session: Session, commune_id: int, *, query: str = "") -> list[Consultation]:
+    """Every consultation of the commune, drafts included, for its officers."""
     stmt = select(Consultation).where(Consultation.commune_id == commune_id).order_by(Consultation.created_at.desc())
     condition = words_condition(Consultation.search_text, query)
     if condition is not None:
@@ -422,6 +427,7 @@ def staff_consultations(session: Session, commune_id: int, *, query: str = "") -
 
 
 def opinion_counts(session: Session, consultation_id: int) -> dict[int | None, int]:
+    """Opinions per part (None: on the whole draft)."""
     from consult.opinions.models import Opinion
 
     rows = session.execute(select(Opinion.part_id, func.count()).where(Opinion.consultation_id == consultation_id)

@@ -80,6 +80,7 @@ def _rows_from_xlsx(data: bytes) -> list[list[str]]:
 
 
 def read_rows(filename: str, data: bytes, *, max_bytes: int = 10 * 1024 * 1024) -> list[list[str]]:
+    """The rows of an uploaded .csv (UTF-8) or .xlsx, checked to be what the name says."""
     try:
         checked = check_upload(filename, data, allowed={"csv", "xlsx"}, max_bytes=max_bytes)
     except UploadRejected as exc:
@@ -199,6 +200,7 @@ def import_households(session: Session, actor: Actor, commune: Commune, rows: li
 def save_household(session: Session, actor: Actor, commune: Commune, household: Household | None, *,
                    group: ResidentialGroup, code: str, representative: str, address: str,
                    members: int | None) -> Household:
+    """Add or change one household of the register by hand; codes are unique in the commune."""
     code = (code or "").strip().upper()
     representative, address = nfc(representative or "").strip(), nfc(address or "").strip()
     if not code or not representative or not address:
@@ -221,12 +223,14 @@ def save_household(session: Session, actor: Actor, commune: Commune, household: 
 
 
 def remove_household(session: Session, actor: Actor, household: Household) -> None:
+    """Remove a household; open votes keep the register they snapshotted."""
     record(session, actor, "household.delete", household, details={"code": household.code})
     session.delete(household)
     session.flush()
 
 
 def list_households(session: Session, commune_id: int, group_id: int | None, *, query: str = "") -> list[Household]:
+    """The register of a commune or one group, searchable by code or name."""
     stmt = select(Household).where(Household.commune_id == commune_id).order_by(Household.code)
     if group_id:
         stmt = stmt.where(Household.group_id == group_id)

@@ -251,6 +251,7 @@ def reply_summary(session: Session, consultation: Consultation) -> ReplySummary:
 
 
 def list_opinions(session: Session, consultation: Consultation, *, query: str = "") -> list[Opinion]:
+    """Every opinion of a consultation: general ones first, then in the draft's order; searchable by words."""
     stmt = (select(Opinion).outerjoin(DraftPart, DraftPart.id == Opinion.part_id)
             .where(Opinion.consultation_id == consultation.id)
             .order_by(DraftPart.position.is_not(None), DraftPart.position, Opinion.created_at, Opinion.id))

@@ -244,6 +244,7 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
 
 
 def total_households(poll: Poll) -> int:
+    """H: all households of the covered groups in the register snapshot (Điều 21 khoản 1)."""
     return sum(g.households for g in poll.groups)
 
 
@@ -253,6 +254,7 @@ def _new_code() -> str:
 
 
 def normalize_code(code: str) -> str:
+    """A typed manual code in its printed form: upper case, in groups of 4-4-2."""
     raw = "".join(ch for ch in (code or "").upper() if ch.isalnum())
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}" if len(raw) == 10 else raw
 
@@ -326,6 +328,7 @@ def find_token(session: Session, *, token: str | None = None, code: str | None =
 
 
 def ballot_view(session: Session, token: BallotToken) -> BallotView:
+    """What the ballot page shows for a token: the vote, the household, the phase and its choices."""
     poll = session.get(Poll, token.poll_id)
     household = token.household
     voted_on = session.scalar(select(Participation.voted_on).where(
@@ -455,6 +458,7 @@ def record_paper_slip(session: Session, actor: Actor, poll: Poll, *, token_value
 
 
 def resolve_conflict(session: Session, actor: Actor, poll: Poll, conflict_id: int, note: str) -> None:
+    """Record how the committee settled a slip recorded twice (never by counting it)."""
     conflict = session.get(ScanConflict, conflict_id)
     if conflict is None or conflict.poll_id != poll.id:
         raise PollError("Không tìm thấy phiếu trùng.")
@@ -491,6 +495,7 @@ def close_consent(session: Session, actor: Actor, poll: Poll, *, now: datetime |
 
 def check_in(session: Session, actor: Actor, poll: Poll, *, poll_household_id: int | None = None,
              token_value: str | None = None, code: str | None = None, cluster: str = "") -> PollHousehold:
+    """Mark a household present at the meeting, from the register or by its slip (Luật Điều 18)."""
     if poll.form != FORM_MEETING or poll.status != STATUS_OPEN:
         raise PollError("Chỉ điểm danh khi cuộc họp đang diễn ra.")
     if token_value or code:
@@ -506,6 +511,7 @@ def check_in(session: Session, actor: Actor, poll: Poll, *, poll_household_id: i
 
 
 def attendance_count(session: Session, poll: Poll, cluster: str | None = None) -> int:
+    """Households present at the meeting, in one cluster or in all."""
     stmt = select(func.count()).select_from(Attendance).where(Attendance.poll_id == poll.id)
     if cluster is not None:
         stmt = stmt.where(Attendance.cluster == cluster)
@@ -513,6 +519,7 @@ def attendance_count(session: Session, poll: Poll, cluster: str | None = None) -
 
 
 def meeting_can_decide(session: Session, poll: Poll) -> bool:
+    """Whether the households present could still pass the matter (Điều 19: else ballots may follow)."""
     return rules.meeting_can_decide(poll.matter_kind, total_households(poll), attendance_count(session, poll))
 
 
@@ -671,10 +678,12 @@ def receipts(session: Session, poll: Poll) -> list[str]:
 
 
 def receipt_published(session: Session, poll: Poll, code: str) -> bool:
+    """Whether a receipt code is in the published list of counted ballots."""
     return session.get(Receipt, (poll.id, normalize_code(code))) is not None
 
 
 def holidays(session: Session) -> set[date]:
+    """The public holidays an administrator keeps, skipped by working-day deadlines."""
     return set(session.scalars(select(Holiday.day)))
 
 

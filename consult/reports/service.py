@@ -295,6 +295,7 @@ class ReportData:
 
 
 def settings_for(session: Session, consultation: Consultation) -> ReportSettings:
+    """The report's number, date, signer and recipients, with defaults until the officer fills them in."""
     settings = session.get(ReportSettings, consultation.id)
     if settings is None:
         commune = consultation.commune
@@ -307,6 +308,7 @@ def settings_for(session: Session, consultation: Consultation) -> ReportSettings
 def save_settings(session: Session, actor: Actor, consultation: Consultation, *, number: str | None,
                   report_date: date | None, place: str | None, signer_mode: str, signer_name: str | None,
                   recipients: str | None) -> ReportSettings:
+    """Save what the officer fills in for the document (NĐ 30: number, date, signer, recipients)."""
     if signer_mode not in ("TM", "KT"):
         raise ReportError("Hình thức ký không hợp lệ.")
     settings = settings_for(session, consultation)
@@ -322,6 +324,7 @@ def save_settings(session: Session, actor: Actor, consultation: Consultation, *,
 
 def report_data(session: Session, consultation: Consultation, *, now: datetime | None = None,
                 public: bool = False) -> ReportData:
+    """Everything the report shows: groups of opinions with their answers, the units' replies, the counts."""
     sync_clusters(session, consultation)
     secs = sections(session, consultation, public=public)
     counts = {key: 0 for key in DECISIONS}
@@ -337,6 +340,7 @@ def report_data(session: Session, consultation: Consultation, *, now: datetime |
 
 
 def undecided_count(session: Session, consultation: Consultation) -> int:
+    """Opinions still without a decision; the report is final only at zero."""
     sync_clusters(session, consultation)
     return session.scalar(
         select(func.count()).select_from(ClusterMember).join(OpinionCluster)
