@@ -231,5 +231,3 @@ def load_user(session: Session, user_key: str) -> User | None:
         return None
     return user
 
-
-__all__ = ["AccountError", "ROLE_UNIT_REP"]
