@@ -666,10 +666,14 @@ def close_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | No
 
 
 def participants(session: Session, poll: Poll) -> list[PollHousehold]:
-    """The households that took part (published; never with their choice)."""
-    return list(session.scalars(select(PollHousehold).join(
-        Participation, Participation.poll_household_id == PollHousehold.id).where(
-        Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE).order_by(PollHousehold.code)))
+    """The households that took part (present at the meeting, or having voted); never with their choice."""
+    if poll.form == FORM_MEETING:
+        joined = select(PollHousehold).join(Attendance, Attendance.poll_household_id == PollHousehold.id).where(
+            Attendance.poll_id == poll.id)
+    else:
+        joined = select(PollHousehold).join(Participation, Participation.poll_household_id == PollHousehold.id).where(
+            Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE)
+    return list(session.scalars(joined.order_by(PollHousehold.code)))
 
 
 def receipts(session: Session, poll: Poll) -> list[str]:

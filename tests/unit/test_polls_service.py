@@ -189,6 +189,7 @@ def test_meeting_counts_add_up_over_clusters_and_cannot_exceed_attendance(sessio
                                  cluster="Cụm 2")
     result = service.close_poll(session, SYSTEM, poll)
     assert result.passed and result.summary == "6/10 hộ đồng ý, cần ít nhất 6"
+    assert [h.code for h in service.participants(session, poll)] == [h.code for h in households[:8]]
 
 
 def test_no_query_joins_a_household_to_its_choice(session):
