@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from consult.adminpaper import body, header_block, new_document, para, signatures, title, to_bytes
 from consult.polls import rules
-from consult.polls.models import FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, Poll
-from consult.polls.service import Tally, attendance_count, participants, report_deadline, tally, total_households
+from consult.polls.models import FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PROCEDURE_SUBJECTS, Poll
+from consult.polls.service import (Tally, attendance_count, participants, procedures, report_deadline, tally,
+                                   total_households)
 from consult.timeutil import format_date, format_datetime, to_local
 
 
@@ -54,6 +55,10 @@ def decision_docx(session: Session, poll: Poll) -> bytes:
         body(document, line)
     for line in _results_lines(result):
         body(document, line)
+    for procedure in procedures(session, poll):
+        body(document, f"- {PROCEDURE_SUBJECTS[procedure.subject]}: {procedure.proposal} — {procedure.agree}/"
+                       f"{procedure.present} đại diện có mặt tán thành, "
+                       f"{'thông qua' if procedure.passed else 'không thông qua'}.")
     body(document, f"7. Quyết định: {poll.outcome_text or result.summary} (cần {rules.rule_text(poll.matter_kind)}, "
                    "tính trên tổng số hộ gia đình của khu dân cư).")
     body(document, f"8. Hiệu lực: {recognition.effect}; công nhận: {rules.RECOGNISERS[recognition.by]}.")

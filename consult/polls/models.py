@@ -217,6 +217,27 @@ class MeetingCount(Base):
     recorded_by: Mapped[str] = mapped_column(String(200))
 
 
+class MeetingProcedure(Base):
+    """A meeting's own choice (its secretary, its vote counters, show of hands or secret
+    ballot), decided by more than half of the representatives present (NĐ 59 Điều 3 khoản 5)."""
+
+    __tablename__ = "meeting_procedure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(20))  # secretary / counters / method
+    proposal: Mapped[str] = mapped_column(Text)
+    present: Mapped[int] = mapped_column()
+    agree: Mapped[int] = mapped_column()
+    passed: Mapped[bool] = mapped_column()
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+PROCEDURE_SUBJECTS = {"secretary": "Thư ký cuộc họp", "counters": "Ban kiểm phiếu",
+                      "method": "Hình thức biểu quyết (giơ tay hoặc bỏ phiếu kín)"}
+
+
 class ScanConflict(Base):
     """A paper slip recorded a second time: shown to the committee, never counted twice."""
 

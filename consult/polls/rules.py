@@ -42,6 +42,11 @@ def commune_wide_passes(groups_total: int, groups_approving: int) -> bool:
     return groups_total > 0 and groups_approving * 3 >= 2 * groups_total
 
 
+def procedural_passes(present: int, agree: int) -> bool:
+    """A meeting's procedural choice: more than half of the representatives present (NĐ 59 Điều 3 khoản 5)."""
+    return present > 0 and agree * 2 > present
+
+
 def consent_reached(households: int, agreed: int) -> bool:
     """Online voting needs more than half of ALL households to agree first (NĐ 59 Điều 5 khoản 1)."""
     return households > 0 and agreed * 2 > households

@@ -40,6 +40,8 @@ from consult.polls.models import (
     CommitteeMember,
     Holiday,
     MeetingCount,
+    MeetingProcedure,
+    PROCEDURE_SUBJECTS,
     Participation,
     Poll,
     PollChoice,
@@ -547,6 +549,36 @@ def record_meeting_count(session: Session, actor: Actor, poll: Poll, *, counts: 
     record(session, actor, "poll.meeting_count", poll, now=now, details={"cluster": cluster, "method": method,
                                                                          "counts": row.counts})
     return row
+
+
+def record_procedure(session: Session, actor: Actor, poll: Poll, *, subject: str, proposal: str, agree: int,
+                     now: datetime | None = None) -> MeetingProcedure:
+    """The meeting chooses its secretary, its vote counters or how it votes: passed by
+    more than half of the representatives present (NĐ 59 Điều 3 khoản 5)."""
+    now = now or utcnow()
+    if poll.form != FORM_MEETING or poll.status != STATUS_OPEN:
+        raise PollError("Chỉ ghi khi cuộc họp đang diễn ra.")
+    if subject not in PROCEDURE_SUBJECTS:
+        raise PollError("Nội dung biểu quyết thủ tục không hợp lệ.")
+    proposal = nfc(proposal or "").strip()
+    if not proposal:
+        raise PollError("Hãy ghi đề xuất được biểu quyết (ví dụ tên người làm thư ký).")
+    present = attendance_count(session, poll)
+    if agree < 0 or agree > present:
+        raise PollError(f"Số người tán thành phải từ 0 đến số đại diện có mặt ({present}).")
+    row = MeetingProcedure(poll_id=poll.id, subject=subject, proposal=proposal, present=present, agree=agree,
+                           passed=rules.procedural_passes(present, agree), recorded_at=now, recorded_by=actor.name)
+    session.add(row)
+    session.flush()
+    record(session, actor, "poll.procedure", poll, now=now, details={
+        "subject": subject, "proposal": proposal, "agree": agree, "present": present, "passed": row.passed})
+    return row
+
+
+def procedures(session: Session, poll: Poll) -> list[MeetingProcedure]:
+    """The meeting's procedural choices, in the order they were made."""
+    return list(session.scalars(select(MeetingProcedure).where(MeetingProcedure.poll_id == poll.id)
+                                .order_by(MeetingProcedure.recorded_at, MeetingProcedure.id)))
 
 
 # --- tally and outcome ---------------------------------------------------------------------

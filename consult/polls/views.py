@@ -18,7 +18,8 @@ from consult.polls import documents, rules, service
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.polls.forms import CheckInForm, HolidayForm, PollForm, ResolveForm, SlipForm
 from consult.polls.models import (FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PHASE_CONSENT,
-                                  STATUS_DRAFT, STATUS_LABELS, Attendance, Holiday, Poll, PollHousehold, ScanConflict)
+                                  PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, Holiday, Poll,
+                                  PollHousehold, ScanConflict)
 from consult.timeutil import utcnow
 
 bp = Blueprint("polls", __name__)
@@ -258,7 +259,12 @@ def meeting(poll_id: int):
     form = CheckInForm()
     if form.validate_on_submit():
         try:
-            if request.form.get("action") == "count":
+            if request.form.get("action") == "procedure":
+                service.record_procedure(s, current_actor(), poll, subject=request.form.get("subject", ""),
+                                         proposal=request.form.get("proposal", ""),
+                                         agree=int(request.form.get("agree") or 0))
+                message = "Đã ghi kết quả biểu quyết thủ tục."
+            elif request.form.get("action") == "count":
                 counts = {c.id: int(request.form.get(f"count-{c.id}") or 0) for c in poll.choices}
                 service.record_meeting_count(s, current_actor(), poll, counts=counts,
                                              method=request.form.get("method", ""), cluster=form.cluster.data or "")
@@ -278,6 +284,7 @@ def meeting(poll_id: int):
     households = list(s.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)
                                 .order_by(PollHousehold.code)))
     return render_template("polls/meeting.html", poll=poll, form=form, households=households, present=present,
+                           procedures=service.procedures(s, poll), subjects=PROCEDURE_SUBJECTS,
                            total=service.total_households(poll),
                            can_decide=service.meeting_can_decide(s, poll) if poll.status == "open" else None,
                            needed=rules.min_agree(poll.matter_kind, service.total_households(poll)))

@@ -67,3 +67,8 @@ def test_meeting_attendance_too_low():
     assert not rules.meeting_can_decide("k6", 120, 60)
     assert rules.meeting_can_decide("k6", 120, 61)
     assert not rules.meeting_can_decide("k1", 120, 79)
+
+
+def test_procedural_choices_need_more_than_half_of_those_present():
+    assert rules.procedural_passes(40, 21) and not rules.procedural_passes(40, 20)
+    assert not rules.procedural_passes(0, 0)

@@ -263,3 +263,29 @@ def test_a_draft_vote_can_be_corrected_before_it_opens(client, session):
     session.commit()
     r = client.get(f"/polls/{poll.id}/edit", follow_redirects=True)
     assert "Chỉ sửa được cuộc biểu quyết khi còn là bản nháp" in r.get_data(as_text=True)
+
+
+def test_meeting_chooses_its_secretary_by_more_than_half_of_those_present(client, session):
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group], form="meeting")
+    for h in session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()[:7]:
+        service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
+    session.commit()
+    login(client, "truong.kp1")
+    url = f"/polls/{poll.id}/meeting"
+    r = post_form(client, url, {"action": "procedure", "subject": "secretary", "proposal": "Bà Hoa làm thư ký",
+                                "agree": "4"}, follow_redirects=True)
+    assert "Bà Hoa làm thư ký" in r.get_data(as_text=True) and "4/7" in r.get_data(as_text=True)
+    r = post_form(client, url, {"action": "procedure", "subject": "method", "proposal": "Bỏ phiếu kín",
+                                "agree": "3"}, follow_redirects=True)
+    assert "không thông qua" in r.get_data(as_text=True)
+    r = post_form(client, url, {"action": "procedure", "subject": "counters", "proposal": "Ông A, ông B",
+                                "agree": "9"}, follow_redirects=True)
+    assert "phải từ 0 đến số đại diện có mặt (7)" in r.get_data(as_text=True)
+    assert [p.passed for p in service.procedures(session, poll)] == [True, False]
+    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 7}, method="hands")
+    service.close_poll(session, SYSTEM, poll)
+    session.commit()
+    decision = Document(io.BytesIO(client.get(f"/polls/{poll.id}/decision.docx").data))
+    text = "\n".join(p.text for p in decision.paragraphs)
+    assert "Thư ký cuộc họp: Bà Hoa làm thư ký — 4/7 đại diện có mặt tán thành, thông qua." in text
