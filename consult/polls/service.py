@@ -472,14 +472,19 @@ def resolve_conflict(session: Session, actor: Actor, poll: Poll, conflict_id: in
 
 # --- the consent round of an online vote -------------------------------------------------------
 
+def consent_count(session: Session, poll: Poll) -> int:
+    """Households that agreed, so far, to vote online (the consent round's box)."""
+    box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == PHASE_CONSENT))
+    return sum(c.get("agree", 0) for c in ((box.counts if box else None) or {}).values())
+
+
 def close_consent(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> bool:
     """End the consent round; voting online goes ahead only when more than half of
     all households agreed (NĐ 59 Điều 5 khoản 1)."""
     now = now or utcnow()
     if poll.form != FORM_ONLINE or poll.phase != PHASE_CONSENT or poll.status != STATUS_OPEN:
         raise PollError("Không có vòng lấy ý kiến đồng ý biểu quyết trực tuyến đang mở.")
-    box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == PHASE_CONSENT))
-    agreed = sum(c.get("agree", 0) for c in (box.counts or {}).values())
+    agreed = consent_count(session, poll)
     households = total_households(poll)
     poll.consent_agreed, poll.consent_closes_at = agreed, now
     if rules.consent_reached(households, agreed):
@@ -716,6 +721,20 @@ def receipts(session: Session, poll: Poll) -> list[str]:
 def receipt_published(session: Session, poll: Poll, code: str) -> bool:
     """Whether a receipt code is in the published list of counted ballots."""
     return session.get(Receipt, (poll.id, normalize_code(code))) is not None
+
+
+def add_holiday(session: Session, actor: Actor, day: date, name: str) -> Holiday:
+    """A public holiday that working-day deadlines skip (DOMAIN: kept as data an administrator updates)."""
+    name = nfc(name or "").strip()
+    if not name:
+        raise PollError("Vui lòng nhập tên ngày nghỉ.")
+    if session.get(Holiday, day) is not None:
+        raise PollError(f"Ngày {format_date(day)} đã có trong danh sách ngày nghỉ.")
+    holiday = Holiday(day=day, name=name)
+    session.add(holiday)
+    session.flush()
+    record(session, actor, "holiday.add", object_type="holiday", object_id=day.isoformat(), details={"name": name})
+    return holiday
 
 
 def holidays(session: Session) -> set[date]:

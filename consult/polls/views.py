@@ -17,7 +17,7 @@ from consult.extensions import limiter
 from consult.polls import documents, rules, service
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.polls.forms import CheckInForm, HolidayForm, PollForm, ResolveForm, SlipForm
-from consult.polls.models import (FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PHASE_CONSENT,
+from consult.polls.models import (FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
                                   PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, Holiday, Poll,
                                   PollHousehold, ScanConflict)
 from consult.timeutil import utcnow
@@ -147,10 +147,7 @@ def show(poll_id: int):
     result = service.tally(s, poll) if poll.status != STATUS_DRAFT else None
     consent = None
     if poll.form == FORM_ONLINE and poll.status != STATUS_DRAFT:
-        from consult.polls.models import BallotBox
-
-        box = s.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == PHASE_CONSENT))
-        consent = sum(c.get("agree", 0) for c in (box.counts or {}).values()) if box else 0
+        consent = service.consent_count(s, poll)
     conflicts = list(s.scalars(select(ScanConflict).where(ScanConflict.poll_id == poll.id)))
     households = {h.id: h for h in s.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id))}
     present = service.attendance_count(s, poll) if poll.form == FORM_MEETING else None
@@ -341,15 +338,15 @@ def holidays():
     form = HolidayForm()
     s = db_session()
     if form.validate_on_submit():
-        if s.get(Holiday, form.day.data) is None:
-            s.add(Holiday(day=form.day.data, name=form.name.data.strip()))
-            from consult.audit.service import record
-
-            record(s, current_actor(), "holiday.add", object_type="holiday", object_id=form.day.data.isoformat(),
-                   details={"name": form.name.data})
+        try:
+            service.add_holiday(s, current_actor(), form.day.data, form.name.data)
+        except service.PollError as exc:
+            s.rollback()
+            flash(str(exc), "error")
+        else:
             s.commit()
             flash("Đã thêm ngày nghỉ.", "success")
-        return redirect(url_for("polls.holidays"))
+            return redirect(url_for("polls.holidays"))
     return render_template("polls/holidays.html", form=form,
                            days=list(s.scalars(select(Holiday).order_by(Holiday.day.desc()))))
 

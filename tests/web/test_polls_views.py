@@ -203,6 +203,8 @@ def test_holidays_are_data_an_administrator_updates(client, session):
     r = post_form(client, "/polls/holidays", {"day": "17/02/2026", "name": "Tết Nguyên đán"})
     assert r.status_code == 302
     assert "Tết Nguyên đán" in client.get("/polls/holidays").get_data(as_text=True)
+    r = post_form(client, "/polls/holidays", {"day": "17/02/2026", "name": "Tết"})
+    assert "đã có trong danh sách ngày nghỉ" in r.get_data(as_text=True)
     assert "Quốc khánh" in client.get("/polls/holidays").get_data(as_text=True)  # seeded by the migration
 
 
