@@ -27,7 +27,7 @@ from consult.consultations import service as consultations
 from consult.consultations.models import Consultation, DraftPart
 from consult.opinions import service as opinions
 from consult.opinions.models import CHANNEL_PAPER
-from consult.timeutil import local_to_utc, to_local, utcnow
+from consult.timeutil import local_date, local_to_utc, utcnow
 
 SEEDS = Path(__file__).resolve().parent / "seeds"
 PLAN_TITLE = "Lấy ý kiến dự thảo Kế hoạch chỉnh trang đô thị, lắp đặt đèn chiếu sáng các hẻm khu phố 1 và khu phố 2"
@@ -150,7 +150,7 @@ def _consultation(session: Session, commune: Commune, *, now: datetime) -> list[
     existing = session.scalar(select(Consultation).where(Consultation.commune_id == commune.id,
                                                          Consultation.title == BINH_AN_TITLE))
     if existing is None:
-        letter_day = to_local(now).date() - timedelta(days=5)
+        letter_day = local_date(now) - timedelta(days=5)
         opens_at = local_to_utc(datetime.combine(letter_day, time(8, 0)))
         closes_at = local_to_utc(datetime.combine(letter_day + timedelta(days=21), time(17, 0)))
         source = consultations.read_draft(text=(SEEDS / "binh-an-cong-van-va-du-thao-nghi-quyet.txt").read_text("utf-8"))
@@ -179,7 +179,7 @@ def _demo_opinions(session: Session, consultation: Consultation, units: list[Uni
     ], now=start + 2 * day)
     opinions.add_unit_comments(session, SYSTEM, consultation, by_name["Ban điều hành khu phố 1"].id, [
         (parts["Điều 1, khoản 5, điểm d"], "Đề nghị hướng dẫn cụ thể cách biểu quyết trực tuyến cho người cao tuổi."),
-    ], channel=CHANNEL_PAPER, letter=opinions.PaperLetter("12/BĐH-KP1", to_local(start + 3 * day).date()),
+    ], channel=CHANNEL_PAPER, letter=opinions.PaperLetter("12/BĐH-KP1", local_date(start + 3 * day)),
         now=start + 3 * day)
     residents = [
         ("Nguyễn Văn Bình", "Khu phố 2", parts["Điều 1, khoản 4, điểm b"], "Nên khen thưởng cả các tổ nhân dân tự quản làm tốt."),
@@ -199,7 +199,7 @@ def _closed_consultation(session: Session, commune: Commune, *, now: datetime) -
     existing = session.scalar(select(Consultation).where(Consultation.commune_id == commune.id,
                                                          Consultation.title == PLAN_TITLE))
     if existing is None:
-        start_day = to_local(now).date() - timedelta(days=60)
+        start_day = local_date(now) - timedelta(days=60)
         opens_at = local_to_utc(datetime.combine(start_day, time(8, 0)))
         closes_at = local_to_utc(datetime.combine(start_day + timedelta(days=20), time(17, 0)))
         source = consultations.read_draft(text=(SEEDS / "binh-an-ke-hoach-chinh-trang-khu-pho.txt").read_text("utf-8"))
@@ -246,7 +246,7 @@ def _closed_consultation(session: Session, commune: Commune, *, now: datetime) -
             decision, explanation = next(v for k, v in decisions.items() if row.text.startswith(k))
             reports.decide(session, SYSTEM, existing, row.cluster.id, decision=decision, explanation=explanation,
                            now=closes_at + 2 * day)
-        reports.save_settings(session, SYSTEM, existing, number="45/BC-UBND", report_date=(closes_at + 3 * day).date(),
+        reports.save_settings(session, SYSTEM, existing, number="45/BC-UBND", report_date=local_date(closes_at + 3 * day),
                               place="Bình An", signer_mode="TM", signer_name="Vũ Thị Hiền",
                               recipients="- Thường trực HĐND phường;\n- Ủy ban MTTQ Việt Nam phường;\n- Lưu: VT, VP-TK.")
         reports.publish_results(session, SYSTEM, existing, now=closes_at + 3 * day)
@@ -268,7 +268,7 @@ def _online_vote(session: Session, commune: Commune, *, now: datetime) -> list[s
     if existing is None:
         group = session.scalar(select(ResidentialGroup).where(ResidentialGroup.commune_id == commune.id,
                                                               ResidentialGroup.name == "Khu phố 1"))
-        today = to_local(now).date()
+        today = local_date(now)
         start = now - timedelta(days=2)
         data = polls.PollInput(
             title=VOTE_TITLE, matter_kind="k6", form="online", group_ids=[group.id],

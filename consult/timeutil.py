@@ -49,6 +49,22 @@ def to_local(value: datetime) -> datetime:
     return value.astimezone(LOCAL_TZ)
 
 
+def local_date(value: datetime) -> date:
+    """The calendar date of an instant in Asia/Ho_Chi_Minh (never the UTC date)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime has no date in Viet Nam")
+    return value.astimezone(LOCAL_TZ).date()
+
+
+def today(now: datetime | None = None) -> date:
+    """The product's "today": the date in Asia/Ho_Chi_Minh at ``now`` (default: the clock).
+
+    Between 17:00 and 24:00 UTC this is the UTC date plus one day. Nothing else in
+    the code computes today's date.
+    """
+    return local_date(now or utcnow())
+
+
 def local_to_utc(value: datetime) -> datetime:
     """A naive local (Asia/Ho_Chi_Minh) wall-clock time to aware UTC."""
     if value.tzinfo is None:
@@ -67,13 +83,15 @@ def format_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = to_local(value).date()
+        value = local_date(value)
     return value.strftime("%d/%m/%Y")
 
 
 def vietnamese_long_date(value: date, place: str = "") -> str:
-    """'Bình An, ngày 05 tháng 01 năm 2025' (NĐ 30: day and month below 10 padded)."""
-    text = f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}"
+    """'Bình An, ngày 05 tháng 01 năm 2025' (NĐ 30 Phụ lục I: a day below 10 and
+    the months 1 and 2 take a leading zero; the months 3 to 9 do not: 'tháng 4')."""
+    month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+    text = f"ngày {value.day:02d} tháng {month} năm {value.year}"
     return f"{place}, {text}" if place else text
 
 
@@ -132,4 +150,4 @@ def register_filters(app) -> None:
     app.jinja_env.filters["localdt"] = format_datetime
     app.jinja_env.filters["localdate"] = format_date
     app.jinja_env.filters["longdate"] = lambda value: vietnamese_long_date(
-        to_local(value).date() if isinstance(value, datetime) else value)
+        local_date(value) if isinstance(value, datetime) else value)

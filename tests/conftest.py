@@ -20,6 +20,20 @@ from tests.support.pgserver import PostgresServer, find_bindir
 BACKENDS = ["sqlite", "postgresql"]
 _counter = itertools.count()
 
+if "faketime" in os.environ.get("LD_PRELOAD", ""):
+    # CI runs the suite under libfaketime at instants where the Vietnamese and UTC
+    # dates differ, with DONT_FAKE_MONOTONIC=1 (a faked monotonic clock never ends
+    # the rate limiter's timer threads). libfaketime 0.9.10 then fails
+    # clock_nanosleep(TIMER_ABSTIME) with EINVAL, which time.sleep uses; sleep on
+    # select's relative timeout instead.
+    import select
+    import time as _time
+
+    def _sleep(seconds: float) -> None:
+        select.select([], [], [], max(0.0, seconds))
+
+    _time.sleep = _sleep
+
 
 def _must_run_everything() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -114,3 +128,15 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def now():
+    """The suite's clock: the instant the test starts (CI also runs the suite under libfaketime).
+
+    Tests that depend on "now" take it from here and pass it to the services, never
+    reading the wall clock again inside an assertion.
+    """
+    from consult.timeutil import utcnow
+
+    return utcnow()

@@ -24,7 +24,7 @@ from consult.consultations.models import (
 from consult.consultations.parser import DraftParseError, Node, ParsedDraft, assign_labels, parse_draft, text_from_docx
 from consult.textsearch import words_condition, search_blob
 from consult.textutil import nfc
-from consult.timeutil import format_datetime, to_local, utcnow
+from consult.timeutil import format_datetime, local_date, utcnow
 from consult.uploads import UploadRejected, check_upload
 
 # Luật Điều 28 khoản 2: at least 20 days from publication; NĐ 61 Điều 9: a
@@ -79,7 +79,7 @@ def check_period(doc_kind: str, opens_at: datetime, closes_at: datetime, basis: 
     if closes_at <= opens_at:
         raise ConsultationError("Thời điểm kết thúc phải sau thời điểm bắt đầu.")
     minimum = MIN_PERIOD_DAYS_HUONG_UOC if doc_kind == "huong_uoc" else MIN_PERIOD_DAYS
-    days = (to_local(closes_at).date() - to_local(opens_at).date()).days
+    days = (local_date(closes_at) - local_date(opens_at)).days
     if days < minimum and not (basis or "").strip():
         law = ("Nghị định 61/2023/NĐ-CP, Điều 9" if doc_kind == "huong_uoc"
                else "Luật Thực hiện dân chủ ở cơ sở, Điều 28 khoản 2")

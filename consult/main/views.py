@@ -38,11 +38,11 @@ def staff_home():
     from consult.access import visible
     from consult.polls.models import Poll
     from consult.polls.service import deadline_reminders
-    from consult.timeutil import to_local, utcnow
+    from consult.timeutil import today
 
     reminders = []
     if current_user.commune_id and current_user.role in ("admin", "officer", "group_head"):
-        reminders = deadline_reminders(db_session(), visible(current_user, Poll), today=to_local(utcnow()).date())
+        reminders = deadline_reminders(db_session(), visible(current_user, Poll), today=today())
     return render_template("main/staff_home.html", reminders=reminders)
 
 

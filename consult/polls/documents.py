@@ -10,7 +10,7 @@ from consult.polls import rules
 from consult.polls.models import FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PROCEDURE_SUBJECTS, Poll
 from consult.polls.service import (Tally, attendance_count, participants, procedures, report_deadline, tally,
                                    total_households)
-from consult.timeutil import format_date, format_datetime, to_local
+from consult.timeutil import format_date, format_datetime, local_date
 
 
 def _issuer(poll: Poll) -> list[str]:
@@ -36,7 +36,7 @@ def decision_docx(session: Session, poll: Poll) -> bytes:
     households = total_households(poll)
     took_part = attendance_count(session, poll) if poll.form == FORM_MEETING else result.participated
     document = new_document()
-    when = to_local(poll.decided_at).date() if poll.decided_at else None
+    when = local_date(poll.decided_at) if poll.decided_at else None
     header_block(document, _issuer(poll), "      /QĐ-CĐDC", poll.commune.name, when)
     title(document, "Quyết định của cộng đồng dân cư", poll.title)
     recognition = rules.recognition(poll.matter_kind, poll.commune_wide)
@@ -78,7 +78,7 @@ def minutes_docx(session: Session, poll: Poll) -> bytes:
     of households that took part (never their choices)."""
     result = tally(session, poll)
     document = new_document()
-    when = to_local(poll.decided_at).date() if poll.decided_at else None
+    when = local_date(poll.decided_at) if poll.decided_at else None
     header_block(document, _issuer(poll), "      /BB-KP", poll.commune.name, when)
     kind = "Biên bản kết quả biểu quyết trực tuyến" if poll.form == FORM_ONLINE else "Biên bản kiểm phiếu"
     title(document, kind, poll.title)

@@ -51,7 +51,7 @@ from consult.polls.models import (
     ScanConflict,
 )
 from consult.textutil import nfc
-from consult.timeutil import format_date, format_datetime, to_local, utcnow
+from consult.timeutil import format_date, format_datetime, local_date, utcnow
 
 STANDARD_CHOICES = [("agree", "Đồng ý"), ("disagree", "Không đồng ý"), ("other", "Ý kiến khác")]
 CONSENT_CHOICES = {"agree": "Đồng ý biểu quyết trực tuyến", "disagree": "Không đồng ý biểu quyết trực tuyến"}
@@ -385,7 +385,7 @@ def _mark_and_count(session: Session, poll: Poll, household: PollHousehold, choi
     try:
         with session.begin_nested():
             session.add(Participation(poll_id=poll.id, phase=poll.phase, poll_household_id=household.id,
-                                      voted_on=to_local(now).date(), channel=channel))
+                                      voted_on=local_date(now), channel=channel))
             session.flush()
     except IntegrityError:
         day = session.scalar(select(Participation.voted_on).where(
@@ -451,7 +451,7 @@ def record_paper_slip(session: Session, actor: Actor, poll: Poll, *, token_value
         _mark_and_count(session, poll, token.household, key, kind, other_text, "paper", now)
     except AlreadyVoted:
         session.add(ScanConflict(poll_id=poll.id, poll_household_id=token.household.id,
-                                 noted_on=to_local(now).date()))
+                                 noted_on=local_date(now)))
         session.flush()
         raise AlreadyVoted(f"Phiếu của hộ {token.household.code} đã được ghi nhận trước đó. Lần ghi này KHÔNG được "
                            "tính và đã được đưa vào danh sách phiếu trùng để Tổ kiểm phiếu xem xét.") from None
@@ -746,14 +746,14 @@ def report_deadline(session: Session, poll: Poll) -> date | None:
     """The decision must reach the commune's UBND and MTTQ within 5 working days (Điều 20 khoản 3)."""
     if poll.decided_at is None:
         return None
-    return rules.add_working_days(to_local(poll.decided_at).date(), 5, holidays(session))
+    return rules.add_working_days(local_date(poll.decided_at), 5, holidays(session))
 
 
 def mark_sent(session: Session, actor: Actor, poll: Poll, sent_on: date) -> None:
     """Record that the decision reached the commune's UBND and MTTQ (Điều 20 khoản 3)."""
     if poll.status not in (STATUS_DECIDED,):
         raise PollError("Chỉ ghi ngày gửi khi cuộc biểu quyết đã có quyết định.")
-    if poll.decided_at and sent_on < to_local(poll.decided_at).date():
+    if poll.decided_at and sent_on < local_date(poll.decided_at):
         raise PollError("Ngày gửi không thể trước ngày biểu quyết.")
     poll.sent_on = sent_on
     record(session, actor, "poll.decision_sent", poll, details={"sent_on": sent_on.isoformat()})
@@ -773,7 +773,7 @@ def deadline_reminders(session: Session, condition, *, today: date) -> list[Remi
     days = holidays(session)
     reminders = []
     for poll in polls:
-        deadline = rules.add_working_days(to_local(poll.decided_at).date(), 5, days)
+        deadline = rules.add_working_days(local_date(poll.decided_at), 5, days)
         reminders.append(Reminder(poll, deadline, today > deadline))
     return reminders
 

@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 
 from consult.adminpaper import body, cell_text, closing_block, header_block, new_document, para, set_font, title, widths
 from consult.reports.service import ReportData, opening_paragraphs, report_subject
-from consult.timeutil import to_local
+from consult.timeutil import local_date
 
 HEADERS = ["STT", "Điều, khoản, điểm", "Nội dung góp ý", "Cơ quan, đơn vị, cá nhân góp ý", "Ý kiến tiếp thu, giải trình"]
 WIDTHS_CM = [1.3, 2.5, 5.5, 3.6, 5.1]  # 18 cm: A4 less the 30 mm and 15 mm margins
@@ -119,7 +119,7 @@ def build_docx(data: ReportData) -> bytes:
     commune = c.commune
     header_block(document, ["Ủy ban nhân dân", f"{commune.kind_label} {commune.name}"],
                  data.settings.number or "      /BC-UBND", data.settings.place or commune.name,
-                 data.settings.report_date or to_local(data.generated_at).date())
+                 data.settings.report_date or local_date(data.generated_at))
     title(document, "Báo cáo", report_subject(c))
 
     para(document, "I. TÌNH HÌNH LẤY Ý KIẾN", size=14, bold=True, indent=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from consult.audit.service import SYSTEM
 from consult.communes.models import Household
 from consult.polls import service
-from consult.timeutil import utcnow
+from consult.timeutil import local_date, utcnow
 from tests.support.helpers import make_commune, make_group
 
 COMMITTEE = [service.CommitteeInput("Nguyễn Thị Hoa", "Đại diện Ban công tác Mặt trận", True),
@@ -30,7 +30,7 @@ def poll_input(groups, *, matter="k6", form="online", days=7, start=None, **extr
                   matter_kind=matter, form=form, opens_at=start, closes_at=start + timedelta(days=days),
                   group_ids=[g.id for g in groups], committee=list(COMMITTEE))
     if form == "online":
-        values.update(agreed_unnecessary_on=start.date(), reported_on=start.date(), devices_confirmed=True)
+        values.update(agreed_unnecessary_on=local_date(start), reported_on=local_date(start), devices_confirmed=True)
     values.update(extra)
     return service.PollInput(**values)
 

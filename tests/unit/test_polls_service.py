@@ -9,7 +9,6 @@ from consult.audit.service import SYSTEM
 from consult.communes.models import Household
 from consult.polls import service
 from consult.polls.models import Participation, PollHousehold, ScanConflict
-from consult.timeutil import utcnow
 from tests.support.helpers import make_commune
 from tests.support.polls import choice, group_with_households, open_vote, pass_consent, poll_input
 
@@ -144,7 +143,7 @@ def test_register_snapshot_keeps_the_denominator_of_an_open_vote(session):
     assert service.tally(session, poll).households == 10
 
 
-def test_bad_tokens_and_choices_are_refused_and_record_nothing(session):
+def test_bad_tokens_and_choices_are_refused_and_record_nothing(session, now):
     commune, group = group_with_households(session, 5)
     poll = open_vote(session, commune, [group])
     pass_consent(session, poll)
@@ -164,7 +163,7 @@ def test_bad_tokens_and_choices_are_refused_and_record_nothing(session):
     with pytest.raises(service.AlreadyVoted, match="Hộ này đã biểu quyết ngày"):
         service.cast_online(session, second[0].token, choice(poll, "disagree"))
     assert service.receipt_published(session, poll, receipt)
-    late = utcnow() + timedelta(days=30)
+    late = now + timedelta(days=30)
     with pytest.raises(service.BallotRejected, match="hết thời gian"):
         service.cast_online(session, first[1].token, choice(poll, "agree"), now=late)
     service.close_poll(session, SYSTEM, poll)

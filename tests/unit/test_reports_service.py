@@ -15,7 +15,6 @@ from consult.reports import service
 from consult.reports.docx_export import build_docx
 from consult.reports.models import OpinionCluster
 from consult.reports.xlsx_export import build_xlsx
-from consult.timeutil import utcnow
 from tests.support.helpers import SEEDS, make_commune, make_consultation, make_group, make_unit
 
 
@@ -206,12 +205,12 @@ def test_undecided_opinions_make_only_a_marked_draft(session, world):
         service.publish_results(session, SYSTEM, c, now=c.closes_at + timedelta(days=1))
 
 
-def test_results_published_only_after_closing_and_when_final(session, world):
+def test_results_published_only_after_closing_and_when_final(session, world, now):
     _, groups, units, c = world
     _seed_opinions(session, c, units, groups)
     session.commit()
     with pytest.raises(service.ReportError, match="sau khi hết thời hạn"):
-        service.publish_results(session, SYSTEM, c, now=utcnow())
+        service.publish_results(session, SYSTEM, c, now=now)
     service.publish_results(session, SYSTEM, c, now=c.closes_at + timedelta(minutes=1))
     assert c.status == "published"
     with pytest.raises(service.ReportError, match="đã được công khai"):

@@ -303,10 +303,9 @@ def test_parse_draft_command_reads_docx(runner, tmp_path):
         "Điều 1", "Điều 2", "Điều 3"]
 
 
-def test_demo_loads_an_open_binh_an_consultation(runner, session, client):
+def test_demo_loads_an_open_binh_an_consultation(runner, session, client, now):
     runner.invoke(args=["demo"])
     c = session.scalar(select(Consultation))
-    now = utcnow()
     assert c.accepts_opinions(now) and c.letter_number == "491/UBND"
     assert (c.closes_at - c.opens_at).days == 21
     assert session.scalar(select(func.count()).select_from(Opinion)) >= 5

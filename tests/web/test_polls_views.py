@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from consult.audit.service import SYSTEM
 from consult.polls import service
 from consult.polls.models import Participation, Poll, PollHousehold
-from consult.timeutil import format_datetime, utcnow
+from consult.timeutil import format_date, format_datetime, today, utcnow
 from tests.support.helpers import csrf_from, login, make_user, post_form
 from tests.support.polls import choice, group_with_households, open_vote, pass_consent
 
@@ -234,8 +234,7 @@ def test_decision_deadline_reminder_until_marked_sent(client, session):
     assert 'id="reminders"' in home and poll.title in home
     deadline = service.report_deadline(session, poll)
     assert deadline.weekday() < 5
-    today = utcnow().strftime("%d/%m/%Y")
-    r = post_form(client, f"/polls/{poll.id}/sent", {"sent_on": today}, get_url=f"/polls/{poll.id}")
+    r = post_form(client, f"/polls/{poll.id}/sent", {"sent_on": format_date(today())}, get_url=f"/polls/{poll.id}")
     assert r.status_code == 302
     assert 'id="reminders"' not in client.get("/staff").get_data(as_text=True)
     r = post_form(client, f"/polls/{poll.id}/sent", {"sent_on": "31/02/2026"}, get_url=f"/polls/{poll.id}",
