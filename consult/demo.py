@@ -89,7 +89,7 @@ def load_demo(session: Session, instance_path: str, *, now: datetime | None = No
     lines += _accounts(session, commune, instance_path)
     lines += _consultation(session, commune, now=now)
     lines += _closed_consultation(session, commune, now=now)
-    lines += _online_vote(session, commune, now=now)
+    lines += _online_vote(session, commune, instance_path, now=now)
     return lines
 
 
@@ -258,9 +258,12 @@ def _closed_consultation(session: Session, commune: Commune, *, now: datetime) -
 VOTE_TITLE = "Lắp đặt camera an ninh tại các cổng khu phố 1"
 
 
-def _online_vote(session: Session, commune: Commune, *, now: datetime) -> list[str]:
+def _online_vote(session: Session, commune: Commune, instance_path: str, *, now: datetime) -> list[str]:
     """An open online vote on a khoản 6 matter in khu phố 1, its preconditions
-    recorded and its consent round passed, ready for ballots to be printed."""
+    recorded and its consent round passed, ready for ballots to be printed.
+
+    The board's key shares are handed out once; for the demo they are kept in
+    the instance folder (mode 600) so that the vote can be counted later."""
     from consult.polls import service as polls
     from consult.polls.models import Poll
 
@@ -283,13 +286,24 @@ def _online_vote(session: Session, commune: Commune, *, now: datetime) -> list[s
             agreed_unnecessary_on=today - timedelta(days=5), reported_on=today - timedelta(days=4),
             devices_confirmed=True)
         existing = polls.create_poll(session, SYSTEM, commune, data, now=start)
-        polls.open_poll(session, SYSTEM, existing, now=start)
+        shares = polls.open_poll(session, SYSTEM, existing, now=start)
+        session.flush()
+        fd = os.open(Path(instance_path) / f"demo-key-shares-{existing.id}.txt",
+                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("".join(f"{share.member}\t{share.code}\n" for share in shares))
         # The consent round, answered by the households through their own slips.
         issued = polls.issue_ballots(session, SYSTEM, existing, now=start)
         rng = random.Random(5)
         for ballot in issued[: int(len(issued) * 0.7)]:
             polls.cast_online(session, ballot.token, "agree" if rng.random() < 0.9 else "disagree",
                               now=start + timedelta(hours=2))
-        polls.close_consent(session, SYSTEM, existing, now=start + timedelta(days=1))
-    return [f"Biểu quyết trực tuyến mẫu (khoản 6, khu phố 1): http://127.0.0.1:5000/c/{commune.slug}/polls/{existing.id}"
-            f" — in phiếu: flask --app consult ballots {existing.id} -o phieu.pdf"]
+        polls.close_consent(session, SYSTEM, existing, shares=[s.code for s in shares[:2]],
+                            now=start + timedelta(days=1))
+    key_file = Path(instance_path) / f"demo-key-shares-{existing.id}.txt"
+    lines = [f"Biểu quyết trực tuyến mẫu (khoản 6, khu phố 1): http://127.0.0.1:5000/c/{commune.slug}/polls/{existing.id}"
+             f" — in phiếu: flask --app consult ballots {existing.id} -o phieu.pdf"]
+    if key_file.exists():
+        lines.append("  Mã khóa kiểm phiếu của Tổ lấy ý kiến (nhập ít nhất 2 khi kết thúc):")
+        lines += [f"    {line}" for line in key_file.read_text().splitlines()]
+    return lines

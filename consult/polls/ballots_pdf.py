@@ -1,10 +1,16 @@
 """Printable ballot slips: three per A4 page with cut lines (NĐ 59 Điều 4 khoản 5).
 
 Each slip: the commune and group, the title, the content, the choices with a
-box to mark and how to mark it, "ý kiến khác", the deadline, the household's
-code, a QR code of its ballot link and the manual code, and the place for the
-commune's stamp (commune-wide matter, top left) or the head's signature
-(group matter, bottom right). Fonts: DejaVu Sans, shipped in static/fonts.
+box to mark and how to mark it, "ý kiến khác", the deadline, and the place for
+the commune's stamp (commune-wide matter, top left) or the head's signature
+(group matter, bottom right); beside it, the household's code and name, a QR
+code of its ballot link and the manual code.
+
+A paper ballot (phát phiếu) keeps the household on a stub (cuống phiếu) that is
+torn off when the slip is handed in and recorded for turnout; the ballot part
+that goes into the box carries nothing linked to the household. An online slip
+is the household's key to the ballot page and is never handed in.
+Fonts: DejaVu Sans, shipped in static/fonts.
 """
 
 from __future__ import annotations
@@ -105,15 +111,30 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
     pdf.set_font("DejaVu", "B", 8)
     pdf.set_xy(left, y + 0.5)
     pdf.cell(width, 4, f"Hạn nộp/biểu quyết: trước {format_datetime(poll.closes_at)}")
-    pdf.set_font("DejaVu", "", 8)
-    pdf.set_xy(left, y + 5)
-    pdf.cell(width, 4, f"Hộ: {ballot.household.code} — {ballot.household.representative}")
+    paper = poll.form != FORM_ONLINE
+    if not paper:
+        pdf.set_font("DejaVu", "", 8)
+        pdf.set_xy(left, y + 5)
+        pdf.cell(width, 4, f"Hộ: {ballot.household.code} — {ballot.household.representative}")
     if not poll.commune_wide:
         pdf.set_font("DejaVu", "", 7)
         pdf.set_xy(left + 85, top + SLIP_H - 14)
         pdf.cell(55, 3.5, "TRƯỞNG KHU DÂN CƯ", align="C")
         pdf.set_xy(left + 85, top + SLIP_H - 10.5)
         pdf.cell(55, 3.5, "(ký, ghi rõ họ tên)", align="C")
+    if paper:
+        # The stub: torn off along this line when the slip is handed in.
+        pdf.set_draw_color(120, 120, 120)
+        pdf.set_dash_pattern(dash=2, gap=1.5)
+        pdf.line(153.5, top + 3, 153.5, top + SLIP_H - 3)
+        pdf.set_dash_pattern()
+        pdf.set_draw_color(0, 0, 0)
+        pdf.set_font("DejaVu", "B", 6.5)
+        pdf.set_xy(155, top + 3)
+        pdf.cell(46, 3, "CUỐNG PHIẾU — xé ra khi nộp phiếu", align="C")
+        pdf.set_font("DejaVu", "", 6.5)
+        pdf.set_xy(155, top + 68)
+        pdf.multi_cell(46, 3, ballot.household.representative[:80], align="C")
     # QR code of the ballot link, and the manual code under it.
     pdf.image(_qr_image(link), x=158, y=top + 8, w=40, h=40)
     pdf.set_font("DejaVu", "B", 9)

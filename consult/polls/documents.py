@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 
 from consult.adminpaper import body, header_block, new_document, para, signatures, title, to_bytes
 from consult.polls import rules
-from consult.polls.models import FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PROCEDURE_SUBJECTS, Poll
-from consult.polls.service import (Tally, attendance_count, participants, procedures, report_deadline, tally,
-                                   total_households)
+from consult.polls.models import FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PROCEDURE_SUBJECTS, Poll
+from consult.polls.service import (Tally, attendance_count, paper_counts, participants, procedures,
+                                   report_deadline, tally, total_households)
 from consult.timeutil import format_date, format_datetime, local_date
 
 
@@ -91,6 +91,14 @@ def minutes_docx(session: Session, poll: Poll) -> bytes:
     if poll.form == FORM_ONLINE and poll.consent_agreed is not None:
         lines.append(f"Số hộ đồng ý biểu quyết trực tuyến (vòng lấy ý kiến trước): {poll.consent_agreed}/"
                      f"{result.households}.")
+    if poll.form == FORM_BALLOT:
+        names = {g.group_id: g.group.full_name for g in poll.groups}
+        for row in paper_counts(session, poll):
+            lines.append(
+                f"{names.get(row.group_id, '')}: số phiếu phát ra {row.issued}; số phiếu thu về {row.returned}; "
+                f"số phiếu hợp lệ {row.valid}; số phiếu không hợp lệ {row.invalid}. Kiểm phiếu lúc "
+                f"{format_datetime(row.counted_at)}{' tại ' + row.place if row.place else ''}; người kiểm phiếu: "
+                f"{'; '.join(row.counters.splitlines())}; người chứng kiến: {'; '.join(row.witnesses.splitlines())}.")
     for line in lines:
         body(document, line)
     for choice in result.choices:

@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, IntegerField, RadioField, SelectField, SelectMultipleField, \
     StringField, TextAreaField, widgets
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from consult.fields import LocalDateField, LocalDateTimeField
 from consult.polls.models import FORMS, MATTER_KINDS
@@ -41,8 +41,6 @@ class PollForm(FlaskForm):
 
 class SlipForm(FlaskForm):
     code = StringField("Mã phiếu (in dưới mã QR)", validators=[Optional(), Length(max=20)])
-    choice = StringField("Lựa chọn", validators=[Optional()])
-    other_text = TextAreaField("Ý kiến khác", validators=[Optional(), Length(max=4000)])
 
 
 class CheckInForm(FlaskForm):
@@ -51,8 +49,25 @@ class CheckInForm(FlaskForm):
     cluster = StringField("Cụm dân cư (nếu họp theo cụm)", validators=[Optional(), Length(max=80)])
 
 
-class ResolveForm(FlaskForm):
-    note = StringField("Cách xử lý", validators=[DataRequired("Hãy ghi cách xử lý."), Length(max=1000)])
+class PaperCountForm(FlaskForm):
+    """Biên bản kiểm phiếu (NĐ 59 Mẫu 02): the totals of one group's box."""
+
+    group_id = SelectField("Khu dân cư", coerce=int)
+    issued = IntegerField("Số phiếu phát ra", validators=[InputRequired("Vui lòng nhập số phiếu phát ra."),
+                                                          NumberRange(min=0, max=1_000_000)])
+    returned = IntegerField("Số phiếu thu về", validators=[InputRequired("Vui lòng nhập số phiếu thu về."),
+                                                           NumberRange(min=0, max=1_000_000)])
+    valid = IntegerField("Số phiếu hợp lệ", validators=[InputRequired("Vui lòng nhập số phiếu hợp lệ."),
+                                                        NumberRange(min=0, max=1_000_000)])
+    invalid = IntegerField("Số phiếu không hợp lệ", validators=[InputRequired("Vui lòng nhập số phiếu không hợp lệ."),
+                                                                NumberRange(min=0, max=1_000_000)])
+    other_texts = TextAreaField("Ý kiến khác ghi trên phiếu (mỗi dòng một ý kiến)",
+                                validators=[Optional(), Length(max=100_000)])
+    place = StringField("Địa điểm kiểm phiếu", validators=[Optional(), Length(max=255)])
+    counters = TextAreaField("Thành viên Tổ phát phiếu kiểm phiếu (mỗi dòng một người)",
+                             validators=[DataRequired("Hãy ghi họ tên người kiểm phiếu."), Length(max=2000)])
+    witnesses = TextAreaField("Hai đại diện hộ gia đình chứng kiến (mỗi dòng một người)",
+                              validators=[DataRequired("Hãy ghi họ tên người chứng kiến."), Length(max=2000)])
 
 
 class HolidayForm(FlaskForm):

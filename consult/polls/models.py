@@ -1,18 +1,20 @@
 """Votes (cuộc biểu quyết) and their ballots.
 
-Secrecy by construction (issue: "the record of a choice cannot be joined to
-its household"): a household's participation (``Participation``: who voted,
-on which day) and the choices (``BallotBox``: one row per vote and phase
-holding only counts and the "ý kiến khác" texts in no particular order) share
-no key, no ordering and no timestamp. Every vote's transaction rewrites the
-whole box row, so not even a row's transaction id points at one choice.
+Secrecy by cryptography (see ``consult/polls/secrecy.py`` and the README's
+threat model): an online ballot is stored only as a ciphertext under the vote's
+public key (``CastBallot``), and only the sum of all ballots is decrypted, at
+the count, with a key the vote's board rebuilds from its shares. A household's
+participation (``Participation``) says it voted, never what; it shares a
+transaction with its ciphertext, which tells nothing without the key. Paper
+ballots carry nothing that names a household: the stub is recorded for turnout,
+and the counters record the totals of the box (``PaperCount``).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.communes.models import Commune, ResidentialGroup
@@ -71,6 +73,10 @@ class Poll(Base):
     # When the decision was sent to the commune's UBND and MTTQ (Luật Điều 20 khoản 3).
     sent_on: Mapped[date | None] = mapped_column(Date)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The vote's public keys (online votes); the secret is split among the board.
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    texts_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    key_threshold: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
 
@@ -169,9 +175,26 @@ class Participation(Base):
     channel: Mapped[str] = mapped_column(String(10))
 
 
+class CastBallot(Base):
+    """One online ballot (or consent answer): a ciphertext per choice and a sealed
+    "ý kiến khác", under the vote's public key. No household column."""
+
+    __tablename__ = "cast_ballot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    phase: Mapped[str] = mapped_column(String(10))
+    # The group's turnout is public; its count is needed per group (Điều 21 khoản 1).
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_text: Mapped[bytes] = mapped_column(LargeBinary)
+    # SHA-256 of the two: listed on the public bulletin; the receipt is its start.
+    tracker: Mapped[str] = mapped_column(String(64), unique=True)
+
+
 class BallotBox(Base):
-    """The anonymous ballots of one vote (and phase): counts per group and choice,
-    and the "ý kiến khác" texts, shuffled."""
+    """The decrypted result of a vote (and phase), written once at the count:
+    counts per group and choice, and the "ý kiến khác" texts, shuffled."""
 
     __tablename__ = "ballot_box"
 
@@ -180,16 +203,32 @@ class BallotBox(Base):
     # {"<group_id>": {"<choice_id>": n}}
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     other_texts: Mapped[list] = mapped_column(JSON, default=list)
-    version: Mapped[int] = mapped_column(default=0)
+    ballots: Mapped[int] = mapped_column(default=0)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    counted_by: Mapped[str] = mapped_column(String(200))
 
 
-class Receipt(Base):
-    """Codes handed to online voters; published so each can see their ballot counted."""
+class PaperCount(Base):
+    """Biên bản kiểm phiếu of paper ballots (NĐ 59 Điều 4 khoản 6, Mẫu 02): the totals
+    of one group's box, counted by the Tổ phát phiếu with two household witnesses."""
 
-    __tablename__ = "receipt"
+    __tablename__ = "paper_count"
+    __table_args__ = (UniqueConstraint("poll_id", "group_id"),)
 
-    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"))
+    issued: Mapped[int] = mapped_column()
+    returned: Mapped[int] = mapped_column()
+    valid: Mapped[int] = mapped_column()
+    invalid: Mapped[int] = mapped_column()
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)  # {"<choice_id>": n}
+    other_texts: Mapped[list] = mapped_column(JSON, default=list)
+    place: Mapped[str] = mapped_column(String(255))
+    counters: Mapped[str] = mapped_column(Text)
+    witnesses: Mapped[str] = mapped_column(Text)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))
 
 
 class Attendance(Base):
@@ -236,19 +275,6 @@ class MeetingProcedure(Base):
 
 PROCEDURE_SUBJECTS = {"secretary": "Thư ký cuộc họp", "counters": "Ban kiểm phiếu",
                       "method": "Hình thức biểu quyết (giơ tay hoặc bỏ phiếu kín)"}
-
-
-class ScanConflict(Base):
-    """A paper slip recorded a second time: shown to the committee, never counted twice."""
-
-    __tablename__ = "scan_conflict"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
-    poll_household_id: Mapped[int] = mapped_column(ForeignKey("poll_household.id", ondelete="CASCADE"))
-    noted_on: Mapped[date] = mapped_column(Date)
-    resolved: Mapped[bool] = mapped_column(default=False)
-    note: Mapped[str | None] = mapped_column(Text)
 
 
 class Holiday(Base):

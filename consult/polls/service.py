@@ -2,26 +2,27 @@
 online or record paper slips, run a meeting, close and decide.
 
 Rules of the law live in ``rules``; this module applies them to the data.
-Secrecy: see ``models`` — a choice is only ever added to the vote's
-``BallotBox`` counts, in the same transaction as the household's
-``Participation`` mark, which holds no choice.
+Secrecy: see ``models`` and ``secrecy`` — an online choice is stored only
+encrypted under the vote's public key; only the sum is decrypted, at the count,
+with the board's key shares. A paper ballot names no household; its counters
+record the box's totals.
 """
 
 from __future__ import annotations
 
-import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from consult import security
 from consult.audit.service import Actor, record
 from consult.communes.models import Commune, Household, ResidentialGroup
-from consult.polls import rules
+from consult.polls import rules, secrecy
 from consult.polls.models import (
     FORM_BALLOT,
     FORM_MEETING,
@@ -37,18 +38,18 @@ from consult.polls.models import (
     Attendance,
     BallotBox,
     BallotToken,
+    CastBallot,
     CommitteeMember,
     Holiday,
     MeetingCount,
     MeetingProcedure,
     PROCEDURE_SUBJECTS,
+    PaperCount,
     Participation,
     Poll,
     PollChoice,
     PollGroup,
     PollHousehold,
-    Receipt,
-    ScanConflict,
 )
 from consult.textutil import nfc
 from consult.timeutil import format_date, format_datetime, local_date, utcnow
@@ -57,7 +58,8 @@ STANDARD_CHOICES = [("agree", "Đồng ý"), ("disagree", "Không đồng ý"), 
 CONSENT_CHOICES = {"agree": "Đồng ý biểu quyết trực tuyến", "disagree": "Không đồng ý biểu quyết trực tuyến"}
 # Without 0/O, 1/I/L: easy to read aloud and type from a slip.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-MAX_OTHER_TEXT = 2000
+# Every online ballot carries a sealed text of one size (see ``secrecy``).
+MAX_OTHER_TEXT = 500
 
 
 class PollError(ValueError):
@@ -218,8 +220,22 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
 
 # --- opening: the register snapshot and the ballots -------------------------------------------
 
-def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> None:
-    """Freeze the register of the covered groups; an online vote starts with its consent round."""
+@dataclass
+class KeyShare:
+    """One board member's share of an online vote's key: handed out once, at opening."""
+
+    member: str
+    role: str
+    code: str
+
+
+def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> list[KeyShare]:
+    """Freeze the register of the covered groups; an online vote starts with its consent round.
+
+    An online vote gets its key here: the public part is stored, the secret is
+    split among the board (Tổ lấy ý kiến, NĐ 59 Điều 5 khoản 1c), a majority of
+    whom must enter their shares to count. The shares are returned, never stored.
+    """
     now = now or utcnow()
     if poll.status != STATUS_DRAFT:
         raise PollError("Cuộc biểu quyết này đã được mở.")
@@ -236,13 +252,17 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
                                   address=household.address))
     for poll_group in poll.groups:
         poll_group.households = sum(1 for h in households if h.group_id == poll_group.group_id)
-    for phase in ([PHASE_CONSENT, PHASE_VOTE] if poll.form == FORM_ONLINE else [PHASE_VOTE]):
-        session.add(BallotBox(poll_id=poll.id, phase=phase, counts={}, other_texts=[], version=0))
     poll.status, poll.opened_at = STATUS_OPEN, now
+    shares: list[KeyShare] = []
     if poll.form == FORM_ONLINE:
         poll.phase, poll.consent_opens_at = PHASE_CONSENT, now
+        key = secrecy.new_key(poll.id, len(poll.committee))
+        poll.public_key, poll.texts_key, poll.key_threshold = key.public, key.texts_public, key.threshold
+        shares = [KeyShare(m.name, m.role, code) for m, code in zip(poll.committee, key.shares)]
     session.flush()
-    record(session, actor, "poll.open", poll, now=now, details={"households": len(households)})
+    record(session, actor, "poll.open", poll, now=now, details={
+        "households": len(households), "key_shares": len(shares), "key_threshold": poll.key_threshold})
+    return shares
 
 
 def total_households(poll: Poll) -> int:
@@ -357,87 +377,83 @@ def _check_window(poll: Poll, now: datetime) -> None:
         raise BallotRejected(f"Đã hết thời gian biểu quyết ({format_datetime(poll.closes_at)}); phiếu không được ghi nhận.")
 
 
-def _choice_key(poll: Poll, choice) -> tuple[str, str]:
-    """Validate a choice; return (key in the box, kind)."""
+def _choice_index(poll: Poll, choice) -> tuple[int, str]:
+    """Validate a choice; return its position among the phase's choices, and its kind."""
     if poll.phase == PHASE_CONSENT:
         if choice not in CONSENT_CHOICES:
             raise BallotRejected("Lựa chọn không hợp lệ.")
-        return str(choice), str(choice)
+        return list(CONSENT_CHOICES).index(choice), str(choice)
     try:
         choice_id = int(choice)
     except (TypeError, ValueError):
         raise BallotRejected("Hãy chọn một phương án.") from None
-    match = next((c for c in poll.choices if c.id == choice_id), None)
-    if match is None:
-        raise BallotRejected("Lựa chọn không thuộc cuộc biểu quyết này.")
-    return str(match.id), match.kind
+    for index, c in enumerate(poll.choices):
+        if c.id == choice_id:
+            return index, c.kind
+    raise BallotRejected("Lựa chọn không thuộc cuộc biểu quyết này.")
 
 
-def _mark_and_count(session: Session, poll: Poll, household: PollHousehold, choice_key: str, kind: str,
-                    other_text: str | None, channel: str, now: datetime) -> None:
-    """The one place a ballot is counted: the household's mark and an anonymous +1,
-    in one transaction; the database refuses a second mark for the household."""
+def _check_other_text(kind: str, other_text: str | None) -> str:
     other_text = nfc(other_text or "").strip()
     if kind == "other" and not other_text:
         raise BallotRejected("Hãy ghi ý kiến khác của hộ.")
     if len(other_text) > MAX_OTHER_TEXT:
         raise BallotRejected(f"Ý kiến khác dài quá {MAX_OTHER_TEXT} ký tự.")
-    try:
-        with session.begin_nested():
-            session.add(Participation(poll_id=poll.id, phase=poll.phase, poll_household_id=household.id,
-                                      voted_on=local_date(now), channel=channel))
-            session.flush()
-    except IntegrityError:
+    if "\x00" in other_text:
+        raise BallotRejected("Ý kiến khác có ký tự không hợp lệ.")
+    return other_text if kind == "other" else ""
+
+
+def _mark(session: Session, poll: Poll, household: PollHousehold, channel: str, now: datetime) -> None:
+    """The household's "has voted" mark; the database refuses a second one. The insert
+    does nothing on conflict, so a second try leaves no error naming the household
+    in the database's log."""
+    values = dict(poll_id=poll.id, phase=poll.phase, poll_household_id=household.id, voted_on=local_date(now),
+                  channel=channel)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = session.execute(insert(Participation).values(**values).on_conflict_do_nothing()
+                               .returning(Participation.poll_household_id)).first()
+    if inserted is None:
         day = session.scalar(select(Participation.voted_on).where(
             Participation.poll_id == poll.id, Participation.phase == poll.phase,
             Participation.poll_household_id == household.id))
         raise AlreadyVoted(f"Hộ này đã biểu quyết{' ngày ' + format_date(day) if day else ''}; "
-                           "mỗi hộ chỉ có một phiếu.") from None
-    box = session.execute(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == poll.phase)
-                          .with_for_update()).scalar_one()
-    counts = {g: dict(c) for g, c in (box.counts or {}).items()}
-    texts = list(box.other_texts or [])
-    add_to_box(counts, texts, household.group_id, choice_key, other_text if kind == "other" else None)
-    box.counts, box.other_texts, box.version = counts, texts, box.version + 1
-    session.flush()
-
-
-def add_to_box(counts: dict, texts: list, group_id: int, choice_key: str, other_text: str | None) -> None:
-    """One anonymous ballot into the box: +1 for its group and choice; its other
-    opinion, if any, at a random place among the others."""
-    group_counts = counts.setdefault(str(group_id), {})
-    group_counts[choice_key] = group_counts.get(choice_key, 0) + 1
-    if other_text:
-        texts.insert(random.SystemRandom().randint(0, len(texts)), other_text)
+                           "mỗi hộ chỉ có một phiếu.")
 
 
 def cast_online(session: Session, token_value: str | None, choice, *, code: str | None = None,
                 other_text: str | None = None, now: datetime | None = None) -> str:
-    """An online ballot (or consent answer) from the QR link or the typed code;
-    returns the receipt code (none in the consent round)."""
+    """An online ballot (or consent answer) from the QR link or the typed code.
+
+    The household is marked as having voted, and its choice is stored only as a
+    ciphertext under the vote's public key, with a sealed "ý kiến khác" of fixed
+    size (empty or not). Returns the receipt code: the start of the ballot's
+    tracker, which the public bulletin lists (none in the consent round).
+    """
     now = now or utcnow()
     token = find_token(session, token=token_value, code=code)
     poll = session.get(Poll, token.poll_id)
     if poll.form != FORM_ONLINE:
         raise BallotRejected("Đây là phiếu giấy: hãy đánh dấu lựa chọn trên phiếu và nộp cho Tổ phát phiếu.")
     _check_window(poll, now)
-    key, kind = _choice_key(poll, choice)
-    _mark_and_count(session, poll, token.household, key, kind, other_text, "online", now)
-    if poll.phase != PHASE_VOTE:
-        return ""
-    receipt = _new_code()
-    session.add(Receipt(poll_id=poll.id, code=receipt))
+    index, kind = _choice_index(poll, choice)
+    text = _check_other_text(kind, other_text)
+    choices = len(CONSENT_CHOICES) if poll.phase == PHASE_CONSENT else len(poll.choices)
+    ciphertext = secrecy.encrypt_choice(poll.public_key, choices, index)
+    sealed = secrecy.seal_text(poll.texts_key, text)
+    tracker = secrecy.tracker(ciphertext, sealed)
+    _mark(session, poll, token.household, "online", now)
+    session.add(CastBallot(poll_id=poll.id, phase=poll.phase, group_id=token.household.group_id,
+                           ciphertext=ciphertext, sealed_text=sealed, tracker=tracker))
     session.flush()
-    return receipt
+    return secrecy.receipt_code(tracker) if poll.phase == PHASE_VOTE else ""
 
 
-def record_paper_slip(session: Session, actor: Actor, poll: Poll, *, token_value: str | None = None,
-                      code: str | None = None, choice=None, other_text: str | None = None,
-                      now: datetime | None = None) -> PollHousehold:
-    """The counting committee records a returned slip (scanned or by its code).
-
-    A slip recorded twice is kept as a conflict to resolve and never counted again.
-    """
+def record_stub(session: Session, actor: Actor, poll: Poll, *, token_value: str | None = None,
+                code: str | None = None, now: datetime | None = None) -> tuple[PollHousehold, bool]:
+    """The Tổ phát phiếu records a returned slip's stub (scanned or by its code): the
+    household took part. The ballot part, which names no household, goes into the box
+    unread. Returns the household and whether this stub was new."""
     now = now or utcnow()
     if poll.form != FORM_BALLOT:
         raise PollError("Cuộc biểu quyết này không dùng phiếu giấy.")
@@ -446,45 +462,135 @@ def record_paper_slip(session: Session, actor: Actor, poll: Poll, *, token_value
         raise BallotRejected("Phiếu này thuộc cuộc biểu quyết khác.")
     if poll.status != STATUS_OPEN:
         raise BallotRejected("Cuộc biểu quyết đã kết thúc.")
-    key, kind = _choice_key(poll, choice)
     try:
-        _mark_and_count(session, poll, token.household, key, kind, other_text, "paper", now)
+        _mark(session, poll, token.household, "paper", now)
     except AlreadyVoted:
-        session.add(ScanConflict(poll_id=poll.id, poll_household_id=token.household.id,
-                                 noted_on=local_date(now)))
-        session.flush()
-        raise AlreadyVoted(f"Phiếu của hộ {token.household.code} đã được ghi nhận trước đó. Lần ghi này KHÔNG được "
-                           "tính và đã được đưa vào danh sách phiếu trùng để Tổ kiểm phiếu xem xét.") from None
-    record(session, actor, "poll.paper_slip", poll, now=now, details={"household": token.household.code})
-    return token.household
+        return token.household, False
+    record(session, actor, "poll.stub", poll, now=now, details={"household": token.household.code})
+    return token.household, True
 
 
-def resolve_conflict(session: Session, actor: Actor, poll: Poll, conflict_id: int, note: str) -> None:
-    """Record how the committee settled a slip recorded twice (never by counting it)."""
-    conflict = session.get(ScanConflict, conflict_id)
-    if conflict is None or conflict.poll_id != poll.id:
-        raise PollError("Không tìm thấy phiếu trùng.")
-    if not (note or "").strip():
-        raise PollError("Hãy ghi cách xử lý phiếu trùng.")
-    conflict.resolved, conflict.note = True, note.strip()
-    record(session, actor, "poll.conflict_resolved", poll, details={"conflict": conflict_id, "note": note.strip()})
+@dataclass
+class PaperCountInput:
+    """Biên bản kiểm phiếu of one group's box (NĐ 59 Điều 4 khoản 6, Mẫu 02)."""
+
+    group_id: int
+    issued: int
+    returned: int
+    valid: int
+    invalid: int
+    counts: dict[int, int]
+    other_texts: list[str] = field(default_factory=list)
+    place: str = ""
+    counters: str = ""
+    witnesses: str = ""
+
+
+def record_paper_count(session: Session, actor: Actor, poll: Poll, data: PaperCountInput, *,
+                       now: datetime | None = None) -> PaperCount:
+    """The totals of one group's paper ballots, counted by the Tổ phát phiếu before two
+    household witnesses: never a choice per household."""
+    now = now or utcnow()
+    if poll.form != FORM_BALLOT or poll.status != STATUS_OPEN:
+        raise PollError("Chỉ ghi biên bản kiểm phiếu khi cuộc lấy ý kiến bằng phiếu đang mở.")
+    group = next((g for g in poll.groups if g.group_id == data.group_id), None)
+    if group is None:
+        raise PollError("Khu dân cư không thuộc cuộc biểu quyết này.")
+    if session.scalar(select(PaperCount.id).where(PaperCount.poll_id == poll.id,
+                                                  PaperCount.group_id == data.group_id)):
+        raise PollError(f"{group.group.full_name} đã có biên bản kiểm phiếu.")
+    numbers = [data.issued, data.returned, data.valid, data.invalid, *data.counts.values()]
+    if any(n is None or n < 0 for n in numbers):
+        raise PollError("Các số phiếu phải là số nguyên không âm.")
+    valid_choices = {c.id for c in poll.choices}
+    if set(data.counts) - valid_choices:
+        raise PollError("Lựa chọn không thuộc cuộc biểu quyết này.")
+    if data.issued > group.households:
+        raise PollError(f"Số phiếu phát ra ({data.issued}) vượt quá số hộ của khu dân cư ({group.households}).")
+    if data.returned > data.issued:
+        raise PollError(f"Số phiếu thu về ({data.returned}) vượt quá số phiếu phát ra ({data.issued}).")
+    if data.valid + data.invalid != data.returned:
+        raise PollError(f"Phiếu hợp lệ ({data.valid}) cộng phiếu không hợp lệ ({data.invalid}) phải bằng số phiếu "
+                        f"thu về ({data.returned}).")
+    if sum(data.counts.values()) != data.valid:
+        raise PollError(f"Tổng số phiếu theo từng lựa chọn ({sum(data.counts.values())}) phải bằng số phiếu hợp lệ "
+                        f"({data.valid}).")
+    counters, witnesses = nfc(data.counters or "").strip(), nfc(data.witnesses or "").strip()
+    if not counters:
+        raise PollError("Hãy ghi họ tên các thành viên Tổ phát phiếu kiểm phiếu.")
+    if len([w for w in witnesses.splitlines() if w.strip()]) < 2:
+        raise PollError("Hãy ghi họ tên hai đại diện hộ gia đình chứng kiến việc kiểm phiếu (mỗi dòng một người).")
+    texts = [nfc(t).strip() for t in data.other_texts if nfc(t).strip()]
+    secrets.SystemRandom().shuffle(texts)
+    row = PaperCount(poll_id=poll.id, group_id=data.group_id, issued=data.issued, returned=data.returned,
+                     valid=data.valid, invalid=data.invalid, counts={str(k): v for k, v in data.counts.items()},
+                     other_texts=texts, place=nfc(data.place or "").strip()[:255], counters=counters,
+                     witnesses=witnesses, counted_at=now, recorded_by=actor.name)
+    session.add(row)
+    session.flush()
+    record(session, actor, "poll.paper_count", poll, now=now, details={
+        "group": data.group_id, "returned": data.returned, "valid": data.valid, "counts": row.counts})
+    return row
+
+
+def paper_counts(session: Session, poll: Poll) -> list[PaperCount]:
+    """The biên bản kiểm phiếu recorded so far, one per group."""
+    return list(session.scalars(select(PaperCount).where(PaperCount.poll_id == poll.id).order_by(PaperCount.id)))
+
+
+def stubs_recorded(session: Session, poll: Poll) -> dict[int, int]:
+    """Returned stubs per group (the households that took part)."""
+    rows = session.execute(select(PollHousehold.group_id, func.count()).join(
+        Participation, Participation.poll_household_id == PollHousehold.id).where(
+        Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE).group_by(PollHousehold.group_id))
+    return dict(rows.all())
+
+
+# --- counting encrypted ballots --------------------------------------------------------------
+
+def _rebuild_key(poll: Poll, shares: list[str] | None) -> secrecy.VoteKey:
+    try:
+        return secrecy.rebuild_key(poll.id, poll.public_key, poll.key_threshold, list(shares or []))
+    except secrecy.KeyShareError as exc:
+        raise PollError(str(exc)) from None
+
+
+def _count_encrypted(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey,
+                     choices: int) -> tuple[dict[int, list[int]], list[str], int]:
+    """Add up the phase's ciphertexts per group and decrypt only the sums; open the
+    sealed texts and shuffle them. Returns counts per group (by choice position)."""
+    sums: dict[int, secrecy.Aggregate] = {}
+    sealed: list[bytes] = []
+    ballots = 0
+    rows = session.execute(select(CastBallot.group_id, CastBallot.ciphertext, CastBallot.sealed_text).where(
+        CastBallot.poll_id == poll.id, CastBallot.phase == phase).execution_options(yield_per=2000))
+    for group_id, ciphertext, sealed_text in rows:
+        sums.setdefault(group_id, secrecy.Aggregate(choices)).add(bytes(ciphertext))
+        sealed.append(bytes(sealed_text))
+        ballots += 1
+    counts = {group_id: aggregate.decrypt(key) for group_id, aggregate in sums.items()}
+    return counts, secrecy.open_texts(key, sealed), ballots
 
 
 # --- the consent round of an online vote -------------------------------------------------------
 
-def consent_count(session: Session, poll: Poll) -> int:
-    """Households that agreed, so far, to vote online (the consent round's box)."""
-    box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == PHASE_CONSENT))
-    return sum(c.get("agree", 0) for c in ((box.counts if box else None) or {}).values())
+def consent_answers(session: Session, poll: Poll) -> int:
+    """Households that have answered the consent round so far (what they answered stays
+    encrypted until the board counts it)."""
+    return session.scalar(select(func.count()).select_from(Participation).where(
+        Participation.poll_id == poll.id, Participation.phase == PHASE_CONSENT)) or 0
 
 
-def close_consent(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> bool:
-    """End the consent round; voting online goes ahead only when more than half of
-    all households agreed (NĐ 59 Điều 5 khoản 1)."""
+def close_consent(session: Session, actor: Actor, poll: Poll, *, shares: list[str] | None = None,
+                  now: datetime | None = None) -> bool:
+    """End the consent round, counted with the board's key shares; voting online goes
+    ahead only when more than half of all households agreed (NĐ 59 Điều 5 khoản 1)."""
     now = now or utcnow()
     if poll.form != FORM_ONLINE or poll.phase != PHASE_CONSENT or poll.status != STATUS_OPEN:
         raise PollError("Không có vòng lấy ý kiến đồng ý biểu quyết trực tuyến đang mở.")
-    agreed = consent_count(session, poll)
+    key = _rebuild_key(poll, shares)
+    counts, _, _ = _count_encrypted(session, poll, PHASE_CONSENT, key, len(CONSENT_CHOICES))
+    agreed = sum(c[0] for c in counts.values())
     households = total_households(poll)
     poll.consent_agreed, poll.consent_closes_at = agreed, now
     if rules.consent_reached(households, agreed):
@@ -607,6 +713,8 @@ class Tally:
     other_texts: list[str]
     passed: bool
     summary: str
+    # False while an online vote's ballots are still encrypted (before the board counts).
+    counted: bool = True
 
     @property
     def households(self) -> int:
@@ -654,6 +762,7 @@ def tally(session: Session, poll: Poll) -> Tally:
     per_group: dict[int, dict[int, int]] = {g.group_id: {} for g in poll.groups}
     participated: dict[int, int] = {g.group_id: 0 for g in poll.groups}
     texts: list[str] = []
+    counted = True
     if poll.form == FORM_MEETING:
         meeting_totals: dict[int, int] = {}
         for row in session.scalars(select(MeetingCount).where(MeetingCount.poll_id == poll.id)):
@@ -663,25 +772,52 @@ def tally(session: Session, poll: Poll) -> Tally:
         only = poll.groups[0].group_id
         per_group[only] = meeting_totals
         participated[only] = attendance_count(session, poll)
+    elif poll.form == FORM_BALLOT:
+        for row in paper_counts(session, poll):
+            per_group[row.group_id] = {int(k): v for k, v in row.counts.items()}
+            texts.extend(row.other_texts or [])
+        participated.update(stubs_recorded(session, poll))
     else:
+        # Known only once the board has counted (see close_poll); until then, turnout only.
         box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == phase))
+        counted = box is not None
         for group_key, counts in ((box.counts if box else None) or {}).items():
             per_group.setdefault(int(group_key), {}).update({int(k): v for k, v in counts.items()})
         texts = list((box.other_texts if box else None) or [])
-        rows = session.execute(select(PollHousehold.group_id, func.count()).join(
-            Participation, Participation.poll_household_id == PollHousehold.id).where(
-            Participation.poll_id == poll.id, Participation.phase == phase).group_by(PollHousehold.group_id))
-        participated.update(dict(rows.all()))
+        participated.update(stubs_recorded(session, poll))
     agree = _agree_choice(poll)
     inputs = [(g.group, g.households, participated.get(g.group_id, 0), per_group.get(g.group_id, {}))
               for g in poll.groups]
     groups, passed, summary = tally_counts(poll.matter_kind, poll.commune_wide, inputs, agree.id if agree else 0)
-    return Tally(poll, groups, list(poll.choices), sorted(texts), passed, summary)
+    return Tally(poll, groups, list(poll.choices), sorted(texts), passed, summary, counted)
 
 
-def close_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> Tally:
+def _store_online_result(session: Session, actor: Actor, poll: Poll, shares: list[str] | None,
+                         now: datetime) -> None:
+    """Count the online ballots with the board's shares: the sums per group are
+    decrypted and written once, with the "ý kiến khác" texts in random order."""
+    key = _rebuild_key(poll, shares)
+    counts, texts, ballots = _count_encrypted(session, poll, PHASE_VOTE, key, len(poll.choices))
+    marked = session.scalar(select(func.count()).select_from(Participation).where(
+        Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE)) or 0
+    if ballots != marked:
+        raise PollError(f"Số phiếu đã mã hóa ({ballots}) khác số hộ đã biểu quyết ({marked}): dữ liệu bị can thiệp, "
+                        "không kiểm phiếu. Hãy báo quản trị viên.")
+    by_id = {str(group_id): {str(c.id): n for c, n in zip(poll.choices, values) if n}
+             for group_id, values in counts.items()}
+    session.add(BallotBox(poll_id=poll.id, phase=PHASE_VOTE, counts=by_id, other_texts=texts, ballots=ballots,
+                          counted_at=now, counted_by=actor.name))
+    session.flush()
+    record(session, actor, "poll.count", poll, now=now, details={"ballots": ballots, "counts": by_id})
+
+
+def close_poll(session: Session, actor: Actor, poll: Poll, *, shares: list[str] | None = None,
+               now: datetime | None = None) -> Tally:
     """Close and decide under the matter's rule; a meeting without enough households
-    present ends "không đủ số hộ tham dự" so that ballots may follow (Điều 19)."""
+    present ends "không đủ số hộ tham dự" so that ballots may follow (Điều 19).
+
+    An online vote is counted here, with the key shares of a majority of its board;
+    paper ballots need the biên bản kiểm phiếu of every group first."""
     now = now or utcnow()
     if poll.status != STATUS_OPEN:
         raise PollError("Cuộc biểu quyết không ở trạng thái đang mở.")
@@ -695,6 +831,13 @@ def close_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | No
                              "Có thể phát phiếu lấy ý kiến hộ gia đình cho cùng nội dung.")
         record(session, actor, "poll.meeting_failed", poll, now=now, details={"present": present})
         return tally(session, poll)
+    if poll.form == FORM_ONLINE:
+        _store_online_result(session, actor, poll, shares, now)
+    if poll.form == FORM_BALLOT:
+        counted = {row.group_id for row in paper_counts(session, poll)}
+        missing = [g.group.full_name for g in poll.groups if g.group_id not in counted]
+        if missing:
+            raise PollError("Chưa có biên bản kiểm phiếu của: " + ", ".join(missing) + ".")
     result = tally(session, poll)
     poll.status, poll.outcome_passed, poll.decided_at = STATUS_DECIDED, result.passed, now
     poll.outcome_text = ("Thông qua: " if result.passed else "Không thông qua: ") + result.summary + "."
@@ -713,14 +856,21 @@ def participants(session: Session, poll: Poll) -> list[PollHousehold]:
     return list(session.scalars(joined.order_by(PollHousehold.code)))
 
 
+def bulletin(session: Session, poll: Poll) -> list[str]:
+    """The public bulletin board: the tracker (SHA-256) of every online ballot, sorted
+    (their order says nothing). A household finds its receipt code at the start of one."""
+    return list(session.scalars(select(CastBallot.tracker).where(
+        CastBallot.poll_id == poll.id, CastBallot.phase == PHASE_VOTE).order_by(CastBallot.tracker)))
+
+
 def receipts(session: Session, poll: Poll) -> list[str]:
-    """The published list of receipt codes, sorted (their order says nothing)."""
-    return list(session.scalars(select(Receipt.code).where(Receipt.poll_id == poll.id).order_by(Receipt.code)))
+    """The receipt codes of the counted ballots, sorted."""
+    return sorted(secrecy.receipt_code(t) for t in bulletin(session, poll))
 
 
 def receipt_published(session: Session, poll: Poll, code: str) -> bool:
-    """Whether a receipt code is in the published list of counted ballots."""
-    return session.get(Receipt, (poll.id, normalize_code(code))) is not None
+    """Whether a receipt code is among the ballots on the vote's bulletin board."""
+    return normalize_code(code) in set(receipts(session, poll))
 
 
 def add_holiday(session: Session, actor: Actor, day: date, name: str) -> Holiday:

@@ -16,10 +16,11 @@ from consult.db import db_session
 from consult.extensions import limiter
 from consult.polls import documents, rules, service
 from consult.polls.ballots_pdf import ballots_pdf
-from consult.polls.forms import CheckInForm, HolidayForm, PollForm, ResolveForm, SlipForm
+from consult.auth.service import qr_svg
+from consult.polls.forms import CheckInForm, HolidayForm, PaperCountForm, PollForm, SlipForm
 from consult.polls.models import (FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
                                   PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, Holiday, Poll,
-                                  PollHousehold, ScanConflict)
+                                  PollHousehold)
 from consult.timeutil import utcnow
 
 bp = Blueprint("polls", __name__)
@@ -147,40 +148,54 @@ def show(poll_id: int):
     result = service.tally(s, poll) if poll.status != STATUS_DRAFT else None
     consent = None
     if poll.form == FORM_ONLINE and poll.status != STATUS_DRAFT:
-        consent = service.consent_count(s, poll)
-    conflicts = list(s.scalars(select(ScanConflict).where(ScanConflict.poll_id == poll.id)))
+        consent = service.consent_answers(s, poll)
     households = {h.id: h for h in s.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id))}
     present = service.attendance_count(s, poll) if poll.form == FORM_MEETING else None
     return render_template(
         "polls/show.html", poll=poll, result=result, labels=STATUS_LABELS, forms=FORMS, kinds=MATTER_KINDS,
-        consent=consent, conflicts=conflicts, households=households, present=present,
+        consent=consent, households=households, present=present,
         can_decide=service.meeting_can_decide(s, poll) if poll.form == FORM_MEETING and poll.status == "open" else None,
         recognition=rules.recognition(poll.matter_kind, poll.commune_wide), recognisers=rules.RECOGNISERS,
         deadline=service.report_deadline(s, poll), total=service.total_households(poll),
-        needed=rules.min_agree(poll.matter_kind, service.total_households(poll)), resolve_form=ResolveForm())
+        needed=rules.min_agree(poll.matter_kind, service.total_households(poll)))
 
 
 @bp.route("/polls/<int:poll_id>/open", methods=["POST"])
 @staff_required(*RUNNERS)
 def open_(poll_id: int):
+    """Open the vote; an online vote's key shares are shown on this one page, once."""
     poll = get_scoped(Poll, poll_id)
-    return _act(poll, lambda: service.open_poll(db_session(), current_actor(), poll),
-                "Đã mở; danh sách hộ được chốt theo sổ hiện tại.")
+    try:
+        shares = service.open_poll(db_session(), current_actor(), poll)
+    except (service.PollError, rules.FormNotAllowed) as exc:
+        return _fail(exc, poll)
+    db_session().commit()
+    if not shares:
+        flash("Đã mở; danh sách hộ được chốt theo sổ hiện tại.", "success")
+        return redirect(url_for("polls.show", poll_id=poll.id))
+    page = render_template("polls/key_shares.html", poll=poll, threshold=poll.key_threshold,
+                           shares=[(share, qr_svg(share.code)) for share in shares])
+    return Response(page, headers={"Cache-Control": "no-store"})
+
+
+def _shares() -> list[str]:
+    return [value for key, value in request.form.items() if key.startswith("share-")]
 
 
 @bp.route("/polls/<int:poll_id>/consent/close", methods=["POST"])
 @staff_required(*RUNNERS)
 def close_consent(poll_id: int):
     poll = get_scoped(Poll, poll_id)
-    return _act(poll, lambda: service.close_consent(db_session(), current_actor(), poll),
-                "Đã kết thúc vòng lấy ý kiến đồng ý biểu quyết trực tuyến.")
+    return _act(poll, lambda: service.close_consent(db_session(), current_actor(), poll, shares=_shares()),
+                "Đã kết thúc và kiểm phiếu vòng lấy ý kiến đồng ý biểu quyết trực tuyến.")
 
 
 @bp.route("/polls/<int:poll_id>/close", methods=["POST"])
 @staff_required(*RUNNERS)
 def close(poll_id: int):
     poll = get_scoped(Poll, poll_id)
-    return _act(poll, lambda: service.close_poll(db_session(), current_actor(), poll), "Đã kết thúc và tính kết quả.")
+    return _act(poll, lambda: service.close_poll(db_session(), current_actor(), poll, shares=_shares()),
+                "Đã kết thúc và tính kết quả.")
 
 
 def _pdf_response(poll: Poll, issued, name: str) -> Response:
@@ -225,27 +240,50 @@ def reprint(poll_id: int, poll_household_id: int):
 @bp.route("/polls/<int:poll_id>/slips", methods=["GET", "POST"])
 @staff_required(*RUNNERS)
 def slips(poll_id: int):
-    """The counting committee records returned paper slips by their code (or QR link)."""
+    """The Tổ phát phiếu records the stubs of returned slips (turnout), then the
+    biên bản kiểm phiếu of each group's box (totals only)."""
     poll = get_scoped(Poll, poll_id)
-    form = SlipForm()
-    if form.validate_on_submit():
+    s = db_session()
+    form = SlipForm(prefix="stub")
+    count_form = PaperCountForm(prefix="count")
+    count_form.group_id.choices = [(g.group_id, g.group.full_name) for g in poll.groups]
+    if request.method == "POST" and request.form.get("action") == "count":
+        if count_form.validate_on_submit():
+            try:
+                counts = {c.id: int(request.form.get(f"choice-{c.id}") or 0) for c in poll.choices}
+            except ValueError:
+                counts = None
+            try:
+                if counts is None:
+                    raise service.PollError("Các số phiếu phải là số nguyên không âm.")
+                service.record_paper_count(s, current_actor(), poll, service.PaperCountInput(
+                    group_id=count_form.group_id.data, issued=count_form.issued.data,
+                    returned=count_form.returned.data, valid=count_form.valid.data, invalid=count_form.invalid.data,
+                    counts=counts, other_texts=(count_form.other_texts.data or "").splitlines(),
+                    place=count_form.place.data, counters=count_form.counters.data,
+                    witnesses=count_form.witnesses.data))
+            except service.PollError as exc:
+                s.rollback()
+                flash(str(exc), "error")
+            else:
+                s.commit()
+                flash("Đã ghi biên bản kiểm phiếu.", "success")
+                return redirect(url_for("polls.slips", poll_id=poll.id))
+    elif form.validate_on_submit():
         try:
-            household = service.record_paper_slip(db_session(), current_actor(), poll,
-                                                  token_value=request.form.get("token") or None,
-                                                  code=form.code.data, choice=form.choice.data,
-                                                  other_text=form.other_text.data)
-        except service.AlreadyVoted as exc:
-            db_session().commit()  # keep the conflict record
-            flash(str(exc), "error")
-            return redirect(url_for("polls.slips", poll_id=poll.id))
+            household, new = service.record_stub(s, current_actor(), poll,
+                                                 token_value=request.form.get("token") or None, code=form.code.data)
         except service.PollError as exc:
-            db_session().rollback()
+            s.rollback()
             flash(str(exc), "error")
         else:
-            db_session().commit()
-            flash(f"Đã ghi phiếu của hộ {household.code}.", "success")
+            s.commit()
+            flash(f"Đã ghi cuống phiếu của hộ {household.code}." if new
+                  else f"Cuống phiếu của hộ {household.code} đã được ghi trước đó.", "success" if new else "error")
             return redirect(url_for("polls.slips", poll_id=poll.id))
-    return render_template("polls/slips.html", poll=poll, form=form, result=service.tally(db_session(), poll))
+    return render_template("polls/slips.html", poll=poll, form=form, count_form=count_form,
+                           stubs=service.stubs_recorded(s, poll), counted=service.paper_counts(s, poll),
+                           result=service.tally(s, poll))
 
 
 @bp.route("/polls/<int:poll_id>/meeting", methods=["GET", "POST"])
@@ -285,16 +323,6 @@ def meeting(poll_id: int):
                            total=service.total_households(poll),
                            can_decide=service.meeting_can_decide(s, poll) if poll.status == "open" else None,
                            needed=rules.min_agree(poll.matter_kind, service.total_households(poll)))
-
-
-@bp.route("/polls/<int:poll_id>/conflicts/<int:conflict_id>/resolve", methods=["POST"])
-@staff_required(*RUNNERS)
-def resolve(poll_id: int, conflict_id: int):
-    poll = get_scoped(Poll, poll_id)
-    form = ResolveForm()
-    note = form.note.data if form.validate_on_submit() else ""
-    return _act(poll, lambda: service.resolve_conflict(db_session(), current_actor(), poll, conflict_id, note),
-                "Đã ghi cách xử lý phiếu trùng.")
 
 
 @bp.route("/polls/<int:poll_id>/sent", methods=["POST"])
@@ -397,6 +425,16 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
     poll = view.poll
     staff_recording = poll.form == FORM_BALLOT and _staff_can_record(poll)
     step = request.form.get("step") if request.method == "POST" else None
+    if step == "stub" and staff_recording:
+        # The Tổ phát phiếu scans a returned slip's stub: the household took part.
+        try:
+            household, new = service.record_stub(s, current_actor(), poll, token_value=token, code=code)
+        except service.PollError as exc:
+            return _fail(exc, poll)
+        s.commit()
+        flash(f"Đã ghi cuống phiếu của hộ {household.code}." if new
+              else f"Cuống phiếu của hộ {household.code} đã được ghi trước đó.", "success" if new else "error")
+        return redirect(url_for("polls.slips", poll_id=poll.id))
     if step == "checkin" and poll.form == FORM_MEETING and _staff_can_record(poll):
         # The head scans a slip at the door of the meeting.
         try:
@@ -421,12 +459,6 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
                                    code=code, staff_recording=staff_recording)
         else:
             try:
-                if staff_recording:
-                    service.record_paper_slip(s, current_actor(), poll, token_value=token, code=code, choice=choice,
-                                              other_text=other)
-                    s.commit()
-                    flash(f"Đã ghi phiếu của hộ {view.household.code}.", "success")
-                    return redirect(url_for("polls.slips", poll_id=poll.id))
                 receipt = service.cast_online(s, token, choice, code=code, other_text=other)
             except service.AlreadyVoted as exc:
                 s.commit()
@@ -466,6 +498,6 @@ def public_show(slug: str, poll_id: int):
     result = service.tally(s, poll) if poll.status in ("closed", "decided") else None
     return render_template("polls/public_show.html", commune=commune, poll=poll, result=result,
                            participants=service.participants(s, poll) if result else [], receipt=receipt,
-                           receipts=service.receipts(s, poll) if result and poll.form == FORM_ONLINE else [],
+                           bulletin=service.bulletin(s, poll) if result and poll.form == FORM_ONLINE else [],
                            found=found, labels=STATUS_LABELS, forms=FORMS, kinds=MATTER_KINDS,
                            recognition=rules.recognition(poll.matter_kind, poll.commune_wide))

@@ -9,7 +9,7 @@ import pytest
 
 from consult.audit.service import SYSTEM
 from consult.polls import service
-from tests.support.polls import choice, group_with_households, open_vote, pass_consent
+from tests.support.polls import choice, close, group_with_households, open_vote, pass_consent
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,8 @@ def test_scan_the_printed_qr_and_vote_on_a_phone(live_server, phone_page, runner
     phone_page.goto(links[0])
     assert phone_page.get_by_text("Hộ này đã biểu quyết ngày").is_visible()
     session.rollback()
-    assert service.tally(session, poll).total(choice(poll, "agree")) == 1
+    assert close(session, poll).total(choice(poll, "agree")) == 1
+    session.commit()
     phone_page.goto(f"{live_server}/c/{commune.slug}/polls/{poll.id}?receipt={receipt}")
     assert "nằm trong danh sách đã được đếm" in phone_page.locator("#receipt-result").inner_text()
 

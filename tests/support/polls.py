@@ -35,10 +35,41 @@ def poll_input(groups, *, matter="k6", form="online", days=7, start=None, **extr
     return service.PollInput(**values)
 
 
+# The board's key shares of each online vote opened by ``open_vote`` (the server keeps none).
+KEY_SHARES: dict[int, list[str]] = {}
+
+
 def open_vote(session, commune, groups, **kwargs):
     poll = service.create_poll(session, SYSTEM, commune, poll_input(groups, **kwargs))
-    service.open_poll(session, SYSTEM, poll)
+    KEY_SHARES[poll.id] = [share.code for share in service.open_poll(session, SYSTEM, poll)]
     return poll
+
+
+def shares(poll, how_many: int | None = None) -> list[str]:
+    """The key shares of a vote opened here: a majority of its board by default."""
+    codes = KEY_SHARES.get(poll.id, [])
+    return codes[:poll.key_threshold if how_many is None else how_many] if codes else []
+
+
+def close(session, poll):
+    """Close and count, with a majority of the board's key shares."""
+    return service.close_poll(session, SYSTEM, poll, shares=shares(poll))
+
+
+def hand_in_paper(session, poll, ballots, counts_by_group: dict[int, dict[int, int]], *, other_texts=()):
+    """Paper ballots handed in: each returned slip's stub recorded, then each group's box
+    counted by totals (biên bản kiểm phiếu); returned ballots not in the counts are invalid."""
+    for ballot in ballots:
+        service.record_stub(session, SYSTEM, poll, code=ballot.code)
+    for group in poll.groups:
+        returned = sum(1 for b in ballots if b.household.group_id == group.group_id)
+        counts = counts_by_group.get(group.group_id, {})
+        valid = sum(counts.values())
+        service.record_paper_count(session, SYSTEM, poll, service.PaperCountInput(
+            group_id=group.group_id, issued=group.households, returned=returned, valid=valid,
+            invalid=returned - valid, counts=dict(counts), other_texts=list(other_texts),
+            place="Nhà văn hóa khu phố", counters="Nguyễn Thị Hoa\nLê Văn Bảy\nTrần Văn Tư",
+            witnesses="Đại diện hộ A\nĐại diện hộ B"))
 
 
 def pass_consent(session, poll, agree: int | None = None):
@@ -47,7 +78,7 @@ def pass_consent(session, poll, agree: int | None = None):
     count = len(ballots) if agree is None else agree
     for ballot in ballots[:count]:
         service.cast_online(session, ballot.token, "agree")
-    reached = service.close_consent(session, SYSTEM, poll)
+    reached = service.close_consent(session, SYSTEM, poll, shares=shares(poll))
     return reached
 
 

@@ -59,8 +59,8 @@ def build_world(session) -> World:
     opinion_b = add_resident_opinion(session, cons_b, part_id=None, text="Ý kiến ở Tân Đông Hiệp",
                                      name="Lê Phía Đông", group_id=kpb.id)
     sync_clusters(session, cons_b)
-    poll_kp2, household_kp2, conflict_kp2 = _vote(session, a, kp2)
-    poll_b, household_b, conflict_b = _vote(session, b, kpb)
+    poll_kp2, household_kp2 = _vote(session, a, kp2)
+    poll_b, household_b = _vote(session, b, kpb)
     world = World(a, b, kp1, kp2, head)
     world.foreign_ids = {
         "commune_id": [b.id, a.id],  # A itself: a group head is not its administrator
@@ -77,7 +77,6 @@ def build_world(session) -> World:
         "fmt": ["docx", "xlsx"],
         "poll_id": [poll_kp2, poll_b],
         "poll_household_id": [household_kp2, household_b],
-        "conflict_id": [conflict_kp2, conflict_b],
         "doc": ["decision", "minutes"],
     }
     return world
@@ -90,12 +89,11 @@ def _cluster_id(session, opinion_id):
 
 
 def _vote(session, commune, group):
-    """A paper-ballot vote of the group with one slip recorded twice: (poll, household, conflict) ids."""
+    """A paper-ballot vote of the group with one stub recorded: (poll, household) ids."""
     from datetime import timedelta
 
     from consult.audit.service import SYSTEM
     from consult.polls import service
-    from consult.polls.models import ScanConflict
     from consult.timeutil import utcnow
 
     now = utcnow() - timedelta(minutes=1)
@@ -106,11 +104,5 @@ def _vote(session, commune, group):
                    service.CommitteeInput("B", "Thành viên"), service.CommitteeInput("C", "Thành viên")]))
     service.open_poll(session, SYSTEM, poll)
     slip = service.issue_ballots(session, SYSTEM, poll)[0]
-    agree = poll.choices[0].id
-    service.record_paper_slip(session, SYSTEM, poll, code=slip.code, choice=agree)
-    try:
-        service.record_paper_slip(session, SYSTEM, poll, code=slip.code, choice=agree)
-    except service.AlreadyVoted:
-        pass
-    conflict = session.query(ScanConflict).filter_by(poll_id=poll.id).one()
-    return poll.id, slip.household.id, conflict.id
+    service.record_stub(session, SYSTEM, poll, code=slip.code)
+    return poll.id, slip.household.id

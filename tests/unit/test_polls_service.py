@@ -8,9 +8,10 @@ from sqlalchemy import func, inspect, select, text
 from consult.audit.service import SYSTEM
 from consult.communes.models import Household
 from consult.polls import service
-from consult.polls.models import Participation, PollHousehold, ScanConflict
+from consult.polls.models import CastBallot, Participation, PollHousehold
 from tests.support.helpers import make_commune
-from tests.support.polls import choice, group_with_households, open_vote, pass_consent, poll_input
+from tests.support.polls import (choice, close, group_with_households, hand_in_paper, open_vote, pass_consent,
+                                 poll_input, shares)
 
 
 def test_khoan_6_online_120_households_61_agree_passes(session):
@@ -20,7 +21,7 @@ def test_khoan_6_online_120_households_61_agree_passes(session):
     ballots = service.issue_ballots(session, SYSTEM, poll)
     for ballot in ballots[:61]:
         service.cast_online(session, ballot.token, choice(poll, "agree"))
-    result = service.close_poll(session, SYSTEM, poll)
+    result = close(session, poll)
     assert result.passed and result.summary == "61/120 hộ đồng ý, cần ít nhất 61"
     assert poll.outcome_text.startswith("Thông qua")
 
@@ -34,7 +35,7 @@ def test_60_agree_and_5_disagree_of_120_does_not_pass(session):
         service.cast_online(session, ballot.token, choice(poll, "agree"))
     for ballot in ballots[60:65]:
         service.cast_online(session, ballot.token, choice(poll, "disagree"))
-    result = service.close_poll(session, SYSTEM, poll)
+    result = close(session, poll)
     assert not result.passed and result.summary == "60/120 hộ đồng ý, cần ít nhất 61"
     assert result.participated == 65
 
@@ -45,7 +46,7 @@ def test_consent_round_of_60_of_120_refuses_online_voting(session):
     ballots = service.issue_ballots(session, SYSTEM, poll)
     for ballot in ballots[:60]:
         service.cast_online(session, ballot.token, "agree")
-    assert not service.close_consent(session, SYSTEM, poll)
+    assert not service.close_consent(session, SYSTEM, poll, shares=shares(poll))
     assert poll.status == "closed" and "chỉ 60/120 hộ đồng ý biểu quyết trực tuyến" in poll.outcome_text
     before = session.scalar(select(func.count()).select_from(Participation))
     with pytest.raises(service.BallotRejected, match="đã kết thúc"):
@@ -74,7 +75,8 @@ def service_committee(n):
                                    i == 0) for i in range(n)]
 
 
-def test_khoan_1_paper_ballots_79_fails_80_passes_and_a_double_scan_counts_once(session):
+def test_khoan_1_paper_ballots_79_fails_80_passes_and_a_second_stub_counts_once(session):
+    """Luật Điều 21 khoản 1: two thirds of all 120 households (80); Điều 19: ballots after a failed meeting."""
     commune = make_commune(session)
     for agree, expected in ((79, False), (80, True)):
         commune, group = group_with_households(session, 120, name=f"Khu phố {agree}", prefix=f"P{agree}",
@@ -84,17 +86,14 @@ def test_khoan_1_paper_ballots_79_fails_80_passes_and_a_double_scan_counts_once(
         assert meeting.outcome_text.startswith("Không đủ số hộ tham dự") and not failed.passed
         poll = open_vote(session, commune, [group], matter="k1", form="ballot", follows_meeting_id=meeting.id)
         ballots = service.issue_ballots(session, SYSTEM, poll)
-        for ballot in ballots[:agree]:
-            service.record_paper_slip(session, SYSTEM, poll, code=ballot.code, choice=choice(poll, "agree"))
-        with pytest.raises(service.AlreadyVoted, match="KHÔNG được tính"):
-            service.record_paper_slip(session, SYSTEM, poll, token_value=ballots[0].token,
-                                      choice=choice(poll, "disagree"))
-        result = service.close_poll(session, SYSTEM, poll)
+        hand_in_paper(session, poll, ballots[:agree + 5], {group.id: {choice(poll, "agree"): agree,
+                                                                      choice(poll, "disagree"): 5}})
+        household, new = service.record_stub(session, SYSTEM, poll, token_value=ballots[0].token)
+        assert not new and household.code == ballots[0].household.code
+        result = close(session, poll)
         assert result.passed is expected
         assert result.summary == f"{agree}/120 hộ đồng ý, cần ít nhất 80"
-        assert result.total(choice(poll, "disagree")) == 0
-        assert session.scalar(select(func.count()).select_from(ScanConflict).where(
-            ScanConflict.poll_id == poll.id)) == 1
+        assert result.total(choice(poll, "disagree")) == 5 and result.participated == agree + 5
 
 
 def test_khoan_1_ballots_need_a_ground(session):
@@ -109,7 +108,7 @@ def test_khoan_3_ballots_only_after_a_failed_meeting_of_the_same_matter(session)
         service.create_poll(session, SYSTEM, commune, poll_input([group], matter="k3", form="ballot",
                                                                  chosen_by_head_and_front=True))
     other = open_vote(session, commune, [group], matter="k6", form="meeting")
-    service.close_poll(session, SYSTEM, other)
+    close(session, other)
     with pytest.raises(service.PollError, match="cùng nội dung"):
         service.create_poll(session, SYSTEM, commune, poll_input([group], matter="k3", form="ballot",
                                                                  follows_meeting_id=other.id))
@@ -124,10 +123,10 @@ def test_commune_wide_khoan_1_counts_groups_each_by_its_own_households(session):
     by_group = {}
     for b in ballots:
         by_group.setdefault(b.household.group_id, []).append(b)
-    for group, agree in ((g1, 20), (g2, 20), (g3, 5)):
-        for b in by_group[group.id][:agree]:
-            service.record_paper_slip(session, SYSTEM, poll, code=b.code, choice=choice(poll, "agree"))
-    result = service.close_poll(session, SYSTEM, poll)
+    returned = [b for group, agree in ((g1, 20), (g2, 20), (g3, 5)) for b in by_group[group.id][:agree]]
+    hand_in_paper(session, poll, returned, {g1.id: {choice(poll, "agree"): 20}, g2.id: {choice(poll, "agree"): 20},
+                                            g3.id: {choice(poll, "agree"): 5}})
+    result = close(session, poll)
     assert [g.passed for g in result.groups] == [True, True, False]
     assert result.passed and result.summary.startswith("2/3 khu dân cư tán thành, cần ít nhất 2")
 
@@ -166,7 +165,7 @@ def test_bad_tokens_and_choices_are_refused_and_record_nothing(session, now):
     late = now + timedelta(days=30)
     with pytest.raises(service.BallotRejected, match="hết thời gian"):
         service.cast_online(session, first[1].token, choice(poll, "agree"), now=late)
-    service.close_poll(session, SYSTEM, poll)
+    close(session, poll)
     with pytest.raises(service.BallotRejected, match="đã kết thúc"):
         service.cast_online(session, first[2].token, choice(poll, "agree"))
 
@@ -186,48 +185,106 @@ def test_meeting_counts_add_up_over_clusters_and_cannot_exceed_attendance(sessio
                                  cluster="Cụm 1")
     service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 3}, method="secret",
                                  cluster="Cụm 2")
-    result = service.close_poll(session, SYSTEM, poll)
+    result = close(session, poll)
     assert result.passed and result.summary == "6/10 hộ đồng ý, cần ít nhất 6"
     assert [h.code for h in service.participants(session, poll)] == [h.code for h in households[:8]]
 
 
-def test_no_query_joins_a_household_to_its_choice(session):
-    """Tries what a reader of the schema would: shared columns, keys, times, row order."""
+def test_online_choices_are_stored_only_as_ciphertexts(session):
+    """Nothing the database holds names a choice: each ballot is a ciphertext per choice and a
+    sealed text of one size; the participation mark has the day only."""
     commune, group = group_with_households(session, 6)
     poll = open_vote(session, commune, [group])
     pass_consent(session, poll)
     ballots = service.issue_ballots(session, SYSTEM, poll)
-    agree, disagree = choice(poll, "agree"), choice(poll, "disagree")
-    for ballot, pick in zip(ballots, [agree, disagree, agree, disagree, agree, disagree]):
-        service.cast_online(session, ballot.token, pick)
+    agree, disagree, other = choice(poll, "agree"), choice(poll, "disagree"), choice(poll, "other")
+    for ballot, pick in zip(ballots, [agree, disagree, agree, disagree, agree, other]):
+        service.cast_online(session, ballot.token, pick, other_text="Nên lắp ở cổng sau" if pick == other else None)
     session.commit()
     insp = inspect(session.get_bind())
-    participation_cols = {c["name"] for c in insp.get_columns("participation")}
-    # Where choices are stored: the ballot box holds only counts and shuffled texts.
-    choice_tables = [t for t in insp.get_table_names() if any(
-        "choice" in c["name"] or c["name"] in ("counts", "other_texts") for c in insp.get_columns(t))]
-    assert set(choice_tables) <= {"ballot_box", "meeting_count", "poll_choice"}
-    box_cols = {c["name"] for c in insp.get_columns("ballot_box")}
-    assert box_cols == {"poll_id", "phase", "counts", "other_texts", "version"}
-    # No column of the box points at a household, a token or a time.
-    assert not box_cols & {"poll_household_id", "household_id", "token_id", "voted_at", "created_at", "voted_on"}
-    # The participation mark keeps the day only, and no choice.
-    assert "voted_on" in participation_cols and not {c for c in participation_cols if "choice" in c}
+    assert {c["name"] for c in insp.get_columns("cast_ballot")} == {
+        "id", "poll_id", "phase", "group_id", "ciphertext", "sealed_text", "tracker"}
+    rows = session.scalars(select(CastBallot).where(CastBallot.poll_id == poll.id, CastBallot.phase == "vote")).all()
+    assert len(rows) == 6
+    assert {len(r.ciphertext) for r in rows} == {3 * 64} and len({len(r.sealed_text) for r in rows}) == 1
+    assert all("Nên lắp".encode() not in bytes(r.sealed_text) for r in rows)
     types = {c["name"]: str(c["type"]).upper() for c in insp.get_columns("participation")}
-    assert types["voted_on"] == "DATE"
-    # One row per vote and phase: nothing to order by, nothing to match row for row.
-    assert session.execute(text("SELECT count(*) FROM ballot_box WHERE poll_id = :p AND phase = 'vote'"),
-                           {"p": poll.id}).scalar() == 1
-    counts = session.execute(text("SELECT counts FROM ballot_box WHERE poll_id = :p AND phase = 'vote'"),
-                             {"p": poll.id}).scalar()
-    assert "KP1" not in str(counts)
-    # On PostgreSQL, the row's transaction id names only the last vote, never one choice of one household:
-    # every vote rewrites the same single row.
-    if session.get_bind().dialect.name == "postgresql":
-        xmins = session.execute(text("SELECT xmin::text FROM participation WHERE poll_id = :p AND phase = 'vote'"),
-                                {"p": poll.id}).scalars().all()
-        box_xmin = session.execute(text("SELECT xmin::text FROM ballot_box WHERE poll_id = :p AND phase = 'vote'"),
-                                   {"p": poll.id}).scalar()
-        assert xmins.count(box_xmin) <= 1
+    assert types["voted_on"] == "DATE" and not {c for c in types if "choice" in c}
+    # Before the count nothing holds a result.
+    assert session.execute(text("SELECT count(*) FROM ballot_box WHERE poll_id = :p"), {"p": poll.id}).scalar() == 0
+    assert not service.tally(session, poll).counted
     # The audit trail of online votes says nothing of any household.
     assert session.execute(text("SELECT count(*) FROM audit_entry WHERE details LIKE '%KP1-00%'")).scalar() == 0
+    result = close(session, poll)
+    assert (result.total(agree), result.total(disagree), result.total(other)) == (3, 2, 1)
+    assert result.other_texts == ["Nên lắp ở cổng sau"]
+
+
+@pytest.mark.parametrize("members", [3, 4, 5])
+def test_any_majority_of_the_board_counts_and_fewer_cannot(session, members):
+    """NĐ 59 Điều 5 khoản 1c: the Tổ lấy ý kiến (3 to 5) holds the key; any majority of it counts."""
+    import itertools
+
+    commune, group = group_with_households(session, 9)
+    poll = open_vote(session, commune, [group], committee=service_committee(members))
+    codes = shares(poll, members)
+    assert len(codes) == members and poll.key_threshold == members // 2 + 1
+    with pytest.raises(service.PollError, match=f"ít nhất {poll.key_threshold} thành viên"):
+        service.close_consent(session, SYSTEM, poll, shares=codes[:poll.key_threshold - 1])
+    subsets = list(itertools.combinations(codes, poll.key_threshold))
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    for ballot in ballots[:7]:
+        service.cast_online(session, ballot.token, "agree")
+    service.cast_online(session, ballots[7].token, "disagree")
+    with session.begin_nested() as nested:
+        assert service.close_consent(session, SYSTEM, poll, shares=list(subsets[-1]))
+        nested.rollback()
+    assert service.close_consent(session, SYSTEM, poll, shares=list(subsets[0]))
+    assert poll.consent_agreed == 7
+    for ballot, pick in zip(ballots, ["agree"] * 5 + ["disagree"] * 2):
+        service.cast_online(session, ballot.token, choice(poll, pick))
+    mistyped = codes[0][:-2] + ("AA" if not codes[0].endswith("AA") else "BB")
+    with pytest.raises(service.PollError, match="gõ chưa đúng"):
+        service.close_poll(session, SYSTEM, poll, shares=[mistyped, *codes[1:]])
+    with pytest.raises(service.PollError, match="không thuộc cuộc biểu quyết này"):
+        service.close_poll(session, SYSTEM, poll, shares=[c.replace(f"P{poll.id}-", "P999-") for c in codes])
+    assert poll.status == "open"
+    result = service.close_poll(session, SYSTEM, poll, shares=list(subsets[len(subsets) // 2]))
+    assert result.total(choice(poll, "agree")) == 5 and result.total(choice(poll, "disagree")) == 2
+    assert result.passed and result.summary == "5/9 hộ đồng ý, cần ít nhất 5"
+
+
+def test_a_second_ballot_is_refused_without_a_database_error(session):
+    """One ballot per household (a unique key), refused by INSERT … ON CONFLICT DO NOTHING."""
+    commune, group = group_with_households(session, 3)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    service.cast_online(session, ballots[0].token, choice(poll, "agree"))
+    with pytest.raises(service.AlreadyVoted):
+        service.cast_online(session, ballots[0].token, choice(poll, "disagree"))
+    session.commit()  # the transaction is still good: no error was raised by the database
+    assert session.scalar(select(func.count()).select_from(CastBallot).where(CastBallot.phase == "vote")) == 1
+
+
+def test_paper_counts_must_add_up(session):
+    """NĐ 59 Điều 4 khoản 6 (Mẫu 02): phát ra ≥ thu về = hợp lệ + không hợp lệ; hợp lệ = sum of choices."""
+    commune, group = group_with_households(session, 10)
+    poll = open_vote(session, commune, [group], form="ballot", chosen_by_head_and_front=True)
+    agree = choice(poll, "agree")
+
+    def count(**values):
+        data = dict(group_id=group.id, issued=10, returned=8, valid=7, invalid=1, counts={agree: 7},
+                    counters="A\nB\nC", witnesses="D\nE")
+        data.update(values)
+        return service.record_paper_count(session, SYSTEM, poll, service.PaperCountInput(**data))
+
+    for values, message in [(dict(issued=11), "vượt quá số hộ"), (dict(returned=11, valid=10), "vượt quá số phiếu phát"),
+                            (dict(invalid=2), "phải bằng số phiếu thu về"), (dict(counts={agree: 6}), "phải bằng số phiếu hợp lệ"),
+                            (dict(witnesses="D"), "hai đại diện"), (dict(counts={agree: -1, 99: 8}), "không")]:
+        with pytest.raises(service.PollError, match=message):
+            count(**values)
+    count()
+    with pytest.raises(service.PollError, match="đã có biên bản"):
+        count()
+    assert service.tally(session, poll).total(agree) == 7

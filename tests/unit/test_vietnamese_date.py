@@ -141,11 +141,11 @@ def test_a_household_has_voted_on_the_day_in_ha_noi(session):
     commune, group = group_with_households(session, 4)
     start = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
     poll = polls.create_poll(session, SYSTEM, commune, poll_input([group], start=start), now=start)
-    polls.open_poll(session, SYSTEM, poll, now=start)
+    shares = [share.code for share in polls.open_poll(session, SYSTEM, poll, now=start)]
     ballots = polls.issue_ballots(session, SYSTEM, poll, now=start)
     for ballot in ballots:
         polls.cast_online(session, ballot.token, "agree", now=start + timedelta(hours=1))
-    polls.close_consent(session, SYSTEM, poll, now=start + timedelta(hours=2))
+    polls.close_consent(session, SYSTEM, poll, shares=shares, now=start + timedelta(hours=2))
     cast_at = datetime(2026, 11, 22, 17, 30, tzinfo=UTC)
     polls.cast_online(session, ballots[0].token, choice(poll, "agree"), now=cast_at)
     days = {p.voted_on for p in session.query(Participation).filter_by(poll_id=poll.id)}

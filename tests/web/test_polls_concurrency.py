@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from consult.audit.service import SYSTEM
 from consult.polls import service
 from consult.polls.models import Participation
-from tests.support.polls import choice, group_with_households, open_vote, pass_consent
+from tests.support.polls import choice, close, group_with_households, open_vote, pass_consent
 
 SUBMISSIONS = 200
 
@@ -55,6 +55,7 @@ def test_200_concurrent_submissions_of_one_token_record_one_vote(live_server, se
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Participation).where(
         Participation.poll_id == poll.id, Participation.phase == "vote")) == 1
-    result = service.tally(session, poll)
+    result = close(session, poll)
     assert result.total(agree) == 1 and result.participated == 1
-    assert session.execute(text("SELECT count(*) FROM receipt WHERE poll_id = :p"), {"p": poll.id}).scalar() == 1
+    assert session.execute(text("SELECT count(*) FROM cast_ballot WHERE poll_id = :p AND phase = 'vote'"),
+                           {"p": poll.id}).scalar() == 1

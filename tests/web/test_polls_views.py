@@ -13,7 +13,7 @@ from consult.polls import service
 from consult.polls.models import Participation, Poll, PollHousehold
 from consult.timeutil import format_date, format_datetime, today, utcnow
 from tests.support.helpers import csrf_from, login, make_user, post_form
-from tests.support.polls import choice, group_with_households, open_vote, pass_consent
+from tests.support.polls import choice, close, group_with_households, hand_in_paper, open_vote, pass_consent, shares
 
 
 def _head(session, households=10):
@@ -106,7 +106,7 @@ def test_closed_vote_refuses_the_ballot(client, session):
     poll = open_vote(session, commune, [group])
     pass_consent(session, poll)
     ballots = service.issue_ballots(session, SYSTEM, poll)
-    service.close_poll(session, SYSTEM, poll)
+    close(session, poll)
     session.commit()
     r = client.get(f"/b/{ballots[0].token}")
     assert "Cuộc biểu quyết đã kết thúc" in r.get_data(as_text=True)
@@ -115,7 +115,8 @@ def test_closed_vote_refuses_the_ballot(client, session):
     assert r.status_code == 410 and "đã kết thúc" in r.get_data(as_text=True)
 
 
-def test_committee_records_a_scanned_paper_slip_and_sees_the_conflict(client, session):
+def test_committee_records_stubs_then_the_count_of_the_box(client, session):
+    """Paper ballots (Luật Điều 19, NĐ 59 Điều 4): the stub says who took part; the box is counted by totals."""
     commune, group = _head(session)
     poll = open_vote(session, commune, [group], form="ballot", chosen_by_head_and_front=True)
     ballots = service.issue_ballots(session, SYSTEM, poll)
@@ -123,14 +124,28 @@ def test_committee_records_a_scanned_paper_slip_and_sees_the_conflict(client, se
     token = ballots[0].token
     assert "Đây là phiếu giấy" in client.get(f"/b/{token}").get_data(as_text=True)
     login(client, "truong.kp1")
-    assert "Tổ kiểm phiếu" in client.get(f"/b/{token}").get_data(as_text=True)
-    r = _ballot_post(client, token, "confirm", choice(poll, "agree"))
+    page = client.get(f"/b/{token}").get_data(as_text=True)
+    assert "Ghi cuống phiếu của hộ KP1-001" in page and 'name="choice"' not in page
+    r = client.post(f"/b/{token}", data={"csrf_token": csrf_from(page), "step": "stub"})
     assert r.status_code == 302
-    r = post_form(client, f"/polls/{poll.id}/slips", {"code": ballots[0].code, "choice": str(choice(poll, "agree"))},
-                  follow_redirects=True)
-    assert "KHÔNG được tính" in r.get_data(as_text=True)
-    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
-    assert 'id="conflicts"' in page and "<b>1/10</b>" in page
+    url = f"/polls/{poll.id}/slips"
+    r = post_form(client, url, {"stub-code": ballots[1].code}, follow_redirects=True)
+    assert "Đã ghi cuống phiếu của hộ KP1-002" in r.get_data(as_text=True)
+    r = post_form(client, url, {"stub-code": ballots[1].code}, follow_redirects=True)
+    assert "đã được ghi trước đó" in r.get_data(as_text=True) and 'id="stubs">2/10' in r.get_data(as_text=True)
+    count = {"action": "count", "count-group_id": str(group.id), "count-issued": "10", "count-returned": "2",
+             "count-valid": "2", "count-invalid": "0", f"choice-{choice(poll, 'agree')}": "1",
+             f"choice-{choice(poll, 'disagree')}": "0", f"choice-{choice(poll, 'other')}": "0",
+             "count-counters": "Nguyễn Thị Hoa\nLê Văn Bảy", "count-witnesses": "Hộ A\nHộ B",
+             "count-place": "Nhà văn hóa"}
+    r = post_form(client, url, count, follow_redirects=True)
+    assert "phải bằng số phiếu hợp lệ" in r.get_data(as_text=True)
+    assert not service.paper_counts(session, poll)
+    count[f"choice-{choice(poll, 'disagree')}"] = "1"
+    r = post_form(client, url, count, follow_redirects=True)
+    assert "Đã ghi biên bản kiểm phiếu" in r.get_data(as_text=True) and 'id="paper-counts"' in r.get_data(as_text=True)
+    r = post_form(client, f"/polls/{poll.id}/close", {}, get_url=f"/polls/{poll.id}", follow_redirects=True)
+    assert "1/10 hộ đồng ý" in r.get_data(as_text=True)
 
 
 def test_ballots_pdf_and_decision_documents(client, session):
@@ -142,11 +157,9 @@ def test_ballots_pdf_and_decision_documents(client, session):
     pdf = client.post(f"/polls/{poll.id}/ballots.pdf", data={"csrf_token": csrf_from(page)})
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     ballots = service.issue_ballots(session, SYSTEM, poll)
-    for b in ballots[:6]:
-        service.record_paper_slip(session, SYSTEM, poll, code=b.code, choice=choice(poll, "agree"))
-    service.record_paper_slip(session, SYSTEM, poll, code=ballots[6].code, choice=choice(poll, "other"),
-                              other_text="Nên lắp thêm đèn")
-    service.close_poll(session, SYSTEM, poll)
+    hand_in_paper(session, poll, ballots[:7], {group.id: {choice(poll, "agree"): 6, choice(poll, "other"): 1}},
+                  other_texts=["Nên lắp thêm đèn"])
+    close(session, poll)
     session.commit()
     decision = Document(io.BytesIO(client.get(f"/polls/{poll.id}/decision.docx").data))
     text = "\n".join(p.text for p in decision.paragraphs) + "\n".join(
@@ -187,11 +200,11 @@ def test_public_results_show_chart_and_participants_never_choices(client, sessio
     ballots = service.issue_ballots(session, SYSTEM, poll)
     for b in ballots[:6]:
         service.cast_online(session, b.token, choice(poll, "agree"))
-    service.close_poll(session, SYSTEM, poll)
+    close(session, poll)
     session.commit()
     page = client.get(f"/c/{commune.slug}/polls/{poll.id}").get_data(as_text=True)
     assert "<svg" in page and "6/10 hộ đồng ý, cần ít nhất 6" in page and "KP1-006" in page
-    assert page.count("<li><code>") == 6  # the published receipts
+    assert 'id="bulletin"' in page and page.count("<li><code>") == 6  # the public bulletin of ballots
 
 
 def test_holidays_are_data_an_administrator_updates(client, session):
@@ -227,7 +240,7 @@ def test_decision_deadline_reminder_until_marked_sent(client, session):
     for h in session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()[:6]:
         service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
     service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 6}, method="hands")
-    service.close_poll(session, SYSTEM, poll)
+    close(session, poll)
     session.commit()
     login(client, "truong.kp1")
     home = client.get("/staff").get_data(as_text=True)
@@ -285,8 +298,45 @@ def test_meeting_chooses_its_secretary_by_more_than_half_of_those_present(client
     assert "phải từ 0 đến số đại diện có mặt (7)" in r.get_data(as_text=True)
     assert [p.passed for p in service.procedures(session, poll)] == [True, False]
     service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 7}, method="hands")
-    service.close_poll(session, SYSTEM, poll)
+    close(session, poll)
     session.commit()
     decision = Document(io.BytesIO(client.get(f"/polls/{poll.id}/decision.docx").data))
     text = "\n".join(p.text for p in decision.paragraphs)
     assert "Thư ký cuộc họp: Bà Hoa làm thư ký — 4/7 đại diện có mặt tán thành, thông qua." in text
+
+
+def test_opening_an_online_vote_hands_out_key_shares_once_and_counting_needs_them(client, session):
+    """NĐ 59 Điều 5 khoản 1c: the Tổ lấy ý kiến holds the key; its shares are shown once, at opening."""
+    from tests.support.polls import poll_input
+
+    commune, group = _head(session)
+    poll = service.create_poll(session, SYSTEM, commune, poll_input([group]))
+    session.commit()
+    login(client, "truong.kp1")
+    r = post_form(client, f"/polls/{poll.id}/open", {}, get_url=f"/polls/{poll.id}")
+    page = r.get_data(as_text=True)
+    codes = re.findall(r'class="share-code">(P\d+-\d-[A-Z0-9-]+)<', page)
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    assert len(codes) == 3 and page.count("<svg") >= 3 and "Nguyễn Thị Hoa" in page and "ít nhất 2 trong 3" in page
+    show = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert not any(code in show for code in codes) and 'id="sealed"' in show
+    session.expire_all()
+    poll = session.get(Poll, poll.id)
+    assert poll.public_key and not any(code.encode() in poll.public_key for code in codes)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    for b in ballots[:8]:
+        service.cast_online(session, b.token, "agree")
+    session.commit()
+    r = post_form(client, f"/polls/{poll.id}/consent/close", {"share-1": codes[0]}, get_url=f"/polls/{poll.id}",
+                  follow_redirects=True)
+    assert "Cần mã khóa của ít nhất 2 thành viên" in r.get_data(as_text=True)
+    r = post_form(client, f"/polls/{poll.id}/consent/close", {"share-1": codes[0], "share-3": codes[2]},
+                  get_url=f"/polls/{poll.id}", follow_redirects=True)
+    assert "8</strong> hộ đồng ý" in r.get_data(as_text=True)
+    session.expire_all()
+    for b, pick in zip(ballots, ["agree"] * 6 + ["disagree"] * 2):
+        service.cast_online(session, b.token, choice(poll, pick))
+    session.commit()
+    r = post_form(client, f"/polls/{poll.id}/close", {"share-2": codes[1].lower(), "share-3": codes[2]},
+                  get_url=f"/polls/{poll.id}", follow_redirects=True)
+    assert "Thông qua: 6/10 hộ đồng ý, cần ít nhất 6" in r.get_data(as_text=True)

@@ -75,7 +75,6 @@ def test_commune_staff_reach_nothing_of_another_commune(app, client, session, ro
         "fmt": world.foreign_ids["fmt"],
         "poll_id": world.foreign_ids["poll_id"][1:],
         "poll_household_id": world.foreign_ids["poll_household_id"][1:],
-        "conflict_id": world.foreign_ids["conflict_id"][1:],
         "doc": world.foreign_ids["doc"],
     }
     for rule in _staff_rules(app):

@@ -1,0 +1,271 @@
+"""The secret ballot's cryptography: encrypted choices, a key split among the vote's board.
+
+The scheme is the one Helios (Adida 2008, "Helios v3 verification specs") and
+ElectionGuard (spec 1.0, "Encryption of ballots") use, on a different group:
+
+* exponential ElGamal on the prime-order subgroup of edwards25519. With the
+  vote's secret scalar ``x`` and public key ``K = x·G``, a choice ``m`` (0 or 1)
+  encrypts as ``(α, β) = (r·G, m·G + r·K)`` for a fresh random ``r``;
+* a ballot is one such ciphertext per choice of the vote, encrypting 1 for the
+  chosen one and 0 for the others (Helios' "approval" encoding), so every
+  ballot has the same size whatever it says;
+* ciphertexts add up component-wise, so the sum of all ballots encrypts the
+  count of each choice; only that sum is ever decrypted (``β - x·α = n·G``), and
+  ``n`` is found by a baby-step giant-step search bounded by the households.
+
+The group operations are libsodium's (``crypto_core_ed25519_*`` and
+``crypto_scalarmult_ed25519_*`` through PyNaCl); nothing here computes on
+curve points by hand.
+
+The key. ``x`` and the key that seals the "ý kiến khác" texts (an X25519 key
+for libsodium's sealed boxes) are both derived from a 128-bit seed. The seed
+is split with Shamir's scheme (pycryptodome, over GF(2^128)) into one share
+per member of the vote's board, any ``k`` of which rebuild it; the server
+hands the shares out once, when the vote opens, and keeps only the public
+keys. At the count, ``k`` members enter their shares, the seed is rebuilt in
+memory, checked against the public key, used, and dropped.
+
+Proofs. Helios and ElectionGuard add zero-knowledge proofs because the voter's
+device encrypts. Here the server encrypts (pages carry no script), so such
+proofs would only repeat the server's word; the bulletin board instead lets
+every household find its ballot's tracker, and the public check that the
+number of ciphertexts equals the number of households marked as voted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import secrets
+from dataclasses import dataclass
+
+from Crypto.Protocol.SecretSharing import Shamir
+from nacl import bindings as sodium
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+POINT = 32
+PAIR = 2 * POINT
+IDENTITY = b"\x01" + b"\x00" * 31
+# Sealed "ý kiến khác": UTF-8 padded to one size, so that a text's presence or
+# length shows nothing (every ballot carries one, empty or not).
+TEXT_BYTES = 2048
+
+
+class KeyShareError(ValueError):
+    """Shares that are missing, mistyped, or do not rebuild the vote's key (message in Vietnamese)."""
+
+
+def _scalar(n: int) -> bytes:
+    return n.to_bytes(32, "little")
+
+
+def _random_scalar() -> bytes:
+    return sodium.crypto_core_ed25519_scalar_reduce(secrets.token_bytes(64))
+
+
+def _base_mult(n: int) -> bytes:
+    return IDENTITY if n == 0 else sodium.crypto_scalarmult_ed25519_base_noclamp(_scalar(n))
+
+
+G = _base_mult(1)
+
+
+@dataclass(frozen=True)
+class VoteKey:
+    """The secret of one vote, rebuilt from its seed; never stored."""
+
+    seed: bytes
+
+    @property
+    def scalar(self) -> bytes:
+        return sodium.crypto_core_ed25519_scalar_reduce(hashlib.sha512(b"consult/vote/elgamal" + self.seed).digest())
+
+    @property
+    def public(self) -> bytes:
+        return sodium.crypto_scalarmult_ed25519_base_noclamp(self.scalar)
+
+    @property
+    def texts_key(self) -> PrivateKey:
+        return PrivateKey(hashlib.sha256(b"consult/vote/texts" + self.seed).digest())
+
+    @property
+    def texts_public(self) -> bytes:
+        return bytes(self.texts_key.public_key)
+
+
+@dataclass(frozen=True)
+class NewKey:
+    public: bytes
+    texts_public: bytes
+    threshold: int
+    shares: list[str]  # one per board member, in the board's order
+
+
+def threshold_for(members: int) -> int:
+    """Shares needed to count: a majority of the board (2 of 3, 3 of 4, 3 of 5)."""
+    return members // 2 + 1
+
+
+def new_key(poll_id: int, members: int) -> NewKey:
+    """A fresh vote key, split into ``members`` shares of which a majority rebuilds it."""
+    if members < 2:
+        raise ValueError("a key split needs at least two board members")
+    key = VoteKey(secrets.token_bytes(16))
+    k = threshold_for(members)
+    shares = [format_share(poll_id, index, share) for index, share in Shamir.split(k, members, key.seed)]
+    return NewKey(key.public, key.texts_public, k, shares)
+
+
+def _share_check(poll_id: int, index: int, share: bytes) -> bytes:
+    return hashlib.sha256(f"consult/share/{poll_id}/{index}".encode() + share).digest()[:4]
+
+
+def format_share(poll_id: int, index: int, share: bytes) -> str:
+    """'P12-2-ABCD-EFGH-…': the vote, the member's index, the share and a check, easy to type."""
+    body = base64.b32encode(share + _share_check(poll_id, index, share)).decode().rstrip("=")
+    groups = "-".join(body[i:i + 4] for i in range(0, len(body), 4))
+    return f"P{poll_id}-{index}-{groups}"
+
+
+def parse_share(poll_id: int, text: str) -> tuple[int, bytes]:
+    raw = "".join(ch for ch in (text or "").upper() if ch.isalnum())
+    head = f"P{poll_id}"
+    if not raw.startswith(head) or len(raw) < len(head) + 2:
+        raise KeyShareError("Mã khóa không thuộc cuộc biểu quyết này (phải bắt đầu bằng "
+                            f"{head}-). Hãy kiểm tra lại mã trên phiếu giữ khóa.")
+    rest = raw[len(head):]
+    index, body = int(rest[0]), rest[1:]
+    try:
+        data = base64.b32decode(body + "=" * (-len(body) % 8))
+    except (ValueError, base64.binascii.Error):
+        data = b""
+    share, check = data[:16], data[16:]
+    if len(data) != 20 or not hmac.compare_digest(check, _share_check(poll_id, index, share)):
+        raise KeyShareError(f"Mã khóa số {index} gõ chưa đúng (sai ký tự kiểm tra). Hãy kiểm tra lại.")
+    return index, share
+
+
+def rebuild_key(poll_id: int, public: bytes, threshold: int, texts: list[str]) -> VoteKey:
+    """The vote's key from at least ``threshold`` of its board's shares, checked against
+    its public key; fewer shares, or shares that do not fit, are refused."""
+    shares = {}
+    for text in texts:
+        if (text or "").strip():
+            index, share = parse_share(poll_id, text)
+            shares[index] = share
+    if len(shares) < threshold:
+        raise KeyShareError(f"Cần mã khóa của ít nhất {threshold} thành viên Tổ lấy ý kiến để kiểm phiếu; "
+                            f"mới nhập {len(shares)}. Chưa ai, kể cả máy chủ, tính được kết quả.")
+    for chosen in itertools.combinations(sorted(shares.items()), threshold):
+        key = VoteKey(Shamir.combine(list(chosen)))
+        if hmac.compare_digest(key.public, public):
+            return key
+    raise KeyShareError("Các mã khóa đã nhập không khớp với khóa của cuộc biểu quyết. "
+                        "Hãy kiểm tra lại từng mã.")
+
+
+# --- ballots ---------------------------------------------------------------------------------
+
+def encrypt_choice(public: bytes, choices: int, chosen: int) -> bytes:
+    """One ballot: for each choice an ElGamal pair (α ‖ β), 1 for ``chosen``, 0 for the others."""
+    out = bytearray()
+    for index in range(choices):
+        r = _random_scalar()
+        alpha = sodium.crypto_scalarmult_ed25519_base_noclamp(r)
+        beta = sodium.crypto_scalarmult_ed25519_noclamp(r, public)
+        if index == chosen:
+            beta = sodium.crypto_core_ed25519_add(beta, G)
+        out += alpha + beta
+    return bytes(out)
+
+
+def seal_text(texts_public: bytes, text: str) -> bytes:
+    """The ballot's "ý kiến khác" (empty for most), padded and sealed to the vote's key."""
+    data = text.encode("utf-8")
+    if len(data) > TEXT_BYTES - 2:
+        raise ValueError("text too long to seal")
+    padded = len(data).to_bytes(2, "big") + data + b"\x00" * (TEXT_BYTES - 2 - len(data))
+    return SealedBox(PublicKey(texts_public)).encrypt(padded)
+
+
+def tracker(ciphertext: bytes, sealed: bytes) -> str:
+    """The ballot's fingerprint, shown to the household and on the bulletin board."""
+    return hashlib.sha256(ciphertext + sealed).hexdigest()
+
+
+def receipt_code(ballot_tracker: str) -> str:
+    """The first 50 bits of the tracker, in the 4-4-2 form of the slips' codes."""
+    raw = base64.b32encode(bytes.fromhex(ballot_tracker)[:7]).decode()[:10]
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+class Aggregate:
+    """The running component-wise sum of ballots of ``choices`` choices."""
+
+    def __init__(self, choices: int):
+        self.choices = choices
+        self.sums: list[list[bytes]] | None = None
+        self.count = 0
+
+    def add(self, ciphertext: bytes) -> None:
+        if len(ciphertext) != self.choices * PAIR:
+            raise ValueError("ciphertext of the wrong size")
+        parts = [ciphertext[i:i + POINT] for i in range(0, len(ciphertext), POINT)]
+        if self.sums is None:
+            self.sums = [[parts[2 * i], parts[2 * i + 1]] for i in range(self.choices)]
+        else:
+            add = sodium.crypto_core_ed25519_add
+            for i, pair in enumerate(self.sums):
+                pair[0] = add(pair[0], parts[2 * i])
+                pair[1] = add(pair[1], parts[2 * i + 1])
+        self.count += 1
+
+    def decrypt(self, key: VoteKey) -> list[int]:
+        """The count of each choice; only ever called on a sum, after the close."""
+        if self.sums is None:
+            return [0] * self.choices
+        x = key.scalar
+        counts = []
+        for alpha, beta in self.sums:
+            shared = sodium.crypto_scalarmult_ed25519_noclamp(x, alpha)
+            counts.append(_small_log(sodium.crypto_core_ed25519_sub(beta, shared), self.count))
+        return counts
+
+
+def _small_log(point: bytes, bound: int) -> int:
+    """``n`` in [0, bound] with ``n·G == point`` (baby-step giant-step)."""
+    if point == IDENTITY:
+        return 0
+    step = max(1, int(bound ** 0.5) + 1)
+    baby = {IDENTITY: 0}
+    current = IDENTITY
+    for j in range(1, step):
+        current = sodium.crypto_core_ed25519_add(current, G) if current != IDENTITY else G
+        baby[current] = j
+    giant = _base_mult(step)
+    current = point
+    for i in range(step + 1):
+        if current in baby:
+            return i * step + baby[current]
+        current = sodium.crypto_core_ed25519_sub(current, giant)
+    raise ValueError("the sum does not decrypt to a count of ballots")
+
+
+def open_texts(key: VoteKey, sealed: list[bytes]) -> list[str]:
+    """The non-empty "ý kiến khác" texts, in random order (decrypted only after the close)."""
+    box = SealedBox(key.texts_key)
+    texts = []
+    for blob in sealed:
+        try:
+            padded = box.decrypt(blob)
+        except CryptoError:
+            raise ValueError("a sealed text does not open with the vote's key") from None
+        length = int.from_bytes(padded[:2], "big")
+        text = padded[2:2 + length].decode("utf-8")
+        if text:
+            texts.append(text)
+    secrets.SystemRandom().shuffle(texts)
+    return texts
