@@ -159,3 +159,41 @@ def test_tally_equals_the_plaintext_count_on_both_databases(session):
     result = service.close_poll(session, SYSTEM, poll, shares=shares(poll))
     assert {c: result.total(c) for c in ids} == {c: cast.count(c) for c in ids}
     assert result.participated == 37 and len(result.other_texts) == cast.count(choice(poll, "other"))
+
+
+def test_a_paper_ballot_part_carries_nothing_that_names_the_household(session, tmp_path):
+    """NĐ 59 Điều 4: the household is on the stub, torn off for the turnout list; the part that
+    goes into the box has no code, no name, no QR code. Read as the counters would see it."""
+    import shutil
+
+    from consult.polls.ballots_pdf import ballots_pdf
+
+    for tool in ("pdftotext", "pdftoppm", "zbarimg"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is needed (Debian packages poppler-utils and zbar-tools)")
+    commune, group = group_with_households(session, 3)
+    poll = open_vote(session, commune, [group], form="ballot", chosen_by_head_and_front=True)
+    issued = service.issue_ballots(session, SYSTEM, poll)
+    pdf = tmp_path / "phieu.pdf"
+    pdf.write_bytes(ballots_pdf(poll, issued, "http://127.0.0.1", {group.id: group.full_name}))
+    # The ballot part: the left 150 mm of each slip (425 pt of 595).
+    ballot_part = subprocess.run(["pdftotext", "-r", "72", "-x", "0", "-y", "0", "-W", "425", "-H", "842",
+                                  str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    stub = subprocess.run(["pdftotext", "-r", "72", "-x", "440", "-y", "0", "-W", "155", "-H", "842",
+                           str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert poll.title.split()[0] in ballot_part and "Đồng ý" in ballot_part
+    for ballot in issued:
+        h = ballot.household
+        assert h.code in stub and ballot.code in stub
+        for identifying in (h.code, h.representative, ballot.code, ballot.token[:12]):
+            assert identifying not in ballot_part
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", "-x", "0", "-y", "0", "-W", "885",
+                    "-H", "1754", str(pdf), str(tmp_path / "ballot-part")], check=True)
+    image = next(tmp_path.glob("ballot-part*.png"))
+    found = subprocess.run(["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True)
+    assert found.stdout.strip() == ""  # no code the counters could scan
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "whole")],
+                   check=True)
+    whole = subprocess.run(["zbarimg", "--quiet", "--raw", str(next(tmp_path.glob("whole*.png")))],
+                           capture_output=True, text=True).stdout.split()
+    assert len(whole) == 3  # the QR codes are all on the stubs
