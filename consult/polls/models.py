@@ -91,6 +91,11 @@ class Poll(Base):
     def commune_wide(self) -> bool:
         return self.group_id is None
 
+    @property
+    def households_total(self) -> int:
+        """H: all households of the covered groups in the register snapshot (Điều 21 khoản 1)."""
+        return sum(g.households for g in self.groups)
+
 
 class PollGroup(Base):
     """A group a vote covers, with its register size frozen at opening."""

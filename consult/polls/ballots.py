@@ -1,0 +1,369 @@
+"""Ballots: the households' slips (QR link and typed code), online ballots stored
+encrypted (see ``secrecy``), paper ballots recorded by their stubs and counted by
+the totals of each box, and the public bulletin of counted ballots.
+
+Luật Điều 19 (phát phiếu), NĐ 59 Điều 4 (paper) and Điều 5 (online).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from consult import security
+from consult.audit.service import Actor, record
+from consult.communes.models import ResidentialGroup
+from consult.polls import secrecy
+from consult.polls.models import (
+    FORM_BALLOT,
+    FORM_ONLINE,
+    PHASE_CONSENT,
+    PHASE_VOTE,
+    STATUS_OPEN,
+    BallotToken,
+    CastBallot,
+    PaperCount,
+    Participation,
+    Poll,
+    PollHousehold,
+)
+from consult.textutil import nfc
+from consult.timeutil import format_date, format_datetime, local_date, utcnow
+from consult.polls.errors import AlreadyVoted, BallotRejected, PollError
+
+CONSENT_CHOICES = {"agree": "Đồng ý biểu quyết trực tuyến", "disagree": "Không đồng ý biểu quyết trực tuyến"}
+# Without 0/O, 1/I/L: easy to read aloud and type from a slip.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# Every online ballot carries a sealed text of one size (see ``secrecy``).
+MAX_OTHER_TEXT = 500
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalize_code(code: str) -> str:
+    """A typed manual code in its printed form: upper case, in groups of 4-4-2."""
+    raw = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}" if len(raw) == 10 else raw
+
+
+@dataclass
+class IssuedBallot:
+    household: PollHousehold
+    token: str  # shown once, on the slip: 192 bits from secrets
+    code: str
+
+
+def issue_ballots(session: Session, actor: Actor, poll: Poll, *, household_ids: list[int] | None = None,
+                  now: datetime | None = None) -> list[IssuedBallot]:
+    """New slips for the households that have not voted (or the ones given):
+    each earlier slip of theirs is revoked, so a lost slip cannot be used."""
+    now = now or utcnow()
+    if poll.status != STATUS_OPEN:
+        raise PollError("Chỉ in phiếu khi cuộc biểu quyết đang mở.")
+    voted = set(session.scalars(select(Participation.poll_household_id).where(
+        Participation.poll_id == poll.id, Participation.phase == poll.phase)))
+    stmt = select(PollHousehold).where(PollHousehold.poll_id == poll.id).order_by(
+        PollHousehold.group_id, PollHousehold.code)
+    if household_ids is not None:
+        stmt = stmt.where(PollHousehold.id.in_(household_ids or [0]))
+    targets = [h for h in session.scalars(stmt) if h.id not in voted or household_ids is not None]
+    if household_ids is not None and not targets:
+        raise PollError("Không tìm thấy hộ trong danh sách của cuộc biểu quyết.")
+    ids = [h.id for h in targets]
+    for old in session.scalars(select(BallotToken).where(BallotToken.poll_household_id.in_(ids or [0]),
+                                                         BallotToken.revoked_at.is_(None))):
+        old.revoked_at = now
+    issued = []
+    for household in targets:
+        token, code = security.new_token(24), _new_code()
+        session.add(BallotToken(poll_id=poll.id, poll_household_id=household.id, token_hash=security.hash_token(token),
+                                code_hash=security.hash_token(code), issued_at=now))
+        issued.append(IssuedBallot(household, token, code))
+    session.flush()
+    record(session, actor, "poll.ballots_issued", poll, now=now,
+           details={"slips": len(issued), "reprint": household_ids is not None})
+    return issued
+
+
+# --- ballots ------------------------------------------------------------------------------
+
+@dataclass
+class BallotView:
+    poll: Poll
+    token: BallotToken
+    household: PollHousehold
+    group: ResidentialGroup
+    phase: str
+    choices: list[tuple[int | str, str, str]]  # (value, label, kind)
+    voted_on: date | None
+
+
+def find_token(session: Session, *, token: str | None = None, code: str | None = None) -> BallotToken:
+    """The live token for a QR link or a manual code; BallotRejected otherwise."""
+    if token:
+        digest = security.hash_token(token)
+        row = session.scalar(select(BallotToken).where(BallotToken.token_hash == digest))
+    elif code:
+        row = session.scalar(select(BallotToken).where(BallotToken.code_hash == security.hash_token(normalize_code(code))))
+    else:
+        row = None
+    if row is None:
+        raise BallotRejected("Mã phiếu không đúng. Hãy kiểm tra lại mã trên phiếu.")
+    if row.revoked_at is not None:
+        raise BallotRejected("Phiếu này đã bị hủy vì hộ đã được cấp phiếu mới. Hãy dùng phiếu mới nhất.")
+    return row
+
+
+def ballot_view(session: Session, token: BallotToken) -> BallotView:
+    """What the ballot page shows for a token: the vote, the household, the phase and its choices."""
+    poll = session.get(Poll, token.poll_id)
+    household = token.household
+    voted_on = session.scalar(select(Participation.voted_on).where(
+        Participation.poll_id == poll.id, Participation.phase == poll.phase,
+        Participation.poll_household_id == household.id))
+    if poll.phase == PHASE_CONSENT:
+        choices = [(key, label, key) for key, label in CONSENT_CHOICES.items()]
+    else:
+        choices = [(c.id, c.label, c.kind) for c in poll.choices]
+    return BallotView(poll, token, household, session.get(ResidentialGroup, household.group_id), poll.phase, choices,
+                      voted_on)
+
+
+def _check_window(poll: Poll, now: datetime) -> None:
+    if poll.status != STATUS_OPEN:
+        raise BallotRejected("Cuộc biểu quyết đã kết thúc; phiếu không được ghi nhận.")
+    if poll.phase == PHASE_CONSENT:
+        if poll.consent_closes_at is not None and now >= poll.consent_closes_at:
+            raise BallotRejected("Đã hết thời gian lấy ý kiến đồng ý biểu quyết trực tuyến.")
+        return
+    if now < poll.opens_at:
+        raise BallotRejected(f"Chưa đến giờ biểu quyết (bắt đầu {format_datetime(poll.opens_at)}).")
+    if now >= poll.closes_at:
+        raise BallotRejected(f"Đã hết thời gian biểu quyết ({format_datetime(poll.closes_at)}); phiếu không được ghi nhận.")
+
+
+def _choice_index(poll: Poll, choice) -> tuple[int, str]:
+    """Validate a choice; return its position among the phase's choices, and its kind."""
+    if poll.phase == PHASE_CONSENT:
+        if choice not in CONSENT_CHOICES:
+            raise BallotRejected("Lựa chọn không hợp lệ.")
+        return list(CONSENT_CHOICES).index(choice), str(choice)
+    try:
+        choice_id = int(choice)
+    except (TypeError, ValueError):
+        raise BallotRejected("Hãy chọn một phương án.") from None
+    for index, c in enumerate(poll.choices):
+        if c.id == choice_id:
+            return index, c.kind
+    raise BallotRejected("Lựa chọn không thuộc cuộc biểu quyết này.")
+
+
+def _check_other_text(kind: str, other_text: str | None) -> str:
+    other_text = nfc(other_text or "").strip()
+    if kind == "other" and not other_text:
+        raise BallotRejected("Hãy ghi ý kiến khác của hộ.")
+    if len(other_text) > MAX_OTHER_TEXT:
+        raise BallotRejected(f"Ý kiến khác dài quá {MAX_OTHER_TEXT} ký tự.")
+    if "\x00" in other_text:
+        raise BallotRejected("Ý kiến khác có ký tự không hợp lệ.")
+    return other_text if kind == "other" else ""
+
+
+def _mark(session: Session, poll: Poll, household: PollHousehold, channel: str, now: datetime) -> None:
+    """The household's "has voted" mark; the database refuses a second one. The insert
+    does nothing on conflict, so a second try leaves no error naming the household
+    in the database's log."""
+    values = dict(poll_id=poll.id, phase=poll.phase, poll_household_id=household.id, voted_on=local_date(now),
+                  channel=channel)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = session.execute(insert(Participation).values(**values).on_conflict_do_nothing()
+                               .returning(Participation.poll_household_id)).first()
+    if inserted is None:
+        day = session.scalar(select(Participation.voted_on).where(
+            Participation.poll_id == poll.id, Participation.phase == poll.phase,
+            Participation.poll_household_id == household.id))
+        raise AlreadyVoted(f"Hộ này đã biểu quyết{' ngày ' + format_date(day) if day else ''}; "
+                           "mỗi hộ chỉ có một phiếu.")
+
+
+def cast_online(session: Session, token_value: str | None, choice, *, code: str | None = None,
+                other_text: str | None = None, now: datetime | None = None) -> str:
+    """An online ballot (or consent answer) from the QR link or the typed code.
+
+    The household is marked as having voted, and its choice is stored only as a
+    ciphertext under the vote's public key, with a sealed "ý kiến khác" of fixed
+    size (empty or not). Returns the receipt code: the start of the ballot's
+    tracker, which the public bulletin lists (none in the consent round).
+    """
+    now = now or utcnow()
+    token = find_token(session, token=token_value, code=code)
+    poll = session.get(Poll, token.poll_id)
+    if poll.form != FORM_ONLINE:
+        raise BallotRejected("Đây là phiếu giấy: hãy đánh dấu lựa chọn trên phiếu và nộp cho Tổ phát phiếu.")
+    _check_window(poll, now)
+    index, kind = _choice_index(poll, choice)
+    text = _check_other_text(kind, other_text)
+    choices = len(CONSENT_CHOICES) if poll.phase == PHASE_CONSENT else len(poll.choices)
+    ciphertext = secrecy.encrypt_choice(poll.public_key, choices, index)
+    sealed = secrecy.seal_text(poll.texts_key, text)
+    tracker = secrecy.tracker(ciphertext, sealed)
+    _mark(session, poll, token.household, "online", now)
+    session.add(CastBallot(poll_id=poll.id, phase=poll.phase, group_id=token.household.group_id,
+                           ciphertext=ciphertext, sealed_text=sealed, tracker=tracker))
+    session.flush()
+    return secrecy.receipt_code(tracker) if poll.phase == PHASE_VOTE else ""
+
+
+def record_stub(session: Session, actor: Actor, poll: Poll, *, token_value: str | None = None,
+                code: str | None = None, now: datetime | None = None) -> tuple[PollHousehold, bool]:
+    """The Tổ phát phiếu records a returned slip's stub (scanned or by its code): the
+    household took part. The ballot part, which names no household, goes into the box
+    unread. Returns the household and whether this stub was new."""
+    now = now or utcnow()
+    if poll.form != FORM_BALLOT:
+        raise PollError("Cuộc biểu quyết này không dùng phiếu giấy.")
+    token = find_token(session, token=token_value, code=code)
+    if token.poll_id != poll.id:
+        raise BallotRejected("Phiếu này thuộc cuộc biểu quyết khác.")
+    if poll.status != STATUS_OPEN:
+        raise BallotRejected("Cuộc biểu quyết đã kết thúc.")
+    try:
+        _mark(session, poll, token.household, "paper", now)
+    except AlreadyVoted:
+        return token.household, False
+    record(session, actor, "poll.stub", poll, now=now, details={"household": token.household.code})
+    return token.household, True
+
+
+@dataclass
+class PaperCountInput:
+    """Biên bản kiểm phiếu of one group's box (NĐ 59 Điều 4 khoản 6, Mẫu 02)."""
+
+    group_id: int
+    issued: int
+    returned: int
+    valid: int
+    invalid: int
+    counts: dict[int, int]
+    other_texts: list[str] = field(default_factory=list)
+    place: str = ""
+    counters: str = ""
+    witnesses: str = ""
+
+
+def record_paper_count(session: Session, actor: Actor, poll: Poll, data: PaperCountInput, *,
+                       now: datetime | None = None) -> PaperCount:
+    """The totals of one group's paper ballots, counted by the Tổ phát phiếu before two
+    household witnesses: never a choice per household."""
+    now = now or utcnow()
+    if poll.form != FORM_BALLOT or poll.status != STATUS_OPEN:
+        raise PollError("Chỉ ghi biên bản kiểm phiếu khi cuộc lấy ý kiến bằng phiếu đang mở.")
+    group = next((g for g in poll.groups if g.group_id == data.group_id), None)
+    if group is None:
+        raise PollError("Khu dân cư không thuộc cuộc biểu quyết này.")
+    if session.scalar(select(PaperCount.id).where(PaperCount.poll_id == poll.id,
+                                                  PaperCount.group_id == data.group_id)):
+        raise PollError(f"{group.group.full_name} đã có biên bản kiểm phiếu.")
+    numbers = [data.issued, data.returned, data.valid, data.invalid, *data.counts.values()]
+    if any(n is None or n < 0 for n in numbers):
+        raise PollError("Các số phiếu phải là số nguyên không âm.")
+    valid_choices = {c.id for c in poll.choices}
+    if set(data.counts) - valid_choices:
+        raise PollError("Lựa chọn không thuộc cuộc biểu quyết này.")
+    if data.issued > group.households:
+        raise PollError(f"Số phiếu phát ra ({data.issued}) vượt quá số hộ của khu dân cư ({group.households}).")
+    if data.returned > data.issued:
+        raise PollError(f"Số phiếu thu về ({data.returned}) vượt quá số phiếu phát ra ({data.issued}).")
+    if data.valid + data.invalid != data.returned:
+        raise PollError(f"Phiếu hợp lệ ({data.valid}) cộng phiếu không hợp lệ ({data.invalid}) phải bằng số phiếu "
+                        f"thu về ({data.returned}).")
+    if sum(data.counts.values()) != data.valid:
+        raise PollError(f"Tổng số phiếu theo từng lựa chọn ({sum(data.counts.values())}) phải bằng số phiếu hợp lệ "
+                        f"({data.valid}).")
+    counters, witnesses = nfc(data.counters or "").strip(), nfc(data.witnesses or "").strip()
+    if not counters:
+        raise PollError("Hãy ghi họ tên các thành viên Tổ phát phiếu kiểm phiếu.")
+    if len([w for w in witnesses.splitlines() if w.strip()]) < 2:
+        raise PollError("Hãy ghi họ tên hai đại diện hộ gia đình chứng kiến việc kiểm phiếu (mỗi dòng một người).")
+    texts = [nfc(t).strip() for t in data.other_texts if nfc(t).strip()]
+    secrets.SystemRandom().shuffle(texts)
+    row = PaperCount(poll_id=poll.id, group_id=data.group_id, issued=data.issued, returned=data.returned,
+                     valid=data.valid, invalid=data.invalid, counts={str(k): v for k, v in data.counts.items()},
+                     other_texts=texts, place=nfc(data.place or "").strip()[:255], counters=counters,
+                     witnesses=witnesses, counted_at=now, recorded_by=actor.name)
+    session.add(row)
+    session.flush()
+    record(session, actor, "poll.paper_count", poll, now=now, details={
+        "group": data.group_id, "returned": data.returned, "valid": data.valid, "counts": row.counts})
+    return row
+
+
+def paper_counts(session: Session, poll: Poll) -> list[PaperCount]:
+    """The biên bản kiểm phiếu recorded so far, one per group."""
+    return list(session.scalars(select(PaperCount).where(PaperCount.poll_id == poll.id).order_by(PaperCount.id)))
+
+
+def stubs_recorded(session: Session, poll: Poll) -> dict[int, int]:
+    """Returned stubs per group (the households that took part)."""
+    rows = session.execute(select(PollHousehold.group_id, func.count()).join(
+        Participation, Participation.poll_household_id == PollHousehold.id).where(
+        Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE).group_by(PollHousehold.group_id))
+    return dict(rows.all())
+
+
+# --- counting encrypted ballots --------------------------------------------------------------
+
+def _rebuild_key(poll: Poll, shares: list[str] | None) -> secrecy.VoteKey:
+    try:
+        return secrecy.rebuild_key(poll.id, poll.public_key, poll.key_threshold, list(shares or []))
+    except secrecy.KeyShareError as exc:
+        raise PollError(str(exc)) from None
+
+
+def _count_encrypted(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey,
+                     choices: int) -> tuple[dict[int, list[int]], list[str], int]:
+    """Add up the phase's ciphertexts per group and decrypt only the sums; open the
+    sealed texts and shuffle them. Returns counts per group (by choice position)."""
+    sums: dict[int, secrecy.Aggregate] = {}
+    sealed: list[bytes] = []
+    ballots = 0
+    rows = session.execute(select(CastBallot.group_id, CastBallot.ciphertext, CastBallot.sealed_text).where(
+        CastBallot.poll_id == poll.id, CastBallot.phase == phase).execution_options(yield_per=2000))
+    for group_id, ciphertext, sealed_text in rows:
+        sums.setdefault(group_id, secrecy.Aggregate(choices)).add(bytes(ciphertext))
+        sealed.append(bytes(sealed_text))
+        ballots += 1
+    counts = {group_id: aggregate.decrypt(key) for group_id, aggregate in sums.items()}
+    return counts, secrecy.open_texts(key, sealed), ballots
+
+
+def consent_answers(session: Session, poll: Poll) -> int:
+    """Households that have answered the consent round so far (what they answered stays
+    encrypted until the board counts it)."""
+    return session.scalar(select(func.count()).select_from(Participation).where(
+        Participation.poll_id == poll.id, Participation.phase == PHASE_CONSENT)) or 0
+
+
+def bulletin(session: Session, poll: Poll) -> list[str]:
+    """The public bulletin board: the tracker (SHA-256) of every online ballot, sorted
+    (their order says nothing). A household finds its receipt code at the start of one."""
+    return list(session.scalars(select(CastBallot.tracker).where(
+        CastBallot.poll_id == poll.id, CastBallot.phase == PHASE_VOTE).order_by(CastBallot.tracker)))
+
+
+def receipts(session: Session, poll: Poll) -> list[str]:
+    """The receipt codes of the counted ballots, sorted."""
+    return sorted(secrecy.receipt_code(t) for t in bulletin(session, poll))
+
+
+def receipt_published(session: Session, poll: Poll, code: str) -> bool:
+    """Whether a receipt code is among the ballots on the vote's bulletin board."""
+    return normalize_code(code) in set(receipts(session, poll))

@@ -1,0 +1,15 @@
+"""The votes' domain exceptions; their messages are for the user, in Vietnamese."""
+
+from __future__ import annotations
+
+
+class PollError(ValueError):
+    """A rule of voting was broken; the message is for the user."""
+
+
+class AlreadyVoted(PollError):
+    pass
+
+
+class BallotRejected(PollError):
+    """Unknown, revoked or used token, closed vote, or a choice not of the vote."""
