@@ -4,7 +4,7 @@ from wtforms import BooleanField, FieldList, FormField, IntegerField, RadioField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from consult.fields import LocalDateField, LocalDateTimeField
-from consult.polls.models import FORMS, MATTER_KINDS
+from consult.polls.models import DAY_KINDS, FORMS, MATTER_KINDS
 
 
 class MemberRow(FlaskForm):
@@ -70,8 +70,7 @@ class PaperCountForm(FlaskForm):
                               validators=[DataRequired("Hãy ghi họ tên người chứng kiến."), Length(max=2000)])
 
 
-class HolidayForm(FlaskForm):
+class LocalDayForm(FlaskForm):
     day = LocalDateField("Ngày (dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập ngày.")])
-    name = StringField("Tên ngày nghỉ", validators=[DataRequired("Vui lòng nhập tên."), Length(max=120)])
-
-
+    kind = SelectField("Loại ngày", choices=list(DAY_KINDS.items()))
+    name = StringField("Tên, lý do", validators=[DataRequired("Vui lòng nhập tên."), Length(max=120)])

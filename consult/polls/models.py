@@ -72,6 +72,13 @@ class Poll(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the decision was sent to the commune's UBND and MTTQ (Luật Điều 20 khoản 3).
     sent_on: Mapped[date | None] = mapped_column(Date)
+    # Elections (Điều 15 khoản 4, 5): the seats to fill; the choices are the candidates.
+    seats: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Recognition by the commune (Điều 21 khoản 2), for the matters that need it.
+    received_on: Mapped[date | None] = mapped_column(Date)
+    recognition_number: Mapped[str | None] = mapped_column(String(60))
+    recognised_on: Mapped[date | None] = mapped_column(Date)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The vote's public keys (online votes); the secret is split among the board.
     public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
@@ -254,6 +261,8 @@ class MeetingCount(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    # The group the count belongs to (a meeting of several groups counts each apart).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"))
     cluster: Mapped[str] = mapped_column(String(80), default="")
     method: Mapped[str] = mapped_column(String(10))  # hands / secret
     counts: Mapped[dict] = mapped_column(JSON, default=dict)  # {"<choice_id>": n}
@@ -282,12 +291,20 @@ PROCEDURE_SUBJECTS = {"secretary": "Thư ký cuộc họp", "counters": "Ban ki�
                       "method": "Hình thức biểu quyết (giơ tay hoặc bỏ phiếu kín)"}
 
 
-class Holiday(Base):
-    """Public holidays that working-day deadlines skip; kept as data an administrator updates."""
+DAY_OFF, DAY_WORK = "off", "work"
+DAY_KINDS = {DAY_OFF: "Ngày nghỉ", DAY_WORK: "Ngày làm việc bù (thứ Bảy, Chủ nhật đi làm)"}
 
-    __tablename__ = "holiday"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+class LocalDay(Base):
+    """A commune's own entry in the working-day calendar: a local day off, or a
+    weekend day worked in exchange for a day off (ngày làm bù). National holidays,
+    Tết and Giỗ Tổ Hùng Vương included, come from the ``holidays`` package."""
+
+    __tablename__ = "local_day"
+    __table_args__ = (UniqueConstraint("commune_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(120))
-
-

@@ -111,12 +111,13 @@ RECOGNISERS = {None: "Không cần công nhận", "ubnd": "Ủy ban nhân dân c
                "mttq": "Ủy ban Mặt trận Tổ quốc Việt Nam cấp xã"}
 
 
-def add_working_days(start: date, days: int, holidays: set[date]) -> date:
-    """The date ``days`` working days after ``start`` (weekends and holidays skipped)."""
+def add_working_days(start: date, days: int, holidays: set[date], worked: set[date] = frozenset()) -> date:
+    """The date ``days`` working days after ``start``: weekends and holidays skipped,
+    weekend days worked in exchange for a day off (ngày làm bù) counted."""
     current, left = start, days
     while left > 0:
         current += timedelta(days=1)
-        if current.weekday() < 5 and current not in holidays:
+        if current in worked or (current.weekday() < 5 and current not in holidays):
             left -= 1
     return current
 
@@ -127,7 +128,3 @@ def meeting_can_decide(matter_kind: str, households: int, present: int) -> bool:
     return present >= min_agree(matter_kind, households)
 
 
-# Vietnamese public holidays of fixed solar date; lunar ones (Tết Nguyên đán,
-# Giỗ Tổ Hùng Vương) move every year and are entered by an administrator.
-FIXED_HOLIDAYS = [((1, 1), "Tết Dương lịch"), ((4, 30), "Ngày Chiến thắng"), ((5, 1), "Ngày Quốc tế Lao động"),
-                  ((9, 2), "Quốc khánh")]

@@ -56,7 +56,8 @@ from consult.polls.meetings import (
 from consult.polls.counting import (
     GroupTally, Tally, participants, tally, tally_counts, total_households)
 from consult.polls.deadlines import (
-    Reminder, add_holiday, deadline_reminders, holidays, mark_sent, report_deadline)
+    Reminder, WorkCalendar, add_local_day, calendar, deadline_reminders, mark_sent, national_holidays,
+    remove_local_day, report_deadline)
 from consult.timeutil import utcnow
 
 __all__ = [
@@ -76,7 +77,11 @@ __all__ = [
     "Reminder",
     "STANDARD_CHOICES",
     "Tally",
-    "add_holiday",
+    "add_local_day",
+    "calendar",
+    "national_holidays",
+    "remove_local_day",
+    "WorkCalendar",
     "attendance_count",
     "ballot_view",
     "bulletin",
@@ -89,7 +94,6 @@ __all__ = [
     "deadline_reminders",
     "find_token",
     "follow_with_ballots",
-    "holidays",
     "issue_ballots",
     "mark_sent",
     "meeting_can_decide",

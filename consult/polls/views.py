@@ -17,11 +17,11 @@ from consult.extensions import limiter
 from consult.polls import documents, rules, service
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.auth.service import qr_svg
-from consult.polls.forms import CheckInForm, HolidayForm, PaperCountForm, PollForm, SlipForm
-from consult.polls.models import (FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
-                                  PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, Holiday, Poll,
+from consult.polls.forms import CheckInForm, LocalDayForm, PaperCountForm, PollForm, SlipForm
+from consult.polls.models import (DAY_KINDS, FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
+                                  PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, LocalDay, Poll,
                                   PollHousehold)
-from consult.timeutil import utcnow
+from consult.timeutil import today, utcnow
 
 bp = Blueprint("polls", __name__)
 RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
@@ -360,23 +360,43 @@ def document(poll_id: int, doc: str):
 
 
 @bp.route("/polls/holidays", methods=["GET", "POST"])
-@staff_required(ROLE_ADMIN)
+@staff_required(ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
 def holidays():
-    """Ngày nghỉ lễ, Tết: the working-day deadlines skip them."""
-    form = HolidayForm()
+    """The working-day calendar: national holidays (read only) and the commune's own
+    days, which only the commune's administrator adds or removes."""
     s = db_session()
-    if form.validate_on_submit():
+    commune_id = current_user.commune_id
+    if commune_id is None:
+        abort(404)
+    form = LocalDayForm()
+    may_edit = current_user.role == ROLE_ADMIN
+    if may_edit and form.validate_on_submit():
         try:
-            service.add_holiday(s, current_actor(), form.day.data, form.name.data)
+            service.add_local_day(s, current_actor(), commune_id, form.day.data, form.name.data, form.kind.data)
         except service.PollError as exc:
             s.rollback()
             flash(str(exc), "error")
         else:
             s.commit()
-            flash("Đã thêm ngày nghỉ.", "success")
+            flash("Đã thêm vào lịch của xã, phường.", "success")
             return redirect(url_for("polls.holidays"))
-    return render_template("polls/holidays.html", form=form,
-                           days=list(s.scalars(select(Holiday).order_by(Holiday.day.desc()))))
+    year = today().year
+    national = sorted(service.national_holidays(range(year, year + 2)).items())
+    local = list(s.scalars(select(LocalDay).where(LocalDay.commune_id == commune_id).order_by(LocalDay.day.desc())))
+    return render_template("polls/holidays.html", form=form, national=national, local=local, may_edit=may_edit,
+                           kinds=DAY_KINDS)
+
+
+@bp.route("/polls/holidays/<int:local_day_id>/delete", methods=["POST"])
+@staff_required(ROLE_ADMIN)
+def delete_local_day(local_day_id: int):
+    entry = db_session().get(LocalDay, local_day_id)
+    if entry is None or entry.commune_id != current_user.commune_id:
+        abort(404)
+    service.remove_local_day(db_session(), current_actor(), entry)
+    db_session().commit()
+    flash("Đã xóa khỏi lịch của xã, phường.", "success")
+    return redirect(url_for("polls.holidays"))
 
 
 # --- the household's ballot -----------------------------------------------------------------------

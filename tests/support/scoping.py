@@ -61,6 +61,12 @@ def build_world(session) -> World:
     sync_clusters(session, cons_b)
     poll_kp2, household_kp2 = _vote(session, a, kp2)
     poll_b, household_b = _vote(session, b, kpb)
+    from datetime import date
+
+    from consult.polls.deadlines import add_local_day
+
+    day_a = add_local_day(session, SYSTEM, a.id, date(2026, 8, 21), "Lễ hội").id
+    day_b = add_local_day(session, SYSTEM, b.id, date(2026, 8, 21), "Lễ hội").id
     world = World(a, b, kp1, kp2, head)
     world.foreign_ids = {
         "commune_id": [b.id, a.id],  # A itself: a group head is not its administrator
@@ -78,6 +84,8 @@ def build_world(session) -> World:
         "poll_id": [poll_kp2, poll_b],
         "poll_household_id": [household_kp2, household_b],
         "doc": ["decision", "minutes"],
+        # A's too: a group head keeps no calendar.
+        "local_day_id": [day_a, day_b],
     }
     return world
 

@@ -72,3 +72,18 @@ def test_meeting_attendance_too_low():
 def test_procedural_choices_need_more_than_half_of_those_present():
     assert rules.procedural_passes(40, 21) and not rules.procedural_passes(40, 20)
     assert not rules.procedural_passes(0, 0)
+
+
+@pytest.mark.parametrize("decided,deadline", [
+    # Luật Điều 20 khoản 3: 5 working days. Tết Đinh Mùi 2027: 4 to 10 February off.
+    (date(2027, 2, 3), date(2027, 2, 17)),
+    # Giỗ Tổ Hùng Vương 2027 (10/3 âm lịch): Friday 16 April off.
+    (date(2027, 4, 14), date(2027, 4, 22)),
+    # 30/4 and 1/5 2027 (a Saturday, observed Monday 3 May).
+    (date(2027, 4, 29), date(2027, 5, 10)),
+])
+def test_five_working_days_across_tet_and_gio_to_2027(decided, deadline):
+    from consult.polls.deadlines import WorkCalendar, national_holidays
+
+    calendar = WorkCalendar(frozenset(national_holidays([2027])), frozenset())
+    assert calendar.add_working_days(decided, 5) == deadline

@@ -207,18 +207,50 @@ def test_public_results_show_chart_and_participants_never_choices(client, sessio
     assert 'id="bulletin"' in page and page.count("<li><code>") == 6  # the public bulletin of ballots
 
 
-def test_holidays_are_data_an_administrator_updates(client, session):
+def test_each_commune_keeps_its_own_days_and_only_its_administrator_changes_them(client, session):
+    """Luật Điều 20 khoản 3 counts working days; the national holidays come from the calendar
+    package, and a commune's own days change that commune's deadlines only."""
+    from datetime import date
+
+    from consult.polls.models import LocalDay
+    from tests.support.helpers import make_commune
+
     commune, _ = _head(session)
+    other = make_commune(session, name="Tân Đông Hiệp")
     secret = pyotp.random_base32()
     make_user(session, "quan.tri", "admin", commune, totp=secret)
     session.commit()
+    login(client, "truong.kp1")
+    page = client.get("/polls/holidays").get_data(as_text=True)
+    assert "Tết Nguyên Đán" in page and "Giỗ Tổ Hùng Vương" in page and 'name="name"' not in page
+    assert post_form(client, "/polls/holidays", {"day": "21/08/2026", "name": "Lễ hội", "kind": "off"},
+                     get_url="/polls/holidays").status_code == 200
+    assert session.scalar(select(func.count()).select_from(LocalDay)) == 0
+    client.get("/auth/logout")
     login(client, "quan.tri", totp_secret=secret)
-    r = post_form(client, "/polls/holidays", {"day": "17/02/2026", "name": "Tết Nguyên đán"})
+    r = post_form(client, "/polls/holidays", {"day": "21/08/2026", "name": "Lễ hội đình làng", "kind": "off"})
     assert r.status_code == 302
-    assert "Tết Nguyên đán" in client.get("/polls/holidays").get_data(as_text=True)
-    r = post_form(client, "/polls/holidays", {"day": "17/02/2026", "name": "Tết"})
-    assert "đã có trong danh sách ngày nghỉ" in r.get_data(as_text=True)
-    assert "Quốc khánh" in client.get("/polls/holidays").get_data(as_text=True)  # seeded by the migration
+    r = post_form(client, "/polls/holidays", {"day": "05/09/2026", "name": "Làm bù", "kind": "work"})
+    assert r.status_code == 302
+    r = post_form(client, "/polls/holidays", {"day": "24/08/2026", "name": "Làm bù", "kind": "work"},
+                  follow_redirects=True)
+    assert "phải là thứ Bảy hoặc Chủ nhật" in r.get_data(as_text=True)
+    r = post_form(client, "/polls/holidays", {"day": "21/08/2026", "name": "Lần nữa", "kind": "off"})
+    assert "đã có trong lịch" in r.get_data(as_text=True)
+    session.rollback()  # a fresh snapshot after the pages' commits
+    mine = service.calendar(session, commune.id, date(2026, 8, 20))
+    theirs = service.calendar(session, other.id, date(2026, 8, 20))
+    # Thursday 20/8/2026 + 5 working days: here Friday 21 is off.
+    assert mine.add_working_days(date(2026, 8, 20), 5) == date(2026, 8, 28)
+    assert theirs.add_working_days(date(2026, 8, 20), 5) == date(2026, 8, 27)
+    # Thursday 3/9/2026: here Saturday 5 is worked.
+    assert mine.add_working_days(date(2026, 9, 3), 5) == date(2026, 9, 9)
+    assert theirs.add_working_days(date(2026, 9, 3), 5) == date(2026, 9, 10)
+    entry = session.scalar(select(LocalDay).where(LocalDay.kind == "off"))
+    r = post_form(client, f"/polls/holidays/{entry.id}/delete", {}, get_url="/polls/holidays")
+    assert r.status_code == 302
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(LocalDay)) == 1
 
 
 def test_head_checks_in_a_household_by_scanning_its_slip(client, session):
