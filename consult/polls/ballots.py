@@ -285,9 +285,13 @@ def record_paper_count(session: Session, actor: Actor, poll: Poll, data: PaperCo
     if data.valid + data.invalid != data.returned:
         raise PollError(f"Phiếu hợp lệ ({data.valid}) cộng phiếu không hợp lệ ({data.invalid}) phải bằng số phiếu "
                         f"thu về ({data.returned}).")
-    if sum(data.counts.values()) != data.valid:
+    seats = max(1, poll.seats or 1)
+    if seats == 1 and sum(data.counts.values()) != data.valid:
         raise PollError(f"Tổng số phiếu theo từng lựa chọn ({sum(data.counts.values())}) phải bằng số phiếu hợp lệ "
                         f"({data.valid}).")
+    if seats > 1 and (sum(data.counts.values()) > data.valid * seats or max(data.counts.values(), default=0) > data.valid):
+        raise PollError(f"Mỗi phiếu hợp lệ bầu tối đa {seats} người: tổng số phiếu bầu theo từng ứng cử viên không thể "
+                        f"vượt {data.valid * seats}, mỗi người không thể vượt số phiếu hợp lệ ({data.valid}).")
     counters, witnesses = nfc(data.counters or "").strip(), nfc(data.witnesses or "").strip()
     if not counters:
         raise PollError("Hãy ghi họ tên các thành viên Tổ phát phiếu kiểm phiếu.")

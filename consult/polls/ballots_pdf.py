@@ -86,8 +86,14 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
     pdf.multi_cell(width, 3.6, text[:600])
     y = pdf.get_y() + 1
     pdf.set_xy(left, y)
-    how = ("Quét mã QR hoặc nhập mã phiếu tại trang biểu quyết để chọn." if poll.form == FORM_ONLINE
-           else "Đánh dấu X vào một ô; ghi ý kiến khác (nếu có) rồi nộp phiếu cho Tổ phát phiếu.")
+    seats = max(1, poll.seats or 1)
+    if poll.form == FORM_ONLINE:
+        how = "Quét mã QR hoặc nhập mã phiếu tại trang biểu quyết để chọn."
+    elif any(c.kind == "candidate" for c in poll.choices):
+        how = (f"Đánh dấu X vào ô của người được bầu, tối đa {seats} người; phiếu đánh dấu quá {seats} người "
+               "không hợp lệ.")
+    else:
+        how = "Đánh dấu X vào một ô; ghi ý kiến khác (nếu có) rồi nộp phiếu cho Tổ phát phiếu."
     pdf.set_font("DejaVu", "", 7)
     pdf.cell(width, 3.5, f"Cách đánh dấu: {how}")
     y += 5

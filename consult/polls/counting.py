@@ -3,7 +3,7 @@ all households (Luật Điều 21 khoản 1), and the outcome."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from consult.polls.models import (
     PollHousehold,
 )
 from consult.polls.ballots import paper_counts, stubs_recorded
-from consult.polls.meetings import attendance_count
+from consult.polls.meetings import attendance_by_group
 
 def total_households(poll: Poll) -> int:
     """H: all households of the covered groups in the register snapshot (Điều 21 khoản 1)."""
@@ -53,6 +53,10 @@ class Tally:
     summary: str
     # False while an online vote's ballots are still encrypted (before the board counts).
     counted: bool = True
+    # A vote between candidates or named options: who is elected / which option is chosen.
+    election: bool = False
+    elected: list[PollChoice] = field(default_factory=list)
+    tied: list[PollChoice] = field(default_factory=list)
 
     @property
     def households(self) -> int:
@@ -67,7 +71,37 @@ class Tally:
 
 
 def _agree_choice(poll: Poll) -> PollChoice | None:
-    return next((c for c in poll.choices if c.kind == "agree"), None) or (poll.choices[0] if poll.choices else None)
+    return next((c for c in poll.choices if c.kind == "agree"), None)
+
+
+def is_choice_between(poll: Poll) -> bool:
+    """A vote between candidates (an election, Điều 15 khoản 4, 5) or named options, not a yes/no question."""
+    return bool(poll.choices) and _agree_choice(poll) is None
+
+
+def _between(poll: Poll, groups: list[GroupTally]) -> tuple[bool, str, list[PollChoice], list[PollChoice]]:
+    """Each candidate or option counted on its own against all households."""
+    households = sum(g.households for g in groups)
+    totals = [(c.id, sum(g.counts.get(c.id, 0) for g in groups)) for c in poll.choices]
+    by_id = {c.id: c for c in poll.choices}
+    seats = poll.seats or 1
+    won, tied = rules.elected(totals, poll.matter_kind, households, seats)
+    needed = rules.min_agree(poll.matter_kind, households)
+    votes = dict(totals)
+    election = poll.matter_kind in rules.ELECTION_KINDS
+    if won:
+        names = "; ".join(f"{by_id[c].label} ({votes[c]}/{households} hộ)" for c in won)
+        head = "Trúng cử" if election else "Phương án được chọn"
+        summary = f"{head}: {names}, cần ít nhất {needed}"
+    else:
+        summary = (f"Không {'ứng cử viên' if election else 'phương án'} nào đạt {rules.rule_text(poll.matter_kind)}"
+                   f" (cần ít nhất {needed}/{households} hộ)")
+    if election and len(won) < seats:
+        summary += f"; còn {seats - len(won)}/{seats} chỗ chưa bầu được"
+    if tied:
+        summary += ("; bằng phiếu ở chỗ cuối: " + ", ".join(by_id[c].label for c in tied)
+                    + " — phải biểu quyết lại chỗ này")
+    return bool(won), summary, [by_id[c] for c in won], [by_id[c] for c in tied]
 
 
 def tally_counts(matter_kind: str, commune_wide: bool, groups: list[tuple[ResidentialGroup, int, int, dict[int, int]]],
@@ -102,14 +136,14 @@ def tally(session: Session, poll: Poll) -> Tally:
     texts: list[str] = []
     counted = True
     if poll.form == FORM_MEETING:
-        meeting_totals: dict[int, int] = {}
-        for row in session.scalars(select(MeetingCount).where(MeetingCount.poll_id == poll.id)):
-            for key, value in row.counts.items():
-                meeting_totals[int(key)] = meeting_totals.get(int(key), 0) + value
-        # A meeting is of one group; its counts belong to that group.
+        # Each group's count apart (a meeting of several groups); a row without a group
+        # (recorded before counts were kept per group) belongs to the vote's only group.
         only = poll.groups[0].group_id
-        per_group[only] = meeting_totals
-        participated[only] = attendance_count(session, poll)
+        for row in session.scalars(select(MeetingCount).where(MeetingCount.poll_id == poll.id)):
+            totals = per_group.setdefault(row.group_id or only, {})
+            for key, value in row.counts.items():
+                totals[int(key)] = totals.get(int(key), 0) + value
+        participated.update(attendance_by_group(session, poll))
     elif poll.form == FORM_BALLOT:
         for row in paper_counts(session, poll):
             per_group[row.group_id] = {int(k): v for k, v in row.counts.items()}
@@ -127,6 +161,9 @@ def tally(session: Session, poll: Poll) -> Tally:
     inputs = [(g.group, g.households, participated.get(g.group_id, 0), per_group.get(g.group_id, {}))
               for g in poll.groups]
     groups, passed, summary = tally_counts(poll.matter_kind, poll.commune_wide, inputs, agree.id if agree else 0)
+    if is_choice_between(poll):
+        passed, summary, won, tied = _between(poll, groups)
+        return Tally(poll, groups, list(poll.choices), sorted(texts), passed, summary, counted, True, won, tied)
     return Tally(poll, groups, list(poll.choices), sorted(texts), passed, summary, counted)
 
 

@@ -26,8 +26,10 @@ class PollForm(FlaskForm):
                            default="meeting")
     group_ids = SelectMultipleField("Khu dân cư", coerce=int, widget=widgets.ListWidget(prefix_label=False),
                                     option_widget=widgets.CheckboxInput())
-    options = TextAreaField("Các phương án (mỗi dòng một phương án; để trống: Đồng ý / Không đồng ý / Ý kiến khác)",
+    options = TextAreaField("Các phương án, hoặc các ứng cử viên khi bầu cử (mỗi dòng một; để trống: Đồng ý / Không đồng ý / Ý kiến khác)",
                             validators=[Optional(), Length(max=4000)])
+    seats = IntegerField("Số người cần bầu (bầu cử, khoản 4, 5)", default=1,
+                         validators=[Optional(), NumberRange(min=1, max=50, message="Số người cần bầu từ 1 đến 50.")])
     opens_at = LocalDateTimeField("Bắt đầu (HH:MM dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập thời điểm.")])
     closes_at = LocalDateTimeField("Kết thúc (HH:MM dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập thời điểm.")])
     chosen_by_chairman = BooleanField("Chủ tịch UBND cấp xã quyết định phát phiếu (nội dung trên địa bàn xã)")

@@ -38,6 +38,12 @@ def check_in(session: Session, actor: Actor, poll: Poll, *, poll_household_id: i
         household = session.get(PollHousehold, poll_household_id or 0)
     if household is None or household.poll_id != poll.id:
         raise PollError("Hộ không có trong danh sách của cuộc họp.")
+    cluster = (cluster or "").strip()
+    if cluster:
+        group = next(g for g in poll.groups if g.group_id == household.group_id)
+        if group.households < rules.CLUSTER_MIN_HOUSEHOLDS:
+            raise PollError(f"Chỉ họp theo cụm dân cư khi khu dân cư có từ {rules.CLUSTER_MIN_HOUSEHOLDS} hộ trở lên "
+                            f"(khoản 3 Điều 18); {group.group.full_name} có {group.households} hộ.")
     if session.get(Attendance, (poll.id, household.id)) is None:
         session.add(Attendance(poll_id=poll.id, poll_household_id=household.id, cluster=(cluster or "").strip()))
         session.flush()
@@ -52,14 +58,25 @@ def attendance_count(session: Session, poll: Poll, cluster: str | None = None) -
     return session.scalar(stmt) or 0
 
 
+def attendance_by_group(session: Session, poll: Poll) -> dict[int, int]:
+    """Households present, per group (a meeting of several groups counts each apart)."""
+    rows = session.execute(select(PollHousehold.group_id, func.count()).join(
+        Attendance, Attendance.poll_household_id == PollHousehold.id).where(
+        Attendance.poll_id == poll.id).group_by(PollHousehold.group_id))
+    return dict(rows.all())
+
+
 def meeting_can_decide(session: Session, poll: Poll) -> bool:
     """Whether the households present could still pass the matter (Điều 19: else ballots may follow)."""
     return rules.meeting_can_decide(poll.matter_kind, poll.households_total, attendance_count(session, poll))
 
 
 def record_meeting_count(session: Session, actor: Actor, poll: Poll, *, counts: dict[int, int], method: str,
-                         cluster: str = "", now: datetime | None = None) -> MeetingCount:
-    """A show of hands, or the Ban kiểm phiếu's count of a secret ballot, per cluster."""
+                         cluster: str = "", group_id: int | None = None,
+                         now: datetime | None = None) -> MeetingCount:
+    """A show of hands, or the Ban kiểm phiếu's count of a secret ballot, per cluster and,
+    at a meeting of several groups, per group: each group's households decide by their
+    own count (Luật Điều 21 khoản 1)."""
     now = now or utcnow()
     if poll.form != FORM_MEETING or poll.status != STATUS_OPEN:
         raise PollError("Chỉ ghi kết quả khi cuộc họp đang diễn ra.")
@@ -68,13 +85,28 @@ def record_meeting_count(session: Session, actor: Actor, poll: Poll, *, counts: 
     valid = {c.id for c in poll.choices}
     if set(counts) - valid or any(v < 0 for v in counts.values()):
         raise PollError("Số liệu không hợp lệ.")
-    present = attendance_count(session, poll, cluster.strip())
-    if sum(counts.values()) > present:
-        raise PollError(f"Tổng số phiếu ({sum(counts.values())}) vượt quá số hộ có mặt ({present}).")
+    group_ids = [g.group_id for g in poll.groups]
+    if group_id is None and len(group_ids) == 1:
+        group_id = group_ids[0]
+    if group_id not in group_ids:
+        raise PollError("Hãy chọn khu dân cư của kết quả biểu quyết (cuộc họp gồm nhiều khu dân cư: "
+                        "mỗi khu ghi kết quả riêng).")
+    stmt = select(func.count()).select_from(Attendance).join(
+        PollHousehold, PollHousehold.id == Attendance.poll_household_id).where(
+        Attendance.poll_id == poll.id, PollHousehold.group_id == group_id)
+    if cluster.strip():
+        stmt = stmt.where(Attendance.cluster == cluster.strip())
+    present = session.scalar(stmt) or 0
+    # Each ballot may name up to the seats to fill (an election of several members).
+    most = present * max(1, poll.seats or 1)
+    if sum(counts.values()) > most:
+        raise PollError(f"Tổng số phiếu ({sum(counts.values())}) vượt quá số hộ có mặt ({present})"
+                        + (f" nhân số chỗ cần bầu ({poll.seats})." if (poll.seats or 1) > 1 else "."))
     if session.scalar(select(MeetingCount.id).where(MeetingCount.poll_id == poll.id,
-                                                    MeetingCount.cluster == cluster.strip())):
-        raise PollError("Cụm dân cư này đã có kết quả biểu quyết.")
-    row = MeetingCount(poll_id=poll.id, cluster=cluster.strip(), method=method,
+                                                    MeetingCount.cluster == cluster.strip(),
+                                                    MeetingCount.group_id == group_id)):
+        raise PollError("Cụm dân cư, khu dân cư này đã có kết quả biểu quyết.")
+    row = MeetingCount(poll_id=poll.id, group_id=group_id, cluster=cluster.strip(), method=method,
                        counts={str(k): v for k, v in counts.items()}, recorded_at=now, recorded_by=actor.name)
     session.add(row)
     session.flush()

@@ -128,3 +128,26 @@ def meeting_can_decide(matter_kind: str, households: int, present: int) -> bool:
     return present >= min_agree(matter_kind, households)
 
 
+
+
+ELECTION_KINDS = ("k4", "k5")
+# Luật Điều 18 khoản 3: a group of 200 households or more may meet by clusters.
+CLUSTER_MIN_HOUSEHOLDS = 200
+
+
+def elected(votes: list[tuple[int, int]], matter_kind: str, households: int, seats: int) -> tuple[list[int], list[int]]:
+    """Who is elected (or which option is chosen): each candidate counted on its own,
+    elected when its votes reach the matter's threshold of ALL households (more than
+    half for khoản 4, 5: NĐ 59/2023 Điều 6-9), in order of votes, up to the seats.
+
+    ``votes`` is [(choice id, votes)]. Returns (elected ids, ids tied at the last seat).
+    Candidates tied for the last seat are not elected: the minutes say so, and that
+    seat is voted on again.
+    """
+    above = sorted(((v, cid) for cid, v in votes if passes(matter_kind, households, v)), key=lambda x: -x[0])
+    if len(above) <= seats:
+        return [cid for _, cid in above], []
+    cut = above[seats - 1][0]
+    if above[seats][0] < cut:
+        return [cid for _, cid in above[:seats]], []
+    return [cid for v, cid in above if v > cut], [cid for v, cid in above if v == cut]

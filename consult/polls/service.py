@@ -144,6 +144,8 @@ class PollInput:
     agreed_unnecessary_on: date | None = None
     reported_on: date | None = None
     devices_confirmed: bool = False
+    # Elections (Điều 15 khoản 4, 5): ``options`` are the candidates; the seats to fill.
+    seats: int = 1
 
 
 # --- creating ----------------------------------------------------------------------------
@@ -226,7 +228,19 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
     if data.form == FORM_ONLINE:
         _check_online_preconditions(data, committee_ok=True)
     options = [nfc(o).strip() for o in data.options if o.strip()]
-    if data.options and len(options) < 2:
+    election = data.matter_kind in rules.ELECTION_KINDS and bool(options)
+    seats = data.seats or 1
+    if options and len(set(options)) != len(options):
+        raise PollError("Các phương án, ứng cử viên không được trùng nhau.")
+    if election:
+        if data.matter_kind == "k4" and seats != 1:
+            raise PollError("Bầu Trưởng thôn, Tổ trưởng tổ dân phố: chỉ một người (khoản 4 Điều 15).")
+        if not 1 <= seats <= len(options):
+            raise PollError(f"Số người cần bầu phải từ 1 đến số ứng cử viên ({len(options)}).")
+    elif seats != 1:
+        raise PollError("Chỉ cuộc bầu thành viên Ban Thanh tra nhân dân, Ban Giám sát đầu tư của cộng đồng "
+                        "(khoản 5 Điều 15) mới bầu nhiều người.")
+    elif data.options and len(options) < 2:
         raise PollError("Cần ít nhất hai phương án lựa chọn.")
     creating = poll is None
     if creating:
@@ -246,11 +260,13 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
     poll.follows_meeting_id = meeting.id if meeting else None
     poll.agreed_unnecessary_on, poll.reported_on = data.agreed_unnecessary_on, data.reported_on
     poll.devices_confirmed = data.devices_confirmed
+    poll.seats = seats
     for group in groups:
         poll.groups.append(PollGroup(group_id=group.id))
     if options:
         for position, label in enumerate(options):
-            poll.choices.append(PollChoice(position=position, label=label, kind="option"))
+            poll.choices.append(PollChoice(position=position, label=label,
+                                           kind="candidate" if election else "option"))
     else:
         for position, (kind, label) in enumerate(STANDARD_CHOICES):
             poll.choices.append(PollChoice(position=position, label=label, kind=kind))

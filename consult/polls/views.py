@@ -81,7 +81,7 @@ def _poll_input(form: PollForm, follows_meeting_id: int | None) -> service.PollI
         title=form.title.data, question=form.question.data, content=form.content.data or "",
         matter_kind=form.matter_kind.data, form=form.form_kind.data, opens_at=form.opens_at.data,
         closes_at=form.closes_at.data, group_ids=form.group_ids.data,
-        options=(form.options.data or "").splitlines(),
+        options=(form.options.data or "").splitlines(), seats=form.seats.data or 1,
         committee=[service.CommitteeInput(r.form.name.data or "", r.form.role.data or "", r.form.is_leader.data)
                    for r in form.committee],
         chosen_by_chairman=form.chosen_by_chairman.data, chosen_by_head_and_front=form.chosen_by_head_and_front.data,
@@ -130,7 +130,8 @@ def _fill(form: PollForm, poll: Poll) -> None:
     form.title.data, form.question.data, form.content.data = poll.title, poll.question, poll.content
     form.matter_kind.data, form.form_kind.data = poll.matter_kind, poll.form
     form.group_ids.data = [g.group_id for g in poll.groups]
-    form.options.data = "\n".join(c.label for c in poll.choices if c.kind == "option")
+    form.options.data = "\n".join(c.label for c in poll.choices if c.kind in ("option", "candidate"))
+    form.seats.data = poll.seats
     form.opens_at.data, form.closes_at.data = poll.opens_at, poll.closes_at
     form.chosen_by_chairman.data, form.chosen_by_head_and_front.data = poll.chosen_by_chairman, \
         poll.chosen_by_head_and_front
@@ -301,8 +302,10 @@ def meeting(poll_id: int):
                 message = "Đã ghi kết quả biểu quyết thủ tục."
             elif request.form.get("action") == "count":
                 counts = {c.id: int(request.form.get(f"count-{c.id}") or 0) for c in poll.choices}
+                group_id = request.form.get("group_id")
                 service.record_meeting_count(s, current_actor(), poll, counts=counts,
-                                             method=request.form.get("method", ""), cluster=form.cluster.data or "")
+                                             method=request.form.get("method", ""), cluster=form.cluster.data or "",
+                                             group_id=int(group_id) if group_id else None)
                 message = "Đã ghi kết quả biểu quyết."
             else:
                 household = service.check_in(s, current_actor(), poll, poll_household_id=form.household_id.data,

@@ -7,7 +7,7 @@ from sqlalchemy import func, inspect, select, text
 
 from consult.audit.service import SYSTEM
 from consult.communes.models import Household
-from consult.polls import service
+from consult.polls import rules, service
 from consult.polls.models import CastBallot, Participation, PollHousehold
 from tests.support.helpers import make_commune
 from tests.support.polls import (choice, close, group_with_households, hand_in_paper, open_vote, pass_consent,
@@ -171,23 +171,144 @@ def test_bad_tokens_and_choices_are_refused_and_record_nothing(session, now):
 
 
 def test_meeting_counts_add_up_over_clusters_and_cannot_exceed_attendance(session):
-    commune, group = group_with_households(session, 10)
+    """Luật Điều 18 khoản 3: a group of 200 households or more may meet by clusters, whose results add up."""
+    commune, group = group_with_households(session, 200)
     poll = open_vote(session, commune, [group], form="meeting")
     households = list(session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)))
-    for h in households[:4]:
+    for h in households[:60]:
         service.check_in(session, SYSTEM, poll, poll_household_id=h.id, cluster="Cụm 1")
-    for h in households[4:8]:
+    for h in households[60:120]:
         service.check_in(session, SYSTEM, poll, poll_household_id=h.id, cluster="Cụm 2")
     with pytest.raises(service.PollError, match="vượt quá số hộ có mặt"):
-        service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 5}, method="hands",
+        service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 61}, method="hands",
                                      cluster="Cụm 1")
-    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 3}, method="hands",
+    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 51}, method="hands",
                                  cluster="Cụm 1")
-    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 3}, method="secret",
+    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 50}, method="secret",
                                  cluster="Cụm 2")
     result = close(session, poll)
-    assert result.passed and result.summary == "6/10 hộ đồng ý, cần ít nhất 6"
-    assert [h.code for h in service.participants(session, poll)] == [h.code for h in households[:8]]
+    assert result.passed and result.summary == "101/200 hộ đồng ý, cần ít nhất 101"
+    assert [h.code for h in service.participants(session, poll)] == [h.code for h in households[:120]]
+
+
+def test_clusters_only_for_groups_of_200_households(session):
+    """Luật Điều 18 khoản 3: under 200 households the group meets as one."""
+    commune, group = group_with_households(session, 199)
+    poll = open_vote(session, commune, [group], form="meeting")
+    household = session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).first()
+    with pytest.raises(service.PollError, match="từ 200 hộ trở lên"):
+        service.check_in(session, SYSTEM, poll, poll_household_id=household.id, cluster="Cụm 1")
+    service.check_in(session, SYSTEM, poll, poll_household_id=household.id)
+    assert service.attendance_count(session, poll) == 1
+
+
+def _present(session, poll, count, group=None):
+    rows = session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()
+    rows = [h for h in rows if group is None or h.group_id == group.id]
+    for h in rows[:count]:
+        service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
+
+
+def test_election_of_a_truong_thon_counts_each_candidate(session):
+    """Luật Điều 15 khoản 4; NĐ 59/2023 Điều 6-9: a candidate is elected with more than half of ALL
+    households. 90 households, A 25, B 55: B is elected (not "không thông qua 25/90")."""
+    commune, group = group_with_households(session, 90)
+    poll = open_vote(session, commune, [group], matter="k4", form="meeting",
+                     options=["Nguyễn Văn A", "Trần Thị B"])
+    assert [c.kind for c in poll.choices] == ["candidate", "candidate"]
+    _present(session, poll, 85)
+    a, b = (c.id for c in poll.choices)
+    service.record_meeting_count(session, SYSTEM, poll, counts={a: 25, b: 55}, method="secret")
+    result = close(session, poll)
+    assert result.passed and [c.label for c in result.elected] == ["Trần Thị B"]
+    assert result.summary == "Trúng cử: Trần Thị B (55/90 hộ), cần ít nhất 46"
+    assert poll.outcome_text.startswith("Thông qua: Trúng cử: Trần Thị B")
+
+
+def test_election_where_nobody_reaches_half_elects_no_one(session):
+    """NĐ 59/2023: nobody over half of all households → no one is elected, and the outcome says so."""
+    commune, group = group_with_households(session, 90)
+    poll = open_vote(session, commune, [group], matter="k4", form="meeting", options=["A", "B", "C"])
+    _present(session, poll, 90)
+    a, b, c = (ch.id for ch in poll.choices)
+    service.record_meeting_count(session, SYSTEM, poll, counts={a: 40, b: 30, c: 20}, method="secret")
+    result = close(session, poll)
+    assert not result.passed and result.elected == []
+    assert "Không ứng cử viên nào đạt hơn một nửa" in result.summary and "còn 1/1 chỗ chưa bầu được" in result.summary
+
+
+def test_two_seat_election_of_three_candidates(session):
+    """Luật Điều 15 khoản 5 (Ban Thanh tra nhân dân): those above half of all households are elected in
+    order of votes, up to the seats; each ballot names up to two."""
+    commune, group = group_with_households(session, 100)
+    poll = open_vote(session, commune, [group], matter="k5", form="meeting", options=["An", "Bình", "Cúc"], seats=2)
+    assert poll.seats == 2
+    _present(session, poll, 95)
+    an, binh, cuc = (c.id for c in poll.choices)
+    with pytest.raises(service.PollError, match="nhân số chỗ cần bầu"):
+        service.record_meeting_count(session, SYSTEM, poll, counts={an: 95, binh: 95, cuc: 1}, method="secret")
+    service.record_meeting_count(session, SYSTEM, poll, counts={an: 80, binh: 51, cuc: 58}, method="secret")
+    result = close(session, poll)
+    assert [c.label for c in result.elected] == ["An", "Cúc"]
+    assert result.summary == "Trúng cử: An (80/100 hộ); Cúc (58/100 hộ), cần ít nhất 51"
+
+
+def test_a_tie_for_the_last_seat_elects_neither(session):
+    assert rules.elected([(1, 60), (2, 55), (3, 55)], "k5", 100, 2) == ([1], [2, 3])
+    assert rules.elected([(1, 60), (2, 55), (3, 40)], "k5", 100, 2) == ([1, 2], [])
+    assert rules.elected([(1, 50), (2, 50)], "k4", 100, 1) == ([], [])
+
+
+def test_k4_elects_one_and_seats_need_candidates(session):
+    commune, group = group_with_households(session, 10)
+    with pytest.raises(service.PollError, match="chỉ một người"):
+        service.create_poll(session, SYSTEM, commune, poll_input([group], matter="k4", form="meeting",
+                                                                 options=["A", "B"], seats=2))
+    with pytest.raises(service.PollError, match="từ 1 đến số ứng cử viên"):
+        service.create_poll(session, SYSTEM, commune, poll_input([group], matter="k5", form="meeting",
+                                                                 options=["A", "B"], seats=3))
+    with pytest.raises(service.PollError, match="mới bầu nhiều người"):
+        service.create_poll(session, SYSTEM, commune, poll_input([group], matter="k6", form="meeting", seats=2))
+
+
+def test_a_meeting_of_three_groups_counts_each_group(session):
+    """Luật Điều 21 khoản 1: each group decides by its own households; a commune-wide k1 matter
+    passes when two thirds of the groups pass by their own two thirds."""
+    commune, g1 = group_with_households(session, 30, prefix="A")
+    _, g2 = group_with_households(session, 30, commune=commune, name="Khu phố 2", prefix="B")
+    _, g3 = group_with_households(session, 30, commune=commune, name="Khu phố 3", prefix="C")
+    poll = open_vote(session, commune, [g1, g2, g3], matter="k6", form="meeting")
+    agree = choice(poll, "agree")
+    for group, present in ((g1, 25), (g2, 20), (g3, 10)):
+        _present(session, poll, present, group)
+    with pytest.raises(service.PollError, match="Hãy chọn khu dân cư"):
+        service.record_meeting_count(session, SYSTEM, poll, counts={agree: 5}, method="hands")
+    with pytest.raises(service.PollError, match="vượt quá số hộ có mặt \\(10\\)"):
+        service.record_meeting_count(session, SYSTEM, poll, counts={agree: 11}, method="hands", group_id=g3.id)
+    for group, yes in ((g1, 24), (g2, 16), (g3, 10)):
+        service.record_meeting_count(session, SYSTEM, poll, counts={agree: yes}, method="hands", group_id=group.id)
+    result = close(session, poll)
+    assert [(g.participated, g.agree) for g in result.groups] == [(25, 24), (20, 16), (10, 10)]
+    assert result.summary == "50/90 hộ đồng ý, cần ít nhất 46" and result.passed
+
+
+def test_commune_wide_k1_with_five_groups_four_passing(session):
+    """Luật Điều 21 khoản 1: k1 over the commune passes when two thirds of the groups (4 of 5 ≥ 4) pass,
+    each by two thirds of its own households."""
+    commune, first = group_with_households(session, 12, prefix="G0")
+    groups = [first] + [group_with_households(session, 12, commune=commune, name=f"Thôn {i}", prefix=f"G{i}")[1]
+                        for i in range(1, 5)]
+    meeting = open_vote(session, commune, groups, matter="k1", form="meeting")
+    close(session, meeting)  # nobody came: ballots may follow (Điều 19)
+    poll = open_vote(session, commune, groups, matter="k1", form="ballot", follows_meeting_id=meeting.id)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    agree = choice(poll, "agree")
+    yes = {g.id: (8 if i < 4 else 7) for i, g in enumerate(groups)}
+    hand_in_paper(session, poll, ballots, {g.id: {agree: yes[g.id], choice(poll, "disagree"): 12 - yes[g.id]}
+                                           for g in groups})
+    result = close(session, poll)
+    assert [g.passed for g in result.groups] == [True, True, True, True, False]
+    assert result.passed and result.summary.startswith("4/5 khu dân cư tán thành, cần ít nhất 4")
 
 
 def test_online_choices_are_stored_only_as_ciphertexts(session):
