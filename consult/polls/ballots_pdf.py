@@ -21,6 +21,7 @@ import qrcode
 from fpdf import FPDF
 
 from consult import ROOT
+from consult.polls import rules
 from consult.polls.models import FORM_ONLINE, Poll
 from consult.polls.service import IssuedBallot
 from consult.timeutil import format_datetime
@@ -125,7 +126,7 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
     if not poll.commune_wide:
         pdf.set_font("DejaVu", "", 7)
         pdf.set_xy(left + 85, top + SLIP_H - 14)
-        pdf.cell(55, 3.5, "TRƯỞNG KHU DÂN CƯ", align="C")
+        pdf.cell(55, 3.5, rules.HEAD_TITLES.get(poll.group.kind, "TRƯỞNG KHU DÂN CƯ"), align="C")
         pdf.set_xy(left + 85, top + SLIP_H - 10.5)
         pdf.cell(55, 3.5, "(ký, ghi rõ họ tên)", align="C")
     if paper:

@@ -30,15 +30,76 @@ def _results_lines(result: Tally) -> list[str]:
     return lines
 
 
+def head_title(poll: Poll) -> str:
+    """The signer for the community: the group's head, or the commune's chairman for a commune-wide matter."""
+    if poll.commune_wide:
+        return "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH"
+    return rules.HEAD_TITLES.get(poll.group.kind, "TRƯỞNG KHU DÂN CƯ")
+
+
+def _keep_together(table) -> None:
+    """A signature block never splits across pages: its rows may not break, and
+    every paragraph in it keeps with the next."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for row in table.rows:
+        properties = row._tr.get_or_add_trPr()
+        if properties.find(qn("w:cantSplit")) is None:
+            properties.append(OxmlElement("w:cantSplit"))
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+
+
+def _sign(document, poll: Poll) -> None:
+    """The head, the Trưởng Ban công tác Mặt trận and two household representatives (Luật Điều 20 khoản 2)."""
+    leader = next((m.name for m in poll.committee if m.is_leader), "")
+    front = "TM. ỦY BAN MẶT TRẬN TỔ QUỐC VIỆT NAM\nCHỦ TỊCH" if poll.commune_wide else "TRƯỞNG BAN CÔNG TÁC MẶT TRẬN"
+    para(document, "", space_after=6).paragraph_format.keep_with_next = True
+    signatures(document, [(head_title(poll), ""), (front, "" if poll.commune_wide else leader)])
+    _keep_together(document.tables[-1])
+    para(document, "", space_after=6).paragraph_format.keep_with_next = True
+    signatures(document, [("ĐẠI DIỆN HỘ GIA ĐÌNH", ""), ("ĐẠI DIỆN HỘ GIA ĐÌNH", "")])
+    _keep_together(document.tables[-1])
+
+
+def _recipients(document, poll: Poll) -> None:
+    """Nơi nhận (NĐ 30): the commune's UBND and UB MTTQ (Luật Điều 20 khoản 3), and the group's file."""
+    commune = f"{poll.commune.kind_label.lower()} {poll.commune.name}"
+    lines = [f"- UBND {commune};", f"- Ủy ban MTTQ Việt Nam {commune};",
+             f"- Lưu: {poll.group.full_name if poll.group else 'VT'}."]
+    para(document, "", space_after=6)
+    para(document, "Nơi nhận:", size=12, bold=True, italic=True, space_after=0)
+    for line in lines:
+        para(document, line, size=11, space_after=0)
+
+
+def _failed(poll: Poll) -> bool:
+    return poll.form == FORM_MEETING and (poll.outcome_text or "").startswith("Không đủ")
+
+
 def decision_docx(session: Session, poll: Poll) -> bytes:
-    """Quyết định của cộng đồng dân cư, with every item Điều 20 khoản 2 lists."""
+    """The community's decision (Luật Điều 20 khoản 2): a nghị quyết of the community's
+    meeting, or the biên bản of the result of household ballots or of an online vote,
+    with every item the article lists. A meeting that failed for attendance decides
+    nothing: it gets the biên bản of the failed meeting instead (Điều 19 khoản 1 điểm b)."""
+    if _failed(poll):
+        return failed_meeting_docx(session, poll)
     result = tally(session, poll)
     households = total_households(poll)
     took_part = attendance_count(session, poll) if poll.form == FORM_MEETING else result.participated
     document = new_document()
     when = local_date(poll.decided_at) if poll.decided_at else None
-    header_block(document, _issuer(poll), "      /QĐ-CĐDC", poll.commune.name, when)
-    title(document, "Quyết định của cộng đồng dân cư", poll.title)
+    where = poll.group.full_name if poll.group else f"{poll.commune.kind_label.lower()} {poll.commune.name}"
+    if poll.form == FORM_MEETING:
+        header_block(document, _issuer(poll), "      /NQ-HNCĐ", poll.commune.name, when)
+        title(document, "Nghị quyết", f"Hội nghị cộng đồng dân cư {where} về {poll.title[:1].lower()}{poll.title[1:]}")
+    else:
+        header_block(document, _issuer(poll), "      /BB-CĐDC", poll.commune.name, when)
+        how = "biểu quyết trực tuyến" if poll.form == FORM_ONLINE else "lấy ý kiến hộ gia đình bằng phiếu"
+        title(document, "Biên bản", f"Kết quả {how} của cộng đồng dân cư {where} về "
+                                    f"{poll.title[:1].lower()}{poll.title[1:]}")
     recognition = rules.recognition(poll.matter_kind, poll.commune_wide)
     items = [
         f"1. Thời gian: từ {format_datetime(poll.opens_at)} đến {format_datetime(poll.closes_at)}"
@@ -55,6 +116,8 @@ def decision_docx(session: Session, poll: Poll) -> bytes:
         body(document, line)
     for line in _results_lines(result):
         body(document, line)
+    for cluster, present in _clusters(session, poll):
+        body(document, f"- Cụm dân cư {cluster}: {present} hộ có mặt.")
     for procedure in procedures(session, poll):
         body(document, f"- {PROCEDURE_SUBJECTS[procedure.subject]}: {procedure.proposal} — {procedure.agree}/"
                        f"{procedure.present} đại diện có mặt tán thành, "
@@ -64,12 +127,51 @@ def decision_docx(session: Session, poll: Poll) -> bytes:
     body(document, f"8. Hiệu lực: {recognition.effect}; công nhận: {rules.RECOGNISERS[recognition.by]}.")
     deadline = report_deadline(session, poll)
     if deadline:
-        body(document, f"Quyết định này được gửi Ủy ban nhân dân và Ủy ban Mặt trận Tổ quốc Việt Nam cấp xã chậm nhất "
+        body(document, f"Văn bản này được gửi Ủy ban nhân dân và Ủy ban Mặt trận Tổ quốc Việt Nam cấp xã chậm nhất "
                        f"ngày {format_date(deadline)} (05 ngày làm việc, khoản 3 Điều 20).")
-    leader = next((m.name for m in poll.committee if m.is_leader), "")
-    signatures(document, [("TRƯỞNG KHU DÂN CƯ", ""), ("TRƯỞNG BAN CÔNG TÁC MẶT TRẬN", leader)])
-    para(document, "", space_after=6)
-    signatures(document, [("ĐẠI DIỆN HỘ GIA ĐÌNH", ""), ("ĐẠI DIỆN HỘ GIA ĐÌNH", "")])
+    _sign(document, poll)
+    _recipients(document, poll)
+    return to_bytes(document)
+
+
+def _clusters(session: Session, poll: Poll) -> list[tuple[str, int]]:
+    """The clusters a meeting of 200 households or more was held in (Luật Điều 18 khoản 3)."""
+    from sqlalchemy import func, select
+
+    from consult.polls.models import Attendance
+
+    rows = session.execute(select(Attendance.cluster, func.count()).where(
+        Attendance.poll_id == poll.id, Attendance.cluster != "").group_by(Attendance.cluster)
+        .order_by(Attendance.cluster))
+    return [(cluster, count) for cluster, count in rows]
+
+
+def failed_meeting_docx(session: Session, poll: Poll) -> bytes:
+    """Biên bản of a community meeting that could not decide for lack of households
+    present: nothing is adopted, and the matter goes to household ballots (Luật Điều 19
+    khoản 1 điểm b)."""
+    households = total_households(poll)
+    present = attendance_count(session, poll)
+    document = new_document()
+    when = local_date(poll.decided_at) if poll.decided_at else None
+    where = poll.group.full_name if poll.group else f"{poll.commune.kind_label.lower()} {poll.commune.name}"
+    header_block(document, _issuer(poll), "      /BB-HNCĐ", poll.commune.name, when)
+    title(document, "Biên bản", f"Hội nghị cộng đồng dân cư {where} không đủ số hộ tham dự")
+    needed = rules.min_agree(poll.matter_kind, households)
+    for line in [
+        f"1. Thời gian: {format_datetime(poll.opens_at)}"
+        + (f"; kết thúc lúc {format_datetime(poll.decided_at)}." if poll.decided_at else "."),
+        f"2. Nội dung dự kiến biểu quyết: {poll.question}",
+        f"3. Tổng số hộ gia đình: {households}; số đại diện hộ gia đình có mặt: {present}; số hộ không có đại diện "
+        f"tham gia: {households - present}.",
+        f"4. Để thông qua cần {rules.rule_text(poll.matter_kind)} ({needed}/{households} hộ) đồng ý; số hộ có mặt "
+        f"không đủ để thông qua nên hội nghị không biểu quyết nội dung này.",
+        "5. Kết luận: Hội nghị không đủ điều kiện quyết định. Theo điểm b khoản 1 Điều 19 Luật Thực hiện dân chủ ở cơ "
+        "sở, nội dung được đưa ra lấy ý kiến hộ gia đình bằng phiếu.",
+    ]:
+        body(document, line)
+    _sign(document, poll)
+    _recipients(document, poll)
     return to_bytes(document)
 
 

@@ -151,3 +151,7 @@ def elected(votes: list[tuple[int, int]], matter_kind: str, households: int, sea
     if above[seats][0] < cut:
         return [cid for _, cid in above[:seats]], []
     return [cid for v, cid in above if v > cut], [cid for v, cid in above if v == cut]
+
+# Who signs for a group: its head's title follows the group's kind (Luật Điều 20 khoản 2).
+HEAD_TITLES = {"thon": "TRƯỞNG THÔN", "to_dan_pho": "TỔ TRƯỞNG TỔ DÂN PHỐ", "khu_pho": "TRƯỞNG KHU PHỐ",
+               "ap": "TRƯỞNG ẤP", "ban": "TRƯỞNG BẢN"}

@@ -164,10 +164,13 @@ def test_ballots_pdf_and_decision_documents(client, session):
     decision = Document(io.BytesIO(client.get(f"/polls/{poll.id}/decision.docx").data))
     text = "\n".join(p.text for p in decision.paragraphs) + "\n".join(
         c.text for t in decision.tables for row in t.rows for c in row.cells)
-    for item in ("1. Thời gian", "Tổng số hộ gia đình: 10; số đại diện hộ gia đình tham gia: 7; số hộ không có đại "
-                 "diện tham gia: 3", "3. Nội dung", "5. Hình thức: Phát phiếu", "6. Kết quả", "7. Quyết định: Thông qua",
-                 "TRƯỞNG KHU DÂN CƯ", "TRƯỞNG BAN CÔNG TÁC MẶT TRẬN", "ĐẠI DIỆN HỘ GIA ĐÌNH", "05 ngày làm việc"):
+    for item in ("BIÊN BẢN", "Kết quả lấy ý kiến hộ gia đình bằng phiếu của cộng đồng dân cư Khu phố 1",
+                 "/BB-CĐDC", "1. Thời gian", "Tổng số hộ gia đình: 10; số đại diện hộ gia đình tham gia: 7; số hộ "
+                 "không có đại diện tham gia: 3", "3. Nội dung", "5. Hình thức: Phát phiếu", "6. Kết quả",
+                 "7. Quyết định: Thông qua", "TRƯỞNG KHU PHỐ", "TRƯỞNG BAN CÔNG TÁC MẶT TRẬN", "ĐẠI DIỆN HỘ GIA ĐÌNH",
+                 "05 ngày làm việc", "Nơi nhận:", "- UBND phường Bình An;", "- Ủy ban MTTQ Việt Nam phường Bình An;"):
         assert item in text, item
+    assert "QUYẾT ĐỊNH" not in text and "TRƯỞNG KHU DÂN CƯ" not in text
     minutes = Document(io.BytesIO(client.get(f"/polls/{poll.id}/minutes.docx").data))
     text = "\n".join(p.text for p in minutes.paragraphs)
     assert "KP1-001 — Đại diện hộ KP1-001" in text and "Nên lắp thêm đèn" in text
