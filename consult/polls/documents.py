@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from docx.shared import Pt
 from sqlalchemy.orm import Session
 
 from consult.adminpaper import body, header_block, new_document, para, signatures, title, to_bytes
 from consult.polls import rules
 from consult.polls.models import FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PROCEDURE_SUBJECTS, Poll
-from consult.polls.service import (Tally, attendance_count, paper_counts, participants, procedures,
+from consult.polls.service import (Tally, attendance_count, bulletin, paper_counts, participants, procedures,
                                    report_deadline, tally, total_households)
 from consult.timeutil import format_date, format_datetime, local_date
 
@@ -175,44 +178,108 @@ def failed_meeting_docx(session: Session, poll: Poll) -> bytes:
     return to_bytes(document)
 
 
+def _table(document, header: list[str], rows: list[list[str]], widths_cm: list[float]) -> None:
+    """A bordered table in the text width whose header row repeats on every page and
+    whose rows never split across pages."""
+    from docx.oxml import OxmlElement
+    from docx.shared import Cm
+
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.autofit = False
+    for row_values in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row_values):
+            cell.text = value
+    for index, row in enumerate(table.rows):
+        properties = row._tr.get_or_add_trPr()
+        properties.append(OxmlElement("w:cantSplit"))
+        if index == 0:
+            properties.append(OxmlElement("w:tblHeader"))
+        for cell, width in zip(row.cells, widths_cm):
+            cell.width = Cm(width)
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(12)
+    for cell, text in zip(table.rows[0].cells, header):
+        cell.text = ""
+        run = cell.paragraphs[0].add_run(text)
+        run.bold, run.font.size = True, Pt(12)
+
+
+def _participants_table(document, session: Session, poll: Poll) -> None:
+    """The representatives who took part (NĐ 59 Điều 5 khoản 4 điểm a), numbered; never their choices."""
+    body(document, "Danh sách đại diện hộ gia đình đã tham gia:")
+    rows = [[str(i), h.code, h.representative, h.address]
+            for i, h in enumerate(participants(session, poll), start=1)]
+    _table(document, ["STT", "Mã hộ", "Họ và tên đại diện hộ", "Địa chỉ thường trú"], rows, [1.2, 2.6, 5.6, 6.6])
+
+
 def minutes_docx(session: Session, poll: Poll) -> bytes:
-    """Biên bản kiểm phiếu / biên bản kết quả biểu quyết trực tuyến, with the list
-    of households that took part (never their choices)."""
+    """Biên bản kiểm phiếu of household ballots (NĐ 59 Điều 4 khoản 6, Mẫu 02), or the
+    biên bản of an online vote's result (NĐ 59 Điều 5 khoản 4): the actual start and
+    end, the board, the counts, a snapshot of the result at the count, and the numbered
+    list of the representatives who took part (never their choices)."""
     result = tally(session, poll)
     document = new_document()
     when = local_date(poll.decided_at) if poll.decided_at else None
+    online = poll.form == FORM_ONLINE
     header_block(document, _issuer(poll), "      /BB-KP", poll.commune.name, when)
-    kind = "Biên bản kết quả biểu quyết trực tuyến" if poll.form == FORM_ONLINE else "Biên bản kiểm phiếu"
+    kind = "Biên bản kết quả biểu quyết trực tuyến" if online else "Biên bản kiểm phiếu"
     title(document, kind, poll.title)
+    start = poll.opens_at
+    if online and poll.consent_closes_at and poll.consent_closes_at > start:
+        start = poll.consent_closes_at  # voting began when the consent round passed
+    end = poll.decided_at or poll.closes_at
     committee = "; ".join(f"{m.name} ({m.role}{', tổ trưởng' if m.is_leader else ''})" for m in poll.committee)
     lines = [
-        f"Thời gian bắt đầu: {format_datetime(poll.opens_at)}; kết thúc: {format_datetime(poll.closes_at)}.",
-        f"Tổ {'lấy ý kiến biểu quyết trực tuyến' if poll.form == FORM_ONLINE else 'phát phiếu, kiểm phiếu'}: {committee}.",
-        f"Tổng số hộ gia đình: {result.households}; số hộ tham gia: {result.participated}.",
+        f"1. Thời gian bắt đầu biểu quyết: {format_datetime(start)}; kết thúc: {format_datetime(end)}.",
+        f"2. Tổ {'lấy ý kiến biểu quyết trực tuyến' if online else 'phát phiếu, kiểm phiếu'}: {committee}.",
+        f"3. Tổng số hộ gia đình: {result.households}; số hộ tham gia: {result.participated}; số hộ không tham gia: "
+        f"{result.households - result.participated}.",
     ]
-    if poll.form == FORM_ONLINE and poll.consent_agreed is not None:
+    if online and poll.consent_agreed is not None:
         lines.append(f"Số hộ đồng ý biểu quyết trực tuyến (vòng lấy ý kiến trước): {poll.consent_agreed}/"
                      f"{result.households}.")
-    if poll.form == FORM_BALLOT:
-        names = {g.group_id: g.group.full_name for g in poll.groups}
-        for row in paper_counts(session, poll):
-            lines.append(
-                f"{names.get(row.group_id, '')}: số phiếu phát ra {row.issued}; số phiếu thu về {row.returned}; "
-                f"số phiếu hợp lệ {row.valid}; số phiếu không hợp lệ {row.invalid}. Kiểm phiếu lúc "
-                f"{format_datetime(row.counted_at)}{' tại ' + row.place if row.place else ''}; người kiểm phiếu: "
-                f"{'; '.join(row.counters.splitlines())}; người chứng kiến: {'; '.join(row.witnesses.splitlines())}.")
     for line in lines:
         body(document, line)
-    for choice in result.choices:
-        body(document, f"- {choice.label}: {result.total(choice.id)} hộ.")
+    if poll.form == FORM_BALLOT:
+        names = {g.group_id: g.group.full_name for g in poll.groups}
+        body(document, "4. Kết quả kiểm phiếu:")
+        counts = paper_counts(session, poll)
+        rows = [[names.get(r.group_id, ""), str(r.issued), str(r.returned), str(r.valid), str(r.invalid)]
+                + [str(r.counts.get(str(c.id), 0)) for c in poll.choices] for r in counts]
+        width = 16.0 - 3.6
+        _table(document, ["Khu dân cư", "Phát ra", "Thu về", "Hợp lệ", "Không hợp lệ"]
+               + [c.label for c in poll.choices], rows, [3.6] + [width / (4 + len(poll.choices))] *
+               (4 + len(poll.choices)))
+        for r in counts:
+            body(document, f"{names.get(r.group_id, '')}: kiểm phiếu lúc {format_datetime(r.counted_at)}"
+                           f"{' tại ' + r.place if r.place else ''}; người kiểm phiếu: "
+                           f"{'; '.join(r.counters.splitlines())}; người chứng kiến: "
+                           f"{'; '.join(r.witnesses.splitlines())}.")
+    else:
+        body(document, "4. Kết quả (ảnh chụp kết quả lúc kiểm phiếu"
+                       + (f", {format_datetime(poll.decided_at)}" if poll.decided_at else "") + "):")
+        households = max(result.households, 1)
+        rows = [[c.label, str(result.total(c.id)), f"{100 * result.total(c.id) / households:.1f}%"]
+                for c in result.choices]
+        _table(document, ["Lựa chọn", "Số hộ", "Tỷ lệ trên tổng số hộ"], rows, [8.0, 3.5, 4.5])
+        if online:
+            trackers = bulletin(session, poll)
+            digest = hashlib.sha256("\n".join(trackers).encode()).hexdigest()
+            body(document, f"Bảng công khai có {len(trackers)} phiếu đã mã hóa; dấu vân tay của bảng (SHA-256): "
+                           f"{digest}.")
     if result.other_texts:
         body(document, "Các ý kiến khác:")
         for text in result.other_texts:
             body(document, f"- {text}")
-    body(document, f"Kết quả: {poll.outcome_text or result.summary}")
-    body(document, "Danh sách đại diện hộ gia đình đã tham gia:")
-    for i, household in enumerate(participants(session, poll), start=1):
-        body(document, f"{i}. {household.code} — {household.representative}, {household.address}")
+    body(document, f"5. Kết quả: {poll.outcome_text or result.summary}")
+    _participants_table(document, session, poll)
+    body(document, "Biên bản được lập thành 03 bản: gửi Ủy ban nhân dân cấp xã, Ủy ban Mặt trận Tổ quốc Việt Nam cấp "
+                   "xã và lưu tại khu dân cư.")
     leader = next((m.name for m in poll.committee if m.is_leader), "")
+    para(document, "", space_after=6).paragraph_format.keep_with_next = True
     signatures(document, [("TỔ TRƯỞNG", leader), ("HỘ GIA ĐÌNH CHỨNG KIẾN", ""), ("HỘ GIA ĐÌNH CHỨNG KIẾN", "")])
+    _keep_together(document.tables[-1])
     return to_bytes(document)

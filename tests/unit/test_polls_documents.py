@@ -94,3 +94,49 @@ def test_an_election_names_who_is_elected(session):
     text, _ = _text(documents.decision_docx(session, poll))
     assert "- Nguyễn Văn A: 25 hộ." in text and "- Trần Thị B: 55 hộ." in text
     assert "Trúng cử: Trần Thị B (55/90 hộ)" in text
+
+
+def test_online_minutes_have_the_actual_times_a_snapshot_and_the_participants_table(session):
+    """NĐ 59 Điều 5 khoản 4 điểm a: start and end of the voting, the result's snapshot, and the list
+    of the representatives who took part; the start is when voting began (after the consent round)."""
+    from datetime import timedelta
+
+    from consult.timeutil import format_datetime, utcnow
+    from tests.support.polls import pass_consent
+
+    commune, group = _group(session, "khu_pho", "Khu phố 1", households=6)
+    poll = open_vote(session, commune, [group])
+    consent_at = utcnow()
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    for ballot in ballots[:4]:
+        service.cast_online(session, ballot.token, choice(poll, "agree"))
+    close(session, poll)
+    text, document = _text(documents.minutes_docx(session, poll))
+    assert f"Thời gian bắt đầu biểu quyết: {format_datetime(poll.consent_closes_at)}" in text
+    assert poll.consent_closes_at >= consent_at - timedelta(seconds=1)
+    assert f"kết thúc: {format_datetime(poll.decided_at)}" in text
+    assert "ảnh chụp kết quả lúc kiểm phiếu" in text and "dấu vân tay của bảng (SHA-256)" in text
+    participants = next(t for t in document.tables if t.rows[0].cells[0].text == "STT")
+    assert [c.text for c in participants.rows[0].cells] == ["STT", "Mã hộ", "Họ và tên đại diện hộ",
+                                                            "Địa chỉ thường trú"]
+    assert len(participants.rows) == 5 and participants.rows[1].cells[0].text == "1"
+    assert participants.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in participants.rows)
+
+
+def test_paper_count_minutes_follow_mau_02(session):
+    """NĐ 59 Điều 4 khoản 6 (Mẫu 02): phát ra, thu về, hợp lệ, không hợp lệ, per choice, time and
+    place, counters and witnesses, three copies."""
+    from tests.support.polls import hand_in_paper
+
+    commune, group = _group(session, "khu_pho", "Khu phố 1", households=10)
+    poll = open_vote(session, commune, [group], form="ballot", chosen_by_head_and_front=True)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    hand_in_paper(session, poll, ballots[:8], {group.id: {choice(poll, "agree"): 6, choice(poll, "disagree"): 1}})
+    close(session, poll)
+    text, document = _text(documents.minutes_docx(session, poll))
+    counts = next(t for t in document.tables if t.rows[0].cells[0].text == "Khu dân cư")
+    assert [c.text for c in counts.rows[1].cells][:7] == ["Khu phố 1", "10", "8", "7", "1", "6", "1"]
+    assert "Nhà văn hóa khu phố" in text and "Nguyễn Thị Hoa" in text and "Đại diện hộ A; Đại diện hộ B" in text
+    assert "lập thành 03 bản" in text

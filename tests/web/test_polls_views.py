@@ -173,8 +173,9 @@ def test_ballots_pdf_and_decision_documents(client, session):
     assert "QUYẾT ĐỊNH" not in text and "TRƯỞNG KHU DÂN CƯ" not in text
     minutes = Document(io.BytesIO(client.get(f"/polls/{poll.id}/minutes.docx").data))
     text = "\n".join(p.text for p in minutes.paragraphs)
-    assert "KP1-001 — Đại diện hộ KP1-001" in text and "Nên lắp thêm đèn" in text
-    assert "Ý kiến khác: 1 hộ" in text
+    cells = [[c.text for c in row.cells] for t in minutes.tables for row in t.rows]
+    assert ["1", "KP1-001", "Đại diện hộ KP1-001", "Số 1, Khu phố 1"] in cells and "Nên lắp thêm đèn" in text
+    assert ["Khu phố 1", "10", "7", "7", "0", "6", "0", "1"] in cells
 
 
 def test_meeting_too_small_offers_paper_ballots(client, session):
