@@ -201,6 +201,8 @@ def _table(document, header: list[str], rows: list[list[str]], widths_cm: list[f
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
                     run.font.size = Pt(12)
+    for column, width in zip(table.columns, widths_cm):
+        column.width = Cm(width)
     for cell, text in zip(table.rows[0].cells, header):
         cell.text = ""
         run = cell.paragraphs[0].add_run(text)

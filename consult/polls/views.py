@@ -14,6 +14,7 @@ from consult.communes.models import ResidentialGroup
 from consult.consultations.views import public_commune
 from consult.db import db_session
 from consult.extensions import limiter
+from consult import office
 from consult.polls import documents, rules, service
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.auth.service import qr_svg
@@ -351,15 +352,22 @@ def follow_up(poll_id: int):
     return redirect(url_for("polls.new", after=poll.id))
 
 
-@bp.route("/polls/<int:poll_id>/<any(decision, minutes):doc>.docx")
+@bp.route("/polls/<int:poll_id>/<any(decision, minutes):doc>.<any(docx, pdf):ext>")
 @staff_required(*RUNNERS)
-def document(poll_id: int, doc: str):
+def document(poll_id: int, doc: str, ext: str):
+    """The decision (nghị quyết or biên bản) or the minutes as .docx, or laid out as PDF to check before printing."""
     poll = get_scoped(Poll, poll_id)
     if poll.status == STATUS_DRAFT:
         abort(404)
     data = documents.decision_docx(db_session(), poll) if doc == "decision" else documents.minutes_docx(db_session(), poll)
-    name = f"{'quyet-dinh' if doc == 'decision' else 'bien-ban'}-bieu-quyet-{poll.id}.docx"
-    return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+    name = f"{'van-ban-quyet-dinh' if doc == 'decision' else 'bien-ban'}-bieu-quyet-{poll.id}.{ext}"
+    if ext == "docx":
+        return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+    try:
+        pdf = office.to_pdf(data)
+    except office.OfficeUnavailable as exc:
+        return _fail(exc, poll)
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"})
 
 
 @bp.route("/polls/holidays", methods=["GET", "POST"])

@@ -84,6 +84,7 @@ def build_world(session) -> World:
         "poll_id": [poll_kp2, poll_b],
         "poll_household_id": [household_kp2, household_b],
         "doc": ["decision", "minutes"],
+        "ext": ["docx", "pdf"],
         # A's too: a group head keeps no calendar.
         "local_day_id": [day_a, day_b],
     }

@@ -140,3 +140,55 @@ def test_paper_count_minutes_follow_mau_02(session):
     assert [c.text for c in counts.rows[1].cells][:7] == ["Khu phố 1", "10", "8", "7", "1", "6", "1"]
     assert "Nhà văn hóa khu phố" in text and "Nguyễn Thị Hoa" in text and "Đại diện hộ A; Đại diện hộ B" in text
     assert "lập thành 03 bản" in text
+
+
+def _pages(pdf: bytes, tmp_path, name: str) -> list[str]:
+    import subprocess
+
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")
+
+
+def test_no_signature_block_splits_across_pages(session, tmp_path):
+    """NĐ 30: a signature block stays whole. The decision is laid out by LibreOffice with 0 to 24 extra
+    lines before the signatures, so that in some of them the block falls at a page's end; in each
+    the block's title, the note and the signer's name are on one page."""
+    import os
+    import shutil
+
+    from consult import office
+
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("LibreOffice and poppler-utils are needed (Debian: libreoffice-writer-nogui, poppler-utils)")
+        pytest.skip("LibreOffice not installed")
+    commune, group = _group(session, "khu_pho", "Khu phố 1", households=30)
+    poll = open_vote(session, commune, [group], form="meeting")
+    for h in session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()[:30]:
+        service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
+    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 30}, method="hands")
+    close(session, poll)
+    base = documents.decision_docx(session, poll)
+    variants = []
+    for extra in range(0, 25, 2):
+        document = Document(io.BytesIO(base))
+        anchor = next(p for p in document.paragraphs if p.text.startswith("8. Hiệu lực"))
+        for i in range(extra):
+            anchor.insert_paragraph_before(f"Dòng bổ sung số {i + 1} để đẩy khối chữ ký xuống cuối trang.")
+        buffer = io.BytesIO()
+        document.save(buffer)
+        variants.append(buffer.getvalue())
+    pdfs = office.convert(variants)
+    crossed = 0
+    for n, pdf in enumerate(pdfs):
+        pages = _pages(pdf, tmp_path, f"v{n}")
+        crossed += len(pages) > 2
+        for heading, name in (("TRƯỞNG BAN CÔNG TÁC MẶT TRẬN", "Nguyễn Thị Hoa"),):
+            page = next(i for i, p in enumerate(pages) if heading in p)
+            assert name in pages[page], f"variant {n}: '{heading}' and its signer on different pages"
+            assert "(ký, ghi rõ họ tên)" in pages[page]
+        household_pages = [i for i, p in enumerate(pages) if "ĐẠI DIỆN HỘ GIA ĐÌNH" in p]
+        assert len(household_pages) == 1
+    assert crossed  # some variants did reach past the first page

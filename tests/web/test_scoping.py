@@ -76,6 +76,7 @@ def test_commune_staff_reach_nothing_of_another_commune(app, client, session, ro
         "poll_id": world.foreign_ids["poll_id"][1:],
         "poll_household_id": world.foreign_ids["poll_household_id"][1:],
         "doc": world.foreign_ids["doc"],
+        "ext": world.foreign_ids["ext"],
         "local_day_id": world.foreign_ids["local_day_id"][1:],
     }
     for rule in _staff_rules(app):
