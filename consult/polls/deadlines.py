@@ -102,19 +102,82 @@ def mark_sent(session: Session, actor: Actor, poll: Poll, sent_on: date) -> None
     record(session, actor, "poll.decision_sent", poll, details={"sent_on": sent_on.isoformat()})
 
 
+# --- recognition (Luật Điều 21 khoản 2) ----------------------------------------------------------
+
+def needs_recognition(poll: Poll) -> bool:
+    """khoản 3, 4 (UBND), khoản 5 (UB MTTQ) and commune-wide khoản 1, 2 matters take effect only
+    when the commune recognises them (or on the date its UBND sets)."""
+    return rules.recognition(poll.matter_kind, poll.commune_wide).by is not None and poll.outcome_passed is True
+
+
+def _check_recognisable(poll: Poll) -> None:
+    if poll.status != STATUS_DECIDED or not needs_recognition(poll):
+        raise PollError("Chỉ ghi việc công nhận với kết quả được thông qua của nội dung cần công nhận "
+                        "(Điều 21 khoản 2).")
+
+
+def record_received(session: Session, actor: Actor, poll: Poll, received_on: date) -> None:
+    """The day the commune received the community's decision: the 5 working days to recognise it start."""
+    _check_recognisable(poll)
+    if poll.decided_at and received_on < local_date(poll.decided_at):
+        raise PollError("Ngày nhận không thể trước ngày biểu quyết.")
+    poll.received_on = received_on
+    record(session, actor, "poll.received", poll, details={"received_on": received_on.isoformat()})
+
+
+def recognition_deadline(session: Session, poll: Poll) -> date | None:
+    """Recognition within 5 working days of receipt (Luật Điều 21 khoản 2)."""
+    if poll.received_on is None:
+        return None
+    return calendar(session, poll.commune_id, poll.received_on).add_working_days(poll.received_on, 5)
+
+
+def recognise(session: Session, actor: Actor, poll: Poll, *, number: str, on: date) -> None:
+    """The commune's quyết định công nhận (number and date): the decision takes effect."""
+    _check_recognisable(poll)
+    number = nfc(number or "").strip()
+    if not number:
+        raise PollError("Hãy ghi số quyết định công nhận (ví dụ 125/QĐ-UBND).")
+    if len(number) > 60:
+        raise PollError("Số quyết định dài quá 60 ký tự.")
+    if poll.received_on and on < poll.received_on:
+        raise PollError("Ngày công nhận không thể trước ngày nhận.")
+    poll.recognition_number, poll.recognised_on, poll.refusal_reason = number, on, None
+    record(session, actor, "poll.recognised", poll, details={"number": number, "on": on.isoformat()})
+
+
+def refuse_recognition(session: Session, actor: Actor, poll: Poll, *, reason: str) -> None:
+    """A refusal is answered in writing with its reasons (Luật Điều 21 khoản 2)."""
+    _check_recognisable(poll)
+    reason = nfc(reason or "").strip()
+    if not reason:
+        raise PollError("Không công nhận phải nêu rõ lý do (khoản 2 Điều 21).")
+    poll.refusal_reason, poll.recognition_number, poll.recognised_on = reason[:4000], None, None
+    record(session, actor, "poll.recognition_refused", poll, details={"reason": reason[:4000]})
+
+
 @dataclass
 class Reminder:
     poll: Poll
     deadline: date
     overdue: bool
+    what: str = "sent"  # "sent": to the commune (Điều 20 khoản 3); "recognise": by the commune (Điều 21)
 
 
 def deadline_reminders(session: Session, condition, *, today: date) -> list[Reminder]:
-    """Decisions not yet sent to the commune, with their 5-working-day deadline."""
+    """Decisions not yet sent to the commune, and received decisions not yet recognised
+    or refused, each with its 5-working-day deadline."""
     polls = session.scalars(select(Poll).where(condition, Poll.status == STATUS_DECIDED, Poll.sent_on.is_(None))
                             .order_by(Poll.decided_at))
     reminders = []
     for poll in polls:
         deadline = report_deadline(session, poll)
         reminders.append(Reminder(poll, deadline, today > deadline))
+    pending = session.scalars(select(Poll).where(condition, Poll.status == STATUS_DECIDED, Poll.received_on.is_not(None),
+                                                 Poll.recognised_on.is_(None), Poll.refusal_reason.is_(None))
+                              .order_by(Poll.received_on))
+    for poll in pending:
+        if needs_recognition(poll):
+            deadline = recognition_deadline(session, poll)
+            reminders.append(Reminder(poll, deadline, today > deadline, "recognise"))
     return reminders

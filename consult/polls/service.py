@@ -57,7 +57,8 @@ from consult.polls.counting import (
     GroupTally, Tally, participants, tally, tally_counts, total_households)
 from consult.polls.deadlines import (
     Reminder, WorkCalendar, add_local_day, calendar, deadline_reminders, mark_sent, national_holidays,
-    remove_local_day, report_deadline)
+    needs_recognition, recognise, recognition_deadline, record_received, refuse_recognition, remove_local_day,
+    report_deadline)
 from consult.timeutil import utcnow
 
 __all__ = [
@@ -80,6 +81,11 @@ __all__ = [
     "add_local_day",
     "calendar",
     "national_holidays",
+    "needs_recognition",
+    "recognise",
+    "recognition_deadline",
+    "record_received",
+    "refuse_recognition",
     "remove_local_day",
     "WorkCalendar",
     "attendance_count",

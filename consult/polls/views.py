@@ -159,6 +159,9 @@ def show(poll_id: int):
         can_decide=service.meeting_can_decide(s, poll) if poll.form == FORM_MEETING and poll.status == "open" else None,
         recognition=rules.recognition(poll.matter_kind, poll.commune_wide), recognisers=rules.RECOGNISERS,
         deadline=service.report_deadline(s, poll), total=service.total_households(poll),
+        recognisable=poll.status == "decided" and service.needs_recognition(poll),
+        recognition_deadline=service.recognition_deadline(s, poll),
+        may_recognise=current_user.role in (ROLE_ADMIN, ROLE_OFFICER),
         needed=rules.min_agree(poll.matter_kind, service.total_households(poll)))
 
 
@@ -342,6 +345,30 @@ def sent(poll_id: int):
         return _fail(service.PollError(str(exc)), poll)
     return _act(poll, lambda: service.mark_sent(db_session(), current_actor(), poll, day),
                 "Đã ghi ngày gửi quyết định.")
+
+
+@bp.route("/polls/<int:poll_id>/recognition", methods=["POST"])
+@staff_required(ROLE_ADMIN, ROLE_OFFICER)
+def recognition(poll_id: int):
+    """The commune's side (Điều 21 khoản 2): the day the decision was received, then its
+    recognition (quyết định công nhận) or a refusal with reasons."""
+    from consult.timeutil import parse_local_date
+
+    poll = get_scoped(Poll, poll_id)
+    action = request.form.get("action")
+    s, actor = db_session(), current_actor()
+    try:
+        if action == "refuse":
+            run = lambda: service.refuse_recognition(s, actor, poll, reason=request.form.get("reason", ""))  # noqa: E731
+        else:
+            day = parse_local_date(request.form.get("day", ""))
+            if action == "received":
+                run = lambda: service.record_received(s, actor, poll, day)  # noqa: E731
+            else:
+                run = lambda: service.recognise(s, actor, poll, number=request.form.get("number", ""), on=day)  # noqa: E731
+    except ValueError as exc:
+        return _fail(service.PollError(str(exc)), poll)
+    return _act(poll, run, "Đã ghi.")
 
 
 @bp.route("/polls/<int:poll_id>/follow-up", methods=["POST"])

@@ -376,3 +376,47 @@ def test_opening_an_online_vote_hands_out_key_shares_once_and_counting_needs_the
     r = post_form(client, f"/polls/{poll.id}/close", {"share-2": codes[1].lower(), "share-3": codes[2]},
                   get_url=f"/polls/{poll.id}", follow_redirects=True)
     assert "Thông qua: 6/10 hộ đồng ý, cần ít nhất 6" in r.get_data(as_text=True)
+
+
+def test_recognition_by_the_commune_with_its_deadline(client, session):
+    """Luật Điều 21 khoản 2: a khoản 3 or 4 decision takes effect when the UBND recognises it, within
+    5 working days of receipt; a refusal is answered in writing with reasons."""
+    from datetime import date
+
+    from tests.support.polls import group_with_households as gwh
+
+    commune, group = gwh(session, 10)
+    secret = pyotp.random_base32()
+    make_user(session, "tam.vptk", "officer", commune, totp=secret)
+    make_user(session, "truong.kp1", "group_head", commune, group=group)
+    poll = open_vote(session, commune, [group], matter="k4", form="meeting", options=["A", "B"])
+    for h in session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()[:9]:
+        service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
+    a, b = (c.id for c in poll.choices)
+    service.record_meeting_count(session, SYSTEM, poll, counts={a: 2, b: 7}, method="secret")
+    close(session, poll)
+    session.commit()
+    login(client, "truong.kp1")
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert 'id="recognition"' in page and 'name="number"' not in page and 'name="day"' not in page
+    r = post_form(client, f"/polls/{poll.id}/recognition", {"action": "received", "day": "01/12/2026"},
+                  get_url=f"/polls/{poll.id}")
+    assert r.status_code == 403
+    client.get("/auth/logout")
+    login(client, "tam.vptk", totp_secret=secret)
+    # Received on Wednesday 3 February 2027: Tết (4-10 February) pushes the deadline to 17 February.
+    r = post_form(client, f"/polls/{poll.id}/recognition", {"action": "received", "day": "03/02/2027"},
+                  follow_redirects=True)
+    assert "17/02/2027" in r.get_data(as_text=True)
+    session.rollback()
+    assert service.recognition_deadline(session, session.get(Poll, poll.id)) == date(2027, 2, 17)
+    r = post_form(client, f"/polls/{poll.id}/recognition", {"action": "refuse", "reason": ""},
+                  get_url=f"/polls/{poll.id}", follow_redirects=True)
+    assert "phải nêu rõ lý do" in r.get_data(as_text=True)
+    r = post_form(client, f"/polls/{poll.id}/recognition", {"action": "recognise", "number": "125/QĐ-UBND",
+                                                             "day": "11/02/2027"},
+                  get_url=f"/polls/{poll.id}", follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Đã công nhận" in page and "125/QĐ-UBND" in page
+    session.rollback()
+    assert session.get(Poll, poll.id).recognised_on == date(2027, 2, 11)
