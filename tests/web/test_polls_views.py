@@ -408,7 +408,8 @@ def test_recognition_by_the_commune_with_its_deadline(client, session):
     r = post_form(client, f"/polls/{poll.id}/recognition", {"action": "received", "day": "03/02/2027"},
                   follow_redirects=True)
     assert "17/02/2027" in r.get_data(as_text=True)
-    session.rollback()
+    session.rollback()  # a fresh snapshot, and fresh objects
+    session.expire_all()
     assert service.recognition_deadline(session, session.get(Poll, poll.id)) == date(2027, 2, 17)
     r = post_form(client, f"/polls/{poll.id}/recognition", {"action": "refuse", "reason": ""},
                   get_url=f"/polls/{poll.id}", follow_redirects=True)
@@ -418,5 +419,6 @@ def test_recognition_by_the_commune_with_its_deadline(client, session):
                   get_url=f"/polls/{poll.id}", follow_redirects=True)
     page = r.get_data(as_text=True)
     assert "Đã công nhận" in page and "125/QĐ-UBND" in page
-    session.rollback()
+    session.rollback()  # a fresh snapshot, and fresh objects
+    session.expire_all()
     assert session.get(Poll, poll.id).recognised_on == date(2027, 2, 11)
