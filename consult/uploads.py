@@ -12,7 +12,13 @@ _SIGNATURES = {
     "jpeg": (b"\xff\xd8\xff", "image/jpeg"),
     "docx": (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "xlsx": (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "odt": (b"PK\x03\x04", "application/vnd.oasis.opendocument.text"),
+    # Word 97-2003: an OLE2 compound file.
+    "doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/msword"),
 }
+# A zip-based upload may not unpack to more than this, whatever its size packed
+# (a "zip bomb" of a few hundred KB can unpack to gigabytes).
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 
 class UploadRejected(ValueError):
@@ -48,7 +54,7 @@ def check_upload(filename: str, data: bytes, *, allowed: set[str], max_bytes: in
     signature, mimetype = _SIGNATURES[extension]
     if not data.startswith(signature):
         raise UploadRejected(f"Tệp “{name}” không đúng định dạng .{extension} như tên của nó.")
-    if extension in ("docx", "xlsx"):
+    if extension in ("docx", "xlsx", "odt"):
         _check_office_zip(data, extension, name)
     return CheckedFile(name, mimetype, data, extension)
 
@@ -59,9 +65,13 @@ def _check_office_zip(data: bytes, extension: str, name: str) -> None:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
+            infos = archive.infolist()
     except zipfile.BadZipFile:
         raise UploadRejected(f"Tệp “{name}” bị hỏng hoặc không phải .{extension}.") from None
-    required = "word/document.xml" if extension == "docx" else "xl/workbook.xml"
+    names = {info.filename for info in infos}
+    if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+        raise UploadRejected(f"Tệp “{name}” khi giải nén quá lớn (hơn {MAX_UNPACKED_BYTES // (1024 * 1024)} MB); "
+                             "không xử lý.")
+    required = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "odt": "content.xml"}[extension]
     if required not in names:
         raise UploadRejected(f"Tệp “{name}” không phải tệp .{extension} hợp lệ.")

@@ -38,7 +38,7 @@ class ConsultationForm(FlaskForm):
 
 class NewConsultationForm(ConsultationForm):
     draft_text = TextAreaField("Dán nội dung dự thảo (kể cả công văn kèm theo)", render_kw={"rows": 14})
-    draft_file = FileField("Hoặc tải lên tệp dự thảo (.docx, .txt)")
+    draft_file = FileField("Hoặc tải lên tệp dự thảo (.docx, .doc, .odt, .pdf, .txt)")
 
 
 class ExtendForm(FlaskForm):

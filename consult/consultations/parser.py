@@ -35,10 +35,12 @@ ROMANS = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XI
 
 _CHAPTER_RE = re.compile(r"^Chương\s+([IVXLC]+|\d+)\b\.?\s*[:.\-–]?\s*(.*)$", re.IGNORECASE)
 _MUC_RE = re.compile(r"^Mục\s+(\d+|[IVXLC]+)\b\.?\s*[:.\-–]?\s*(.*)$")
-_ARTICLE_RE = re.compile(r"^Điều\s+(\d+)\s*[.:]\s*(.*)$")
+# "Điều 1.", "ĐIỀU 1.", "Điều 1:", "Điều 1 -", "Điều 3a.", or "Điều 1" alone with its title on the next line.
+_ARTICLE_RE = re.compile(r"^(?:Điều|ĐIỀU)\s+(\d+[a-zđ]?)\s*(?:[.:\-–—]\s*(.*)|$)")
 _ROMAN_RE = re.compile(r"^([IVX]{1,5})\.\s+(\S.*)$")
-_CLAUSE_RE = re.compile(r"^(\d{1,3})\.\s+(\S.*)$")
-_POINT_RE = re.compile(r"^([a-zđ])\)\s+(\S.*)$")
+# Clauses "1." "1)" "1/"; points "a)" "a." "a/" "(a)".
+_CLAUSE_RE = re.compile(r"^(\d{1,3})[.)/]\s+(\S.*)$")
+_POINT_RE = re.compile(r"^(?:\(([a-zđ])\)|([a-zđ])[).\/])\s+(\S.*)$")
 _BULLET_RE = re.compile(r"^[-–+•]\s+\S")
 _RESOLVE_RE = re.compile(r"^(QUYẾT\s+NGHỊ|QUYẾT\s+ĐỊNH)\s*:?\s*$")
 _CLOSING_RE = re.compile(
@@ -141,19 +143,27 @@ def _match_marker(line: str) -> _Marker | None:
     if m := _MUC_RE.match(line):
         return _Marker("section", m.group(1).upper(), m.group(2).strip())
     if m := _ARTICLE_RE.match(line):
-        return _Marker("article", m.group(1), m.group(2).strip())
+        return _Marker("article", m.group(1), (m.group(2) or "").strip())
     if m := _ROMAN_RE.match(line):
         return _Marker("roman", m.group(1), m.group(2).strip())
     if m := _CLAUSE_RE.match(line):
         return _Marker("clause", m.group(1), m.group(2).strip())
     if m := _POINT_RE.match(line):
-        return _Marker("point", m.group(1), m.group(2).strip())
+        return _Marker("point", m.group(1) or m.group(2), m.group(3).strip())
     return None
 
 
 def _next_in_sequence(kind: str, previous: str | None) -> set[str]:
     if kind in ("chapter", "section") and previous is None:
         return {"I", "1"}
+    if kind == "article" and previous is not None:
+        # An article inserted by an amendment: "Điều 3a" after "Điều 3", "Điều 3b" after "Điều 3a".
+        m = re.fullmatch(r"(\d+)([a-zđ]?)", previous)
+        if m:
+            base, letter = int(m.group(1)), m.group(2)
+            following = _next_letters(letter) if letter else {"a"}
+            return {str(base + 1)} | {f"{base}{x}" for x in following}
+        return set()
     if kind in ("clause", "article") or (kind in ("chapter", "section") and previous.isdigit()):
         if previous is None:
             return {"1"}
@@ -161,14 +171,24 @@ def _next_in_sequence(kind: str, previous: str | None) -> set[str]:
     if kind == "point":
         if previous is None:
             return {"a"}
-        i = POINT_LETTERS.index(previous) if previous in POINT_LETTERS else -1
-        return {POINT_LETTERS[i + 1]} if 0 <= i < len(POINT_LETTERS) - 1 else set()
+        return _next_letters(previous)
     # Roman numerals: chapters, Roman sections, Mục written in Roman.
     if previous is None:
         return {"I", "1"}
     if previous in ROMANS and ROMANS.index(previous) + 1 < len(ROMANS):
         return {ROMANS[ROMANS.index(previous) + 1]}
     return set()
+
+
+def _next_letters(previous: str) -> set[str]:
+    """The point after ``previous``: in the Vietnamese alphabet (a b c d đ e g ...), or in
+    the Latin one that Word's own list numbering uses (a b c d e f ...)."""
+    following = set()
+    if previous in POINT_LETTERS and POINT_LETTERS.index(previous) + 1 < len(POINT_LETTERS):
+        following.add(POINT_LETTERS[POINT_LETTERS.index(previous) + 1])
+    if previous.isascii() and previous < "z":
+        following.add(chr(ord(previous) + 1))
+    return following
 
 
 # --- the tree builder -------------------------------------------------------------
@@ -217,7 +237,7 @@ class _Builder:
         node = Node(kind, marker.number)
         if kind in ("chapter", "section", "article"):
             node.title = marker.rest
-            if kind in ("chapter", "section") and not marker.rest:
+            if not marker.rest:
                 self.heading_pending = node
         else:
             node.text = marker.rest
@@ -409,34 +429,7 @@ def assign_labels(parts: list[Node], ancestors: list[Node] | None = None) -> Non
 # --- .docx ------------------------------------------------------------------------
 
 def text_from_docx(data: bytes) -> str:
-    """The paragraphs of a .docx as blank-line separated text (tables included)."""
-    import io
+    """The text of a .docx as a reader sees it (Word's list numbers included)."""
+    from consult.consultations.wordtext import text_from_docx as read
 
-    from docx import Document
-
-    document = Document(io.BytesIO(data))
-    blocks = []
-    body = document.element.body
-    for child in body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            blocks.append(_docx_paragraph_text(child))
-        elif tag == "tbl":
-            for cell_p in child.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"):
-                blocks.append(_docx_paragraph_text(cell_p))
-    return "\n\n".join(b for b in blocks if b.strip())
-
-
-def _docx_paragraph_text(p_element) -> str:
-    ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-    pieces = []
-    for node in p_element.iter():
-        tag = node.tag
-        if tag == ns + "t":
-            pieces.append(node.text or "")
-        elif tag == ns + "tab":
-            pieces.append(" ")
-        elif tag in (ns + "br", ns + "cr"):
-            # A page break inside a paragraph is not a new paragraph.
-            pieces.append(" " if node.get(ns + "type") == "page" else "\n")
-    return "".join(pieces)
+    return read(data)

@@ -25,11 +25,14 @@ from consult.consultations.parser import DraftParseError, Node, ParsedDraft, ass
 from consult.textsearch import words_condition, search_blob
 from consult.textutil import nfc
 from consult.timeutil import format_datetime, local_date, utcnow
+from consult.consultations import wordtext
 from consult.uploads import UploadRejected, check_upload
 
 # Luật Điều 28 khoản 2: at least 20 days from publication; NĐ 61 Điều 9: a
 # hương ước draft is posted at least 30 days.
 MIN_PERIOD_DAYS = 20
+# Drafts arrive as Word files (.docx, .doc), OpenDocument, PDF or plain text.
+DRAFT_FORMATS = {"docx", "doc", "odt", "pdf", "txt"}
 MIN_PERIOD_DAYS_HUONG_UOC = 30
 
 
@@ -57,20 +60,24 @@ def read_draft(*, text: str | None = None, filename: str | None = None, data: by
     """Parse a pasted text or an uploaded file; raise ConsultationError on bad input."""
     try:
         if data:
-            checked = check_upload(filename, data, allowed={"docx", "txt"}, max_bytes=max_bytes)
+            checked = check_upload(filename, data, allowed=DRAFT_FORMATS, max_bytes=max_bytes)
             if checked.extension == "docx":
                 try:
                     source_text = text_from_docx(checked.data)
                 except Exception:  # noqa: BLE001 - any failure of a damaged .docx
                     raise ConsultationError(f"Không đọc được tệp “{checked.filename}”.") from None
+            elif checked.extension in ("doc", "odt"):
+                source_text = wordtext.text_from_office(checked.data, f".{checked.extension}")
+            elif checked.extension == "pdf":
+                source_text = wordtext.text_from_pdf(checked.data)
             else:
                 source_text = checked.data.decode("utf-8")
             parsed = parse_draft(source_text)
             return DraftSource(parsed, nfc(source_text), checked.filename, checked.mimetype, checked.data)
         if not (text or "").strip():
-            raise ConsultationError("Hãy dán nội dung dự thảo hoặc tải lên tệp .docx / .txt.")
+            raise ConsultationError("Hãy dán nội dung dự thảo hoặc tải lên tệp .docx, .doc, .odt, .pdf hoặc .txt.")
         return DraftSource(parse_draft(text), nfc(text))
-    except (DraftParseError, UploadRejected) as exc:
+    except (DraftParseError, UploadRejected, wordtext.UnreadableDraft) as exc:
         raise ConsultationError(str(exc)) from None
 
 
