@@ -28,7 +28,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-KIND_ORDER = {"chapter": 1, "section": 2, "article": 3, "clause": 4, "point": 5}
+KIND_ORDER = {"annex": 0, "chapter": 1, "section": 2, "article": 3, "clause": 4, "point": 5}
 POINT_LETTERS = list("abcdđeghiklmnopqrstuvxy")
 ROMANS = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV",
           "XV", "XVI", "XVII", "XVIII", "XIX", "XX"]
@@ -323,15 +323,8 @@ def _render(paragraphs: list[list[str]]) -> str:
     return "\n\n".join("\n".join(p) for p in paragraphs if p).strip()
 
 
-def parse_draft(text: str) -> ParsedDraft:
-    """Parse pasted or extracted text into preamble, parts and closing text."""
-    paragraphs = _join_page_breaks(paragraphs_from_text(text))
-    start_p, start_l = _find_body_start(paragraphs)
-    preamble_paras = paragraphs[:start_p] + ([paragraphs[start_p][:start_l]] if start_l else [])
-    body = paragraphs[start_p:]
-    if body and start_l:
-        body = [body[0][start_l:]] + body[1:]
-
+def _build(body: list[list[str]], preamble_paras: list[list[str]]) -> tuple[_Builder, tuple[int, int] | None]:
+    """Parts from the body's paragraphs; where the closing text starts, if it does."""
     builder = _Builder()
     closing_from: tuple[int, int] | None = None
     for pi, para in enumerate(body):
@@ -358,18 +351,95 @@ def parse_draft(text: str) -> ParsedDraft:
             new_paragraph = False
         if closing_from:
             break
+    return builder, closing_from
 
+
+# An attachment after the signature: "QUY CHẾ ... (Ban hành kèm theo Quyết định số ...)".
+_ANNEX_RE = re.compile(r"^(QUY CHẾ|QUY ĐỊNH|ĐIỀU LỆ|HƯƠNG ƯỚC|QUY ƯỚC|PHỤ LỤC|KẾ HOẠCH|DANH MỤC)\b")
+_ANNEXED_RE = re.compile(r"^\(?\s*(?:Ban hành\s+|Được ban hành\s+)?kèm theo\b", re.IGNORECASE)
+
+
+def _split_annexes(lines: list[list[str]]) -> tuple[list[list[str]], list[tuple[str, list[list[str]]]]]:
+    """The closing text, and the attachments that follow it: (title, paragraphs) each."""
+    flat = [(pi, li, line) for pi, para in enumerate(lines) for li, line in enumerate(para)]
+    starts = []
+    for k, (pi, li, line) in enumerate(flat):
+        if _ANNEX_RE.match(line) and any(_ANNEXED_RE.match(x[2]) for x in flat[k + 1:k + 5]):
+            starts.append(k)
+    if not starts:
+        return lines, []
+
+    def paragraphs(a: int, b: int) -> list[list[str]]:
+        out: list[list[str]] = []
+        last = None
+        for pi, _, line in flat[a:b]:
+            if pi != last:
+                out.append([])
+                last = pi
+            out[-1].append(line)
+        return out
+
+    closing = paragraphs(0, starts[0])
+    annexes = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(flat)
+        k = start
+        title_lines = []
+        while k < end and not _ANNEXED_RE.match(flat[k][2]):
+            title_lines.append(flat[k][2])
+            k += 1
+        annexes.append((" ".join(title_lines), paragraphs(k + 1, end)))
+    return closing, annexes
+
+
+def parse_draft(text: str) -> ParsedDraft:
+    """Parse pasted or extracted text into preamble, parts and closing text; an attachment
+    issued with the document (a Quy chế "ban hành kèm theo", a Phụ lục) becomes a part of
+    its own kind holding its own tree."""
+    paragraphs = _join_page_breaks(paragraphs_from_text(text))
+    start_p, start_l = _find_body_start(paragraphs)
+    preamble_paras = paragraphs[:start_p] + ([paragraphs[start_p][:start_l]] if start_l else [])
+    body = paragraphs[start_p:]
+    if body and start_l:
+        body = [body[0][start_l:]] + body[1:]
+
+    builder, closing_from = _build(body, preamble_paras)
     closing = ""
+    parts = builder.root.children
     if closing_from:
         pi, li = closing_from
-        closing = _render([body[pi][li:]] + body[pi + 1:])
-    parts = builder.root.children
+        closing_paras, annexes = _split_annexes([body[pi][li:]] + body[pi + 1:])
+        closing = _render(closing_paras)
+        for number, (title, annex_body) in enumerate(annexes, start=1):
+            annex = Node("annex", str(number), title=title)
+            start = _annex_body_start(annex_body)
+            intro: list[list[str]] = []
+            annex_builder, annex_closing = _build(annex_body[start:], intro)
+            annex.children = annex_builder.root.children
+            head = _render(annex_body[:start] + intro)
+            if annex_closing:
+                cpi, cli = annex_closing
+                tail = _render([annex_body[start:][cpi][cli:]] + annex_body[start:][cpi + 1:])
+                head = "\n\n".join(x for x in (head, tail) if x)
+            if not annex.children:
+                head = _render(annex_body)
+            annex.text = head
+            parts.append(annex)
     if not parts:
         raise DraftParseError(
             "Không tìm thấy phần nào của dự thảo (Chương, Mục, Điều, khoản, điểm hoặc mục I, II...). "
             "Hãy kiểm tra văn bản: mỗi Điều bắt đầu bằng “Điều 1.”, mỗi khoản bằng “1.”, mỗi điểm bằng “a)”.")
     assign_labels(parts)
     return ParsedDraft(preamble=_render(preamble_paras), parts=parts, closing=closing)
+
+
+def _annex_body_start(paragraphs: list[list[str]]) -> int:
+    """The attachment's parts begin at its first chapter, article or Roman section."""
+    for pi, para in enumerate(paragraphs):
+        marker = _match_marker(para[0])
+        if marker and marker.kind in ("chapter", "article", "roman") and marker.number in ("I", "1"):
+            return pi
+    return 0
 
 
 def _is_first_text(node: Node) -> bool:
@@ -379,7 +449,8 @@ def _is_first_text(node: Node) -> bool:
 
 # --- labels and anchors -----------------------------------------------------------
 
-_LABEL_WORD = {"chapter": "Chương", "section": "Mục", "article": "Điều", "clause": "khoản", "point": "điểm"}
+_LABEL_WORD = {"chapter": "Chương", "section": "Mục", "article": "Điều", "clause": "khoản", "point": "điểm",
+               "annex": "Văn bản kèm theo"}
 
 
 def anchor_token(number: str) -> str:
@@ -418,11 +489,29 @@ def _slug_word(kind: str) -> str:
     return {"chapter": "chuong", "section": "muc", "article": "dieu", "clause": "khoan", "point": "diem"}[kind]
 
 
+def annex_name(title: str) -> str:
+    """'QUY CHẾ Lấy ý kiến ...' → 'Quy chế': how an attachment's parts are cited."""
+    m = _ANNEX_RE.match(title or "")
+    return m.group(1).capitalize() if m else "Văn bản kèm theo"
+
+
 def assign_labels(parts: list[Node], ancestors: list[Node] | None = None) -> None:
     ancestors = ancestors or []
     for node in parts:
-        node.label = _label_for(node.kind, node.number, ancestors)
-        node.anchor = _anchor_for(node.kind, node.number, ancestors)
+        if node.kind == "annex":
+            name = annex_name(node.title)
+            same = [p for p in parts if p.kind == "annex" and annex_name(p.title) == name]
+            node.label = f"{name} kèm theo" + (f" số {same.index(node) + 1}" if len(same) > 1 else "")
+            node.anchor = f"kem-theo-{anchor_token(node.number)}"
+            assign_labels(node.children, [node])
+            continue
+        inner = [a for a in ancestors if a.kind != "annex"]
+        node.label = _label_for(node.kind, node.number, inner)
+        node.anchor = _anchor_for(node.kind, node.number, inner)
+        annex = next((a for a in ancestors if a.kind == "annex"), None)
+        if annex is not None:
+            node.label = f"{annex_name(annex.title)}: {node.label}"
+            node.anchor = f"{annex.anchor}-{node.anchor}"
         assign_labels(node.children, ancestors + [node])
 
 

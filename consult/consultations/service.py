@@ -333,7 +333,7 @@ def merge_part(session: Session, actor: Actor, consultation: Consultation, part_
     if index == 0:
         raise ConsultationError("Phần đầu tiên không có phần nào đứng trước để gộp vào.")
     target = siblings[index - 1]
-    extra = "\n".join(x for x in (part.title if part.kind in ("chapter", "section", "article") else "", part.text) if x)
+    extra = "\n".join(x for x in (part.title if part.kind in ("annex", "chapter", "section", "article") else "", part.text) if x)
     if part.kind in ("clause", "point"):
         extra = f"{part.number}{')' if part.kind == 'point' else '.'} {extra}"
     target.text = f"{target.text}\n{extra}".strip() if target.text else extra

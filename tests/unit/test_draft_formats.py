@@ -75,3 +75,67 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked():
 def test_the_parser_keeps_the_old_plain_text_forms():
     parsed = parse_draft("QUYẾT NGHỊ:\nĐiều 1. A\n1. Một.\na) Điểm a.\nb) Điểm b.\nđ) không phải điểm tiếp.\n")
     assert [p.number for p in parsed.parts[0].children[0].children] == ["a", "b"]
+
+
+DECISION_WITH_QUY_CHE = """ỦY BAN NHÂN DÂN PHƯỜNG BÌNH AN
+DỰ THẢO QUYẾT ĐỊNH
+Về việc ban hành Quy chế lấy ý kiến Nhân dân
+QUYẾT ĐỊNH:
+Điều 1. Ban hành kèm theo Quyết định này Quy chế lấy ý kiến Nhân dân.
+Điều 2. Quyết định có hiệu lực kể từ ngày ký.
+Điều 3. Văn phòng HĐND và UBND phường chịu trách nhiệm thi hành Quyết định này./.
+Nơi nhận:
+- Như Điều 3;
+- Lưu: VT.
+TM. ỦY BAN NHÂN DÂN
+CHỦ TỊCH
+
+QUY CHẾ
+Lấy ý kiến Nhân dân trên địa bàn phường
+(Ban hành kèm theo Quyết định số /QĐ-UBND ngày / /2024 của UBND phường Bình An)
+
+Chương I
+QUY ĐỊNH CHUNG
+Điều 1. Phạm vi điều chỉnh
+Quy chế này quy định việc lấy ý kiến.
+Điều 2. Nguyên tắc
+1. Công khai.
+2. Đúng thời hạn:
+a) Ít nhất 20 ngày;
+b) Ghi rõ hạn cuối.
+Chương II
+TỔ CHỨC THỰC HIỆN
+Điều 3. Trách nhiệm
+Văn phòng chủ trì.
+
+PHỤ LỤC
+Danh sách khu phố
+(Kèm theo Quy chế lấy ý kiến Nhân dân)
+
+STT
+Khu phố
+Số hộ
+1
+Khu phố 1
+120
+"""
+
+
+def test_a_quyet_dinh_with_its_quy_che_and_phu_luc():
+    """A decision 'ban hành kèm theo' a Quy chế: the Quy chế after the signature is a tree of its own
+    (Chương, Điều, khoản, điểm), and the Phụ lục is a part of its own, not the closing text."""
+    parsed = parse_draft(DECISION_WITH_QUY_CHE)
+    assert [p.label for p in parsed.parts] == ["Điều 1", "Điều 2", "Điều 3", "Quy chế kèm theo",
+                                               "Phụ lục kèm theo"]
+    assert "Nơi nhận:" in parsed.closing and "Phạm vi điều chỉnh" not in parsed.closing
+    quy_che = parsed.parts[3]
+    assert quy_che.kind == "annex" and quy_che.title.startswith("QUY CHẾ Lấy ý kiến Nhân dân")
+    assert [c.label for c in quy_che.children] == ["Quy chế: Chương I", "Quy chế: Chương II"]
+    article = quy_che.children[0].children[1]
+    assert article.label == "Quy chế: Điều 2" and article.anchor == "kem-theo-1-dieu-2"
+    assert [p.label for p in article.children[1].children] == ["Quy chế: Điều 2, khoản 2, điểm a",
+                                                               "Quy chế: Điều 2, khoản 2, điểm b"]
+    annex = parsed.parts[4]
+    assert annex.title.startswith("PHỤ LỤC Danh sách khu phố") and "Khu phố 1" in annex.text
+    anchors = [n.anchor for n in parsed.walk()]
+    assert len(anchors) == len(set(anchors))
