@@ -316,6 +316,12 @@ def _find_body_start(paragraphs: list[list[str]]) -> tuple[int, int]:
             marker = _match_marker(line)
             if marker and marker.kind in ("chapter", "article", "roman") and marker.number in ("I", "1"):
                 return pi, li
+    # A flat list of numbered clauses (the check page flags it for the officer to rebuild).
+    for pi, para in enumerate(paragraphs):
+        for li, line in enumerate(para):
+            marker = _match_marker(line)
+            if marker and marker.kind == "clause" and marker.number == "1":
+                return pi, li
     return len(paragraphs), 0
 
 

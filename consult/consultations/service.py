@@ -404,6 +404,166 @@ def relabel_part(session: Session, actor: Actor, consultation: Consultation, par
     return part
 
 
+# The kind a part takes one level down, and one level up (indent, outdent).
+_CHILD_KIND = {"annex": "chapter", "chapter": "section", "section": "article", "article": "clause", "clause": "point"}
+_PARENT_KIND = {v: k for k, v in _CHILD_KIND.items()}
+
+
+def _next_number(kind: str, siblings: list[DraftPart]) -> str:
+    """The number of a new last child of ``kind`` among ``siblings``."""
+    return _sequence_number(kind, sum(1 for s in siblings if s.kind == kind) + 1)
+
+
+def _move(session: Session, consultation: Consultation, part: DraftPart, parent: DraftPart | None,
+          after: DraftPart | None, kind: str) -> None:
+    """Put ``part`` (with its descendants) under ``parent``, right after ``after``'s subtree."""
+    parts = consultation.parts
+    block = [part] + [p for p in parts if _is_descendant(parts, p, part)]
+    for p in block:
+        parts.remove(p)
+    if after is None:
+        index = parts.index(parent) + 1 if parent is not None else 0
+    else:
+        index = parts.index(after) + 1 + _descendant_count(consultation, after)
+    for offset, p in enumerate(block):
+        parts.insert(index + offset, p)
+    part.parent_id = parent.id if parent is not None else None
+    part.kind = kind
+    session.flush()
+
+
+def _is_descendant(parts: list[DraftPart], candidate: DraftPart, ancestor: DraftPart) -> bool:
+    by_id = {p.id: p for p in parts}
+    current = by_id.get(candidate.parent_id)
+    while current is not None:
+        if current.id == ancestor.id:
+            return True
+        current = by_id.get(current.parent_id)
+    return False
+
+
+def indent_part(session: Session, actor: Actor, consultation: Consultation, part_id: int) -> DraftPart:
+    """Make a part the last child of the part before it, one level down (an article's
+    clause, a clause's point), keeping its id and so the opinions that point at it."""
+    _editable(consultation)
+    part = _part_of(consultation, part_id)
+    siblings = [p for p in consultation.parts if p.parent_id == part.parent_id]
+    index = siblings.index(part)
+    if index == 0:
+        raise ConsultationError("Không có phần đứng trước cùng cấp để thụt vào.")
+    parent = siblings[index - 1]
+    kind = _CHILD_KIND.get(parent.kind)
+    if kind is None:
+        raise ConsultationError("Điểm là cấp thấp nhất, không thụt vào được nữa.")
+    children = [p for p in consultation.parts if p.parent_id == parent.id]
+    old = part.label
+    part.number = _next_number(kind, children)
+    _move(session, consultation, part, parent, children[-1] if children else None, kind)
+    _relabel_all(session, consultation)
+    record(session, actor, "draft_part.indent", consultation, details={"from": old, "to": part.label})
+    return part
+
+
+def outdent_part(session: Session, actor: Actor, consultation: Consultation, part_id: int) -> DraftPart:
+    """Make a part a sibling of its parent, right after it, one level up."""
+    _editable(consultation)
+    part = _part_of(consultation, part_id)
+    parent = next((p for p in consultation.parts if p.id == part.parent_id), None)
+    if parent is None:
+        raise ConsultationError("Phần này đã ở cấp cao nhất.")
+    kind = parent.kind if part.kind != "annex" else part.kind
+    grand = next((p for p in consultation.parts if p.id == parent.parent_id), None)
+    siblings = [p for p in consultation.parts if p.parent_id == parent.parent_id]
+    old = part.label
+    part.number = _next_number(kind, siblings[:siblings.index(parent) + 1])
+    _move(session, consultation, part, grand, parent, kind)
+    _renumber_children(consultation, parent)
+    _relabel_all(session, consultation)
+    record(session, actor, "draft_part.outdent", consultation, details={"from": old, "to": part.label})
+    return part
+
+
+def _renumber_children(consultation: Consultation, parent: DraftPart | None) -> None:
+    counts: dict[str, int] = {}
+    parent_id = parent.id if parent is not None else None
+    for p in consultation.parts:
+        if p.parent_id == parent_id and p.kind in ("clause", "point", "article", "section", "chapter"):
+            counts[p.kind] = counts.get(p.kind, 0) + 1
+            p.number = _sequence_number(p.kind, counts[p.kind])
+
+
+def _sequence_number(kind: str, n: int) -> str:
+    from consult.consultations.parser import POINT_LETTERS, ROMANS
+
+    if kind == "point":
+        return POINT_LETTERS[min(n, len(POINT_LETTERS)) - 1]
+    if kind == "chapter":
+        return ROMANS[min(n, len(ROMANS)) - 1]
+    return str(n)
+
+
+def renumber_parts(session: Session, actor: Actor, consultation: Consultation) -> None:
+    """Number every part again in order (1, 2, 3; a, b, c, d, đ; I, II), articles through the whole draft."""
+    _editable(consultation)
+    article = 0
+    for parent in [None, *consultation.parts]:
+        _renumber_children(consultation, parent)
+    for p in consultation.parts:
+        if p.kind == "article" and not any(a.kind == "annex" for a in _ancestors(consultation, p)):
+            article += 1
+            p.number = str(article)
+    session.flush()
+    _relabel_all(session, consultation)
+    record(session, actor, "draft_part.renumber", consultation)
+
+
+def _ancestors(consultation: Consultation, part: DraftPart) -> list[DraftPart]:
+    by_id = {p.id: p for p in consultation.parts}
+    out, current = [], by_id.get(part.parent_id)
+    while current is not None:
+        out.append(current)
+        current = by_id.get(current.parent_id)
+    return out
+
+
+@dataclass
+class Doubt:
+    """Where the reader is unsure of the parse: the part (or None: the preamble) and why."""
+
+    part: DraftPart | None
+    message: str
+
+
+def parse_doubts(consultation: Consultation) -> list[Doubt]:
+    """What the officer should check before publishing: a flat list (clauses with no article),
+    numbers that skip, and text before the first part that looks like parts."""
+    from consult.consultations.parser import _match_marker
+
+    doubts = []
+    roots = [p for p in consultation.parts if p.parent_id is None]
+    if roots and all(p.kind in ("clause", "point") for p in roots) and len(roots) > 2:
+        doubts.append(Doubt(roots[0], "Dự thảo chỉ có một danh sách phẳng các khoản, không có Điều hay mục: "
+                                      "hãy kiểm tra và dùng “Thụt vào” để dựng lại Điều → khoản → điểm."))
+    for parent in [None, *consultation.parts]:
+        parent_id = parent.id if parent is not None else None
+        counts: dict[str, int] = {}
+        for p in consultation.parts:
+            if p.parent_id != parent_id or p.kind == "annex" or p.kind == "article":
+                continue
+            counts[p.kind] = counts.get(p.kind, 0) + 1
+            expected = _sequence_number(p.kind, counts[p.kind])
+            if p.number != expected and not (p.kind == "point" and p.number.isascii()):
+                doubts.append(Doubt(p, f"Số hiệu {p.number} không liền mạch (chờ {expected}): có thể thiếu hoặc "
+                                       "thừa một phần."))
+                break
+    preamble_lines = [line.strip() for line in (consultation.preamble or "").splitlines()]
+    looking = [line for line in preamble_lines if (m := _match_marker(line)) and m.kind in ("article", "clause")]
+    if len(looking) >= 2:
+        doubts.append(Doubt(None, "Phần mở đầu có các dòng giống Điều hoặc khoản (ví dụ “" + looking[0][:60]
+                                  + "”): có thể một phần dự thảo đã bị xếp vào phần mở đầu."))
+    return doubts
+
+
 # --- queries --------------------------------------------------------------------
 
 def refresh_search_text(session: Session, consultation: Consultation) -> None:

@@ -86,6 +86,7 @@ def show(consultation_id: int):
     now = utcnow()
     return render_template(
         "consultations/show.html", c=consultation, tree=service.part_tree(consultation), now=now,
+        doubts=service.parse_doubts(consultation) if consultation.status == "draft" else [],
         status=consultation.effective_status(now), labels=STATUS_LABELS,
         counts=service.opinion_counts(db_session(), consultation.id),
         summary=opinions.reply_summary(db_session(), consultation), remaining=humanize_remaining(
@@ -152,6 +153,24 @@ def merge_part(consultation_id: int, part_id: int):
     consultation = get_scoped(Consultation, consultation_id)
     return _action(consultation, lambda: service.merge_part(db_session(), current_actor(), consultation, part_id),
                    "Đã gộp vào phần đứng trước.")
+
+
+@bp.route("/consultations/<int:consultation_id>/parts/<int:part_id>/<any(indent, outdent):move>", methods=["POST"])
+@staff_required(*OFFICERS)
+def move_part(consultation_id: int, part_id: int, move: str):
+    """One level down (the part before becomes its parent) or one level up."""
+    consultation = get_scoped(Consultation, consultation_id)
+    run = service.indent_part if move == "indent" else service.outdent_part
+    return _action(consultation, lambda: run(db_session(), current_actor(), consultation, part_id),
+                   "Đã thụt vào một cấp." if move == "indent" else "Đã lùi ra một cấp.")
+
+
+@bp.route("/consultations/<int:consultation_id>/renumber", methods=["POST"])
+@staff_required(*OFFICERS)
+def renumber(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    return _action(consultation, lambda: service.renumber_parts(db_session(), current_actor(), consultation),
+                   "Đã đánh số lại các phần theo thứ tự.")
 
 
 @bp.route("/consultations/<int:consultation_id>/parts/<int:part_id>/relabel", methods=["GET", "POST"])

@@ -85,6 +85,7 @@ def build_world(session) -> World:
         "poll_household_id": [household_kp2, household_b],
         "doc": ["decision", "minutes"],
         "ext": ["docx", "pdf"],
+        "move": ["indent", "outdent"],
         # A's too: a group head keeps no calendar.
         "local_day_id": [day_a, day_b],
     }

@@ -139,3 +139,47 @@ def test_a_quyet_dinh_with_its_quy_che_and_phu_luc():
     assert annex.title.startswith("PHỤ LỤC Danh sách khu phố") and "Khu phố 1" in annex.text
     anchors = [n.anchor for n in parsed.walk()]
     assert len(anchors) == len(set(anchors))
+
+
+FLAT = """DỰ THẢO KẾ HOẠCH
+1. Mục đích của kế hoạch.
+2. Yêu cầu đối với các khu phố.
+3. Nội dung: niêm yết tại trụ sở.
+4. Niêm yết tại nhà văn hóa.
+5. Thời gian thực hiện.
+"""
+
+
+def test_a_flat_list_is_flagged_and_rebuilt_into_a_tree_keeping_its_parts(session):
+    """After a wrong parse the officer indents and outdents parts and renumbers; the tree is rebuilt and
+    every part keeps its id (so the opinions attached to it stay attached)."""
+    from consult.audit.service import SYSTEM
+    from tests.support.helpers import make_commune, make_consultation
+
+    commune = make_commune(session)
+    c = make_consultation(session, commune, [], text=FLAT, publish=False)
+    doubts = service.parse_doubts(c)
+    assert any("danh sách phẳng" in d.message for d in doubts)
+    ids = [p.id for p in c.parts]
+    third, fourth = c.parts[2], c.parts[3]
+    service.indent_part(session, SYSTEM, c, fourth.id)  # 4 becomes a point of 3
+    assert (fourth.kind, fourth.parent_id, fourth.label) == ("point", third.id, "Khoản 3, điểm a")
+    service.outdent_part(session, SYSTEM, c, fourth.id)
+    assert fourth.parent_id is None and fourth.kind == "clause"
+    service.renumber_parts(session, SYSTEM, c)
+    assert [p.number for p in c.parts] == ["1", "2", "3", "4", "5"]
+    assert sorted(p.id for p in c.parts) == sorted(ids)
+    with pytest.raises(service.ConsultationError, match="Không có phần đứng trước"):
+        service.indent_part(session, SYSTEM, c, c.parts[0].id)
+
+
+def test_numbers_that_skip_and_parts_left_in_the_preamble_are_pointed_at(session):
+    from tests.support.helpers import make_commune, make_consultation
+
+    commune = make_commune(session)
+    c = make_consultation(session, commune, [], text="QUYẾT NGHỊ:\nĐiều 1. A\n1. Một.\n2. Hai.\n", publish=False)
+    c.parts[2].number = "4"
+    c.preamble = "Điều 1. Bị xếp nhầm\n1. Khoản lạc."
+    doubts = service.parse_doubts(c)
+    assert any("không liền mạch (chờ 2)" in d.message and d.part is c.parts[2] for d in doubts)
+    assert any(d.part is None and "phần mở đầu" in d.message for d in doubts)

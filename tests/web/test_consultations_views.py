@@ -311,3 +311,25 @@ def test_demo_loads_an_open_binh_an_consultation(runner, session, client, now):
     assert session.scalar(select(func.count()).select_from(Opinion)) >= 5
     page = client.get(f"/c/phuong-binh-an/consultations/{c.id}").get_data(as_text=True)
     assert "Đang lấy ý kiến" in page
+
+
+def test_the_check_page_points_at_doubts_and_indents_a_part(client, session):
+    """Issue: after a wrong parse the officer rebuilds the tree from the check page."""
+    from tests.support.helpers import make_consultation
+
+    commune, _, units, secret = _officer(session)
+    flat = "DỰ THẢO\n1. Một.\n2. Hai.\n3. Ba.\n4. Bốn.\n"
+    c = make_consultation(session, commune, units, text=flat, publish=False)
+    session.commit()
+    login(client, "tam.vptk", totp_secret=secret)
+    page = client.get(f"/consultations/{c.id}").get_data(as_text=True)
+    assert 'id="doubts"' in page and "danh sách phẳng" in page and "Thụt vào" in page
+    fourth = c.parts[3]
+    r = post_form(client, f"/consultations/{c.id}/parts/{fourth.id}/indent", {}, get_url=f"/consultations/{c.id}")
+    assert r.status_code == 302
+    session.rollback()
+    session.expire_all()
+    from consult.consultations.models import DraftPart
+
+    moved = session.get(DraftPart, fourth.id)
+    assert moved.kind == "point" and moved.parent_id == c.parts[2].id

@@ -77,6 +77,7 @@ def test_commune_staff_reach_nothing_of_another_commune(app, client, session, ro
         "poll_household_id": world.foreign_ids["poll_household_id"][1:],
         "doc": world.foreign_ids["doc"],
         "ext": world.foreign_ids["ext"],
+        "move": world.foreign_ids["move"],
         "local_day_id": world.foreign_ids["local_day_id"][1:],
     }
     for rule in _staff_rules(app):
