@@ -41,7 +41,8 @@ _ROMAN_RE = re.compile(r"^([IVX]{1,5})\.\s+(\S.*)$")
 # Clauses "1." "1)" "1/"; points "a)" "a." "a/" "(a)".
 _CLAUSE_RE = re.compile(r"^(\d{1,3})[.)/]\s+(\S.*)$")
 _POINT_RE = re.compile(r"^(?:\(([a-zđ])\)|([a-zđ])[).\/])\s+(\S.*)$")
-_BULLET_RE = re.compile(r"^[-–+•]\s+\S")
+# Bullets and table rows ("| cell | cell |") keep their own lines.
+_BULLET_RE = re.compile(r"^(?:[-–+•]\s+\S|\|)")
 _RESOLVE_RE = re.compile(r"^(QUYẾT\s+NGHỊ|QUYẾT\s+ĐỊNH)\s*:?\s*$")
 _CLOSING_RE = re.compile(
     r"^(Nơi\s+nhận\s*:?|TM\.\s|KT\.\s|TL\.\s|Q\.\s|CHỦ\s+TỊCH$|PHÓ\s+CHỦ\s+TỊCH$|TRƯỞNG\s+BAN$)")

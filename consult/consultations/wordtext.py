@@ -190,7 +190,7 @@ def _paragraph_text(p_element) -> str:
 
 def text_from_docx(data: bytes) -> str:
     """The paragraphs of a .docx as a reader sees them, list numbers included, as
-    blank-line separated text (table cells included, one paragraph each)."""
+    blank-line separated text; a table as one block of "| cell | cell |" rows."""
     from docx import Document
 
     document = Document(io.BytesIO(data))
@@ -201,9 +201,21 @@ def text_from_docx(data: bytes) -> str:
         if tag == "p":
             blocks.append(_numbered(child, numbering))
         elif tag == "tbl":
-            for cell_p in child.iter(W + "p"):
-                blocks.append(_numbered(cell_p, numbering))
+            blocks.append(_table_text(child, numbering))
     return "\n\n".join(b for b in blocks if b.strip())
+
+
+def _table_text(tbl, numbering: _Numbering) -> str:
+    """A table kept as a table: one line a row, "| cell | cell |", in the part it stands in."""
+    rows = []
+    for tr in tbl.iterchildren(W + "tr"):
+        cells = []
+        for tc in tr.iterchildren(W + "tc"):
+            text = " ".join(_numbered(p, numbering).strip() for p in tc.iter(W + "p"))
+            cells.append(re.sub(r"\s+", " ", text).strip().replace("|", "/"))
+        if any(cells):
+            rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def _numbered(p_element, numbering: _Numbering) -> str:

@@ -183,3 +183,27 @@ def test_numbers_that_skip_and_parts_left_in_the_preamble_are_pointed_at(session
     doubts = service.parse_doubts(c)
     assert any("không liền mạch (chờ 2)" in d.message and d.part is c.parts[2] for d in doubts)
     assert any(d.part is None and "phần mở đầu" in d.message for d in doubts)
+
+
+def test_a_phu_luc_table_stays_a_table():
+    """Tables are kept as tables (a row a line), not flattened cell by cell into the closing text."""
+    import io
+
+    from docx import Document
+
+    document = Document()
+    for text in ["QUYẾT NGHỊ:", "Điều 1. Phê duyệt danh sách khu phố tại Phụ lục kèm theo.",
+                 "Điều 2. Hiệu lực kể từ ngày ký./.", "Nơi nhận:", "- Lưu: VT.", "PHỤ LỤC", "Danh sách khu phố",
+                 "(Kèm theo Nghị quyết số /NQ-HĐND)"]:
+        document.add_paragraph(text)
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate([("STT", "Khu phố", "Số hộ"), ("1", "Khu phố 1", "120"), ("2", "Khu phố 2", "95")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    parsed = service.read_draft(filename="nq.docx", data=buffer.getvalue()).parsed
+    annex = parsed.parts[-1]
+    assert annex.kind == "annex" and annex.label == "Phụ lục kèm theo"
+    assert annex.text.splitlines() == ["| STT | Khu phố | Số hộ |", "| 1 | Khu phố 1 | 120 |", "| 2 | Khu phố 2 | 95 |"]
+    assert "Khu phố 1" not in parsed.closing
