@@ -80,16 +80,37 @@ def create_user_cmd(username, full_name, role, commune_slug, group_name, unit_na
 
 
 @audit_group.command("verify", help="Kiểm tra chuỗi băm của nhật ký; báo bản ghi hỏng đầu tiên.")
-def audit_verify():
+@click.option("--head", "head_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Tệp mốc đã xuất bằng 'audit head' để phát hiện việc xóa các bản ghi mới nhất.")
+def audit_verify(head_file: str | None):
+    import json
+
     from consult.audit.service import verify_chain
 
-    report = verify_chain(db_session())
+    exported = json.loads(open(head_file, encoding="utf-8").read()) if head_file else None
+    report = verify_chain(db_session(), exported=exported)
     if report.ok:
         click.echo(f"Nhật ký toàn vẹn: {report.checked} bản ghi.")
         return
     click.echo(f"Nhật ký bị hỏng tại bản ghi #{report.broken_id}: {report.reason} "
                f"({report.checked} bản ghi trước đó hợp lệ).", err=True)
     sys.exit(1)
+
+
+@audit_group.command("head", help="Xuất mốc của chuỗi nhật ký (số và mã băm bản ghi mới nhất) để lưu ngoài máy chủ.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None)
+def audit_head(output: str | None):
+    import json
+
+    from consult.audit.service import export_head
+
+    text = json.dumps(export_head(db_session()), ensure_ascii=False)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        click.echo(f"Đã xuất mốc nhật ký vào {output}.")
+    else:
+        click.echo(text)
 
 
 @click.command("demo", help="Nạp dữ liệu mẫu: Phường Bình An (chạy lại không thay đổi gì).")

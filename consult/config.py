@@ -22,6 +22,7 @@ from flask import Flask
 DEFAULTS = {
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
     "SECRET_KEY": None,
+    "AUDIT_KEY": None,
     "RATELIMIT_STORAGE_URL": "memory://",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -63,6 +64,10 @@ def load_config(app: Flask, overrides: dict | None) -> None:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+    # The audit chain's key: kept outside the database, so that whoever can write the
+    # database cannot rewrite the chain and recompute its hashes.
+    if not app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = _instance_secret_key(app.instance_path, "audit_key")
     # Flask-Limiter reads its own key names.
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
@@ -72,8 +77,8 @@ def default_database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "consult.sqlite3")
 
 
-def _instance_secret_key(instance_path: str) -> str:
-    path = Path(instance_path) / "secret_key"
+def _instance_secret_key(instance_path: str, name: str = "secret_key") -> str:
+    path = Path(instance_path) / name
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)

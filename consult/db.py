@@ -60,9 +60,11 @@ def _sqlite_begin(connection):
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["consult_engine"] = engine
-    app.extensions["consult_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    # Every session carries the audit chain's key (consult.audit.service.record reads it).
+    info = {"audit_key": app.config["AUDIT_KEY"]}
+    app.extensions["consult_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False, info=info)
     app.extensions["consult_writer_sessionmaker"] = sessionmaker(
-        bind=engine.execution_options(consult_writer=True), expire_on_commit=False)
+        bind=engine.execution_options(consult_writer=True), expire_on_commit=False, info=info)
     app.teardown_appcontext(_close_session)
 
 

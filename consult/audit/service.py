@@ -1,13 +1,19 @@
 """Audit trail: every change by staff, append-only and hash-chained.
 
-Each entry's hash covers its own fields and the previous entry's hash, so an
-entry edited, removed or inserted in the database breaks the chain from that
-point; ``verify_chain`` names the first entry where it breaks.
+Each entry's hash is an HMAC-SHA256, under a key kept outside the database
+(``AUDIT_KEY``: the environment or ``instance/audit_key``), of its own fields
+and the previous entry's hash. An entry edited, removed or inserted in the
+database breaks the chain from that point, and whoever can write the database
+but lacks the key cannot recompute the hashes after an edit; ``verify_chain``
+names the first entry where it breaks. Deleting the newest entries and moving
+the head back is caught against a head exported earlier (``export_head``,
+``flask --app consult audit head -o FILE``, kept apart from the server).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,9 +55,16 @@ def _canonical(entry: AuditEntry) -> bytes:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def compute_hash(entry: AuditEntry) -> str:
-    """The SHA-256 of an entry's fields and the previous entry's hash."""
-    return hashlib.sha256(_canonical(entry)).hexdigest()
+def compute_hash(entry: AuditEntry, key: str) -> str:
+    """The HMAC-SHA256 under the chain's key of an entry's fields and the previous entry's hash."""
+    return hmac.new(key.encode(), _canonical(entry), hashlib.sha256).hexdigest()
+
+
+def chain_key(session: Session) -> str:
+    key = session.info.get("audit_key")
+    if not key:
+        raise RuntimeError("the session carries no audit key (create it from the app's sessionmaker)")
+    return key
 
 
 def record(
@@ -94,7 +107,7 @@ def record(
         details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
         prev_hash=head.last_hash,
     )
-    entry.hash = compute_hash(entry)
+    entry.hash = compute_hash(entry, chain_key(session))
     session.add(entry)
     session.flush()
     head.last_hash = entry.hash
@@ -110,8 +123,16 @@ class ChainReport:
     reason: str = ""
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Walk the chain in order; the first entry whose hash or link is wrong."""
+def export_head(session: Session) -> dict:
+    """The newest entry's number and hash, to keep apart from the server (a file, a printed page)."""
+    head = session.get(AuditHead, 1)
+    return {"id": head.last_id if head else None, "hash": head.last_hash if head else GENESIS}
+
+
+def verify_chain(session: Session, *, exported: dict | None = None) -> ChainReport:
+    """Walk the chain in order; the first entry whose hash or link is wrong. With a head
+    exported earlier, also check that its entry is still there, unchanged."""
+    key = chain_key(session)
     prev = GENESIS
     checked = 0
     last_id = None
@@ -119,7 +140,7 @@ def verify_chain(session: Session) -> ChainReport:
     for entry in rows:
         if entry.prev_hash != prev:
             return ChainReport(False, checked, entry.id, "liên kết với bản ghi trước bị sai (bản ghi bị xóa, chèn hoặc sửa)")
-        if compute_hash(entry) != entry.hash:
+        if not hmac.compare_digest(compute_hash(entry, key), entry.hash):
             return ChainReport(False, checked, entry.id, "nội dung không khớp mã băm (bản ghi bị sửa)")
         prev = entry.hash
         last_id = entry.id
@@ -127,6 +148,12 @@ def verify_chain(session: Session) -> ChainReport:
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_hash != prev or head.last_id != last_id):
         return ChainReport(False, checked, head.last_id, "bản ghi cuối của chuỗi đã bị xóa")
+    if exported and exported.get("id") is not None:
+        kept = session.get(AuditEntry, exported["id"])
+        if kept is None or kept.hash != exported.get("hash"):
+            return ChainReport(False, checked, exported["id"],
+                               "bản ghi đã xuất làm mốc không còn trong chuỗi (các bản ghi mới nhất đã bị xóa hoặc "
+                               "chuỗi đã bị làm lại)")
     return ChainReport(True, checked)
 
 

@@ -72,3 +72,64 @@ def test_record_is_in_the_callers_transaction(session):
     session.rollback()
     assert session.execute(text("SELECT count(*) FROM audit_entry")).scalar() == before
     assert verify_chain(session).ok
+
+
+def test_rewriting_an_entry_and_recomputing_the_chain_without_the_key_is_detected(session):
+    """Whoever can write the database but lacks the key kept outside it cannot rebuild the chain:
+    an edited entry with every later hash recomputed (as plain SHA-256, or under a guessed key) fails."""
+    import hashlib
+    import hmac
+
+    from consult.audit.models import AuditEntry, AuditHead
+    from consult.audit.service import GENESIS, _canonical
+
+    commune = make_commune(session)
+    for i in range(3):
+        make_group(session, commune, name=f"Khu phố {i}")
+    session.commit()
+    entries = session.query(AuditEntry).order_by(AuditEntry.id).all()
+    entries[1].actor_name = "kẻ sửa"
+    for forge in (lambda data: hashlib.sha256(data).hexdigest(),
+                  lambda data: hmac.new(b"khoa-doan", data, hashlib.sha256).hexdigest()):
+        prev = GENESIS
+        for entry in entries:
+            entry.prev_hash = prev
+            entry.hash = forge(_canonical(entry))
+            prev = entry.hash
+        head = session.get(AuditHead, 1)
+        head.last_hash, head.last_id = prev, entries[-1].id
+        session.commit()
+        report = verify_chain(session)
+        assert not report.ok and report.broken_id == entries[0].id
+
+
+def test_deleting_the_newest_entries_and_moving_the_head_is_caught_against_an_exported_head(session, runner, tmp_path):
+    """The head exported to a file (kept apart from the server) shows that entries were cut off the end,
+    even when the head row in the database was moved back to match."""
+    from consult.audit.models import AuditEntry, AuditHead
+
+    commune = make_commune(session)
+    for i in range(3):
+        make_group(session, commune, name=f"Khu phố {i}")
+    session.commit()
+    head_file = tmp_path / "moc.json"
+    assert runner.invoke(args=["audit", "head", "-o", str(head_file)]).exit_code == 0
+    assert runner.invoke(args=["audit", "verify", "--head", str(head_file)]).exit_code == 0
+    entries = session.query(AuditEntry).order_by(AuditEntry.id).all()
+    for entry in entries[-2:]:
+        session.delete(entry)
+    head = session.get(AuditHead, 1)
+    head.last_hash, head.last_id = entries[-3].hash, entries[-3].id
+    session.commit()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # alone, the truncated chain looks whole
+    result = runner.invoke(args=["audit", "verify", "--head", str(head_file)])
+    assert result.exit_code == 1 and f"#{entries[-1].id}" in result.output and "mốc" in result.output
+
+
+def test_the_chain_key_lives_outside_the_database(app):
+    import os
+    import stat
+
+    path = os.path.join(app.instance_path, "audit_key")
+    assert app.config["AUDIT_KEY"] and os.path.exists(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
