@@ -20,6 +20,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(parse_draft_cmd)
     app.cli.add_command(report_cmd)
     app.cli.add_command(ballots_cmd)
+    app.cli.add_command(backup_cmd)
+    app.cli.add_command(restore_cmd)
+    app.cli.add_command(check_deploy_cmd)
 
 
 db_group = AppGroup("db", help="Cơ sở dữ liệu: tạo mới hoặc nâng cấp lược đồ.")
@@ -191,3 +194,53 @@ def ballots_cmd(vote_id: int, output: str, base_url: str | None):
     Path(output).write_bytes(ballots_pdf(poll, issued, base, groups))
     session.commit()
     click.echo(f"Đã ghi {output}: {len(issued)} phiếu.")
+
+
+@click.command("backup", help="Sao lưu nhất quán cơ sở dữ liệu đang chạy (SQLite: API sao lưu trực tuyến; "
+                              "PostgreSQL: pg_dump).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+@with_appcontext
+def backup_cmd(output: str):
+    from consult.operations import OperationError, backup
+
+    try:
+        backup(current_app.config["DATABASE_URL"], output)
+    except OperationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Đã sao lưu vào {output}.")
+
+
+@click.command("restore", help="Khôi phục cơ sở dữ liệu từ một bản sao lưu (thay thế dữ liệu hiện có).")
+@click.argument("backup_file", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Xác nhận thay thế dữ liệu hiện có.")
+@with_appcontext
+def restore_cmd(backup_file: str, yes: bool):
+    from consult.operations import OperationError, restore
+
+    if not yes:
+        raise click.ClickException("Khôi phục sẽ thay thế toàn bộ dữ liệu hiện có: chạy lại với --yes để xác nhận.")
+    current_app.extensions["consult_engine"].dispose()
+    try:
+        restore(current_app.config["DATABASE_URL"], backup_file)
+    except OperationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Đã khôi phục từ {backup_file}.")
+
+
+@click.command("check-deploy", help="Kiểm tra cấu hình trước khi chạy thật: khóa bí mật, cơ sở dữ liệu, "
+                                    "giới hạn tần suất, cookie.")
+@click.option("--workers", type=int, default=None,
+              help="Số tiến trình sẽ chạy (mặc định WEB_CONCURRENCY hoặc 1).")
+@with_appcontext
+def check_deploy_cmd(workers: int | None):
+    import os
+
+    from consult.operations import check_deploy
+
+    workers = workers or int(os.environ.get("WEB_CONCURRENCY", "1") or 1)
+    findings = check_deploy(current_app.config, current_app.extensions["consult_engine"], workers=workers)
+    for finding in findings:
+        click.echo(f"{'LỖI' if finding.level == 'error' else 'Lưu ý'}: {finding.message}")
+    if any(f.level == "error" for f in findings):
+        sys.exit(1)
+    click.echo("Sẵn sàng chạy thật." if not findings else "Không có lỗi chặn.")

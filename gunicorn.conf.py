@@ -1,0 +1,26 @@
+"""gunicorn settings for consult: `gunicorn 'consult:create_app()'` in this folder reads them.
+
+Every setting can be overridden on the command line or by GUNICORN_CMD_ARGS.
+Run `flask --app consult check-deploy --workers N` with the same N first.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("CONSULT_BIND", "127.0.0.1:8000")
+# Sync workers: two per core is plenty for a ward; the ballot flow is short requests.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+worker_class = "sync"
+# The longest request: the synthesis report of 10,000 opinions (about 2 s) or a PDF
+# preview through LibreOffice (a few seconds); slips for a whole ward are printed by
+# the `ballots` command. 60 s leaves room on a slow machine.
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so that a leak cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+# Behind nginx on the same machine: trust its X-Forwarded-* (set CONSULT_PROXY_FIX=1 too).
+forwarded_allow_ips = "127.0.0.1"
+accesslog = "-"
+errorlog = "-"
