@@ -369,5 +369,25 @@ def receipts(session: Session, poll: Poll) -> list[str]:
 
 
 def receipt_published(session: Session, poll: Poll, code: str) -> bool:
-    """Whether a receipt code is among the ballots on the vote's bulletin board."""
-    return normalize_code(code) in set(receipts(session, poll))
+    """Whether a receipt code is among the ballots on the vote's bulletin board (an index
+    lookup by the tracker's first 48 bits, then the exact code)."""
+    import base64
+
+    code = normalize_code(code)
+    raw = code.replace("-", "")
+    if len(raw) != 10:
+        return False
+    try:
+        prefix = base64.b32decode(raw + "======")[:6].hex()
+    except ValueError:
+        return False
+    candidates = session.scalars(select(CastBallot.tracker).where(
+        CastBallot.poll_id == poll.id, CastBallot.phase == PHASE_VOTE, CastBallot.tracker.startswith(prefix)))
+    return any(secrecy.receipt_code(t) == code for t in candidates)
+
+
+def bulletin_page(session: Session, poll: Poll, *, offset: int, limit: int) -> list[str]:
+    """A page of the public bulletin board."""
+    return list(session.scalars(select(CastBallot.tracker).where(
+        CastBallot.poll_id == poll.id, CastBallot.phase == PHASE_VOTE).order_by(CastBallot.tracker)
+        .offset(offset).limit(limit)))

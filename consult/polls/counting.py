@@ -167,7 +167,7 @@ def tally(session: Session, poll: Poll) -> Tally:
     return Tally(poll, groups, list(poll.choices), sorted(texts), passed, summary, counted)
 
 
-def participants(session: Session, poll: Poll) -> list[PollHousehold]:
+def participants(session: Session, poll: Poll, *, offset: int = 0, limit: int | None = None) -> list[PollHousehold]:
     """The households that took part (present at the meeting, or having voted); never with their choice."""
     if poll.form == FORM_MEETING:
         joined = select(PollHousehold).join(Attendance, Attendance.poll_household_id == PollHousehold.id).where(
@@ -175,4 +175,7 @@ def participants(session: Session, poll: Poll) -> list[PollHousehold]:
     else:
         joined = select(PollHousehold).join(Participation, Participation.poll_household_id == PollHousehold.id).where(
             Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE)
-    return list(session.scalars(joined.order_by(PollHousehold.code)))
+    joined = joined.order_by(PollHousehold.code).offset(offset)
+    if limit is not None:
+        joined = joined.limit(limit)
+    return list(session.scalars(joined))

@@ -49,6 +49,7 @@ from consult.textutil import nfc
 from consult.polls.errors import AlreadyVoted, BallotRejected, PollError
 from consult.polls.ballots import (
     CODE_ALPHABET, CONSENT_CHOICES, MAX_OTHER_TEXT, BallotView, IssuedBallot, PaperCountInput, ballot_view, bulletin,
+    bulletin_page,
     cast_online, consent_answers, find_token, issue_ballots, normalize_code, paper_counts, receipt_published,
     receipts, record_paper_count, record_stub, stubs_recorded, _count_encrypted, _rebuild_key)
 from consult.polls.meetings import (
@@ -91,6 +92,7 @@ __all__ = [
     "attendance_count",
     "ballot_view",
     "bulletin",
+    "bulletin_page",
     "cast_online",
     "check_in",
     "close_consent",

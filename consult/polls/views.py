@@ -25,6 +25,8 @@ from consult.polls.models import (DAY_KINDS, FORM_BALLOT, FORM_MEETING, FORM_ONL
 from consult.timeutil import today, utcnow
 
 bp = Blueprint("polls", __name__)
+# Households and bulletin lines on one public page.
+PUBLIC_PAGE_SIZE = 200
 RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -551,11 +553,20 @@ def public_show(slug: str, poll_id: int):
     if poll is None or poll.commune_id != commune.id or poll.status == STATUS_DRAFT:
         abort(404)
     s = db_session()
-    receipt = request.args.get("receipt", "").strip()
+    receipt = request.args.get("receipt", "").strip()[:40]
     found = service.receipt_published(s, poll, receipt) if receipt else None
     result = service.tally(s, poll) if poll.status in ("closed", "decided") else None
+    # Long lists a page at a time, so the page stays light at any size of vote.
+    try:
+        page = max(1, min(int(request.args.get("page", "1")), 100_000))
+    except ValueError:
+        page = 1
+    offset = (page - 1) * PUBLIC_PAGE_SIZE
+    participants = service.participants(s, poll, offset=offset, limit=PUBLIC_PAGE_SIZE) if result else []
+    bulletin = (service.bulletin_page(s, poll, offset=offset, limit=PUBLIC_PAGE_SIZE)
+                if result and poll.form == FORM_ONLINE else [])
+    pages = -(-result.participated // PUBLIC_PAGE_SIZE) if result else 0
     return render_template("polls/public_show.html", commune=commune, poll=poll, result=result,
-                           participants=service.participants(s, poll) if result else [], receipt=receipt,
-                           bulletin=service.bulletin(s, poll) if result and poll.form == FORM_ONLINE else [],
-                           found=found, labels=STATUS_LABELS, forms=FORMS, kinds=MATTER_KINDS,
-                           recognition=rules.recognition(poll.matter_kind, poll.commune_wide))
+                           participants=participants, receipt=receipt, bulletin=bulletin, page=page, pages=pages,
+                           first_number=offset + 1, found=found, labels=STATUS_LABELS, forms=FORMS,
+                           kinds=MATTER_KINDS, recognition=rules.recognition(poll.matter_kind, poll.commune_wide))

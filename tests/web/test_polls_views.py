@@ -422,3 +422,24 @@ def test_recognition_by_the_commune_with_its_deadline(client, session):
     session.rollback()  # a fresh snapshot, and fresh objects
     session.expire_all()
     assert session.get(Poll, poll.id).recognised_on == date(2027, 2, 11)
+
+
+def test_public_results_stay_light_at_any_size(client, session):
+    """Long lists (participants, the bulletin) come a page at a time; a receipt is found by index."""
+    commune, group = _head(session, households=250)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    receipts = [service.cast_online(session, b.token, choice(poll, "agree")) for b in ballots]
+    close(session, poll)
+    session.commit()
+    first = client.get(f"/c/{commune.slug}/polls/{poll.id}")
+    html = first.get_data(as_text=True)
+    assert html.count("<li>KP1-") == 200 and "Trang 1/2" in html and "Các hộ đã tham gia (250)" in html
+    second = client.get(f"/c/{commune.slug}/polls/{poll.id}?page=2").get_data(as_text=True)
+    assert second.count("<li>KP1-") == 50 and 'start="201"' in second
+    found = client.get(f"/c/{commune.slug}/polls/{poll.id}?receipt={receipts[-1]}").get_data(as_text=True)
+    assert "nằm trong danh sách đã được đếm" in found
+    missing = client.get(f"/c/{commune.slug}/polls/{poll.id}?receipt=AAAA-BBBB-CC").get_data(as_text=True)
+    assert "Không tìm thấy mã này" in missing
+    assert client.get(f"/c/{commune.slug}/polls/{poll.id}?page=abc").status_code == 200
