@@ -2,13 +2,27 @@
 the pieces every .docx of consult shares.
 
 A4 portrait, margins 20/20/30/15 mm, Times New Roman; the issuing body and the
-national motto side by side, each with a short rule; number and symbol, place
-and date in italics; page numbers centred at the top from page 2.
+national motto side by side, each with a rule drawn right under its text (1/3 of
+the issuer's line, the motto's full length); number and symbol, place and date
+in italics; the subject (trích yếu) with a short rule under it; page numbers
+centred at the top from page 2.
+
+Every table is at most as wide as the text area (16.5 cm between the margins),
+with its width, its columns' widths and a fixed layout written out, so that
+neither Word nor LibreOffice lets it run into the margins.
+
+The rules are bottom borders of an empty paragraph one point high placed right
+after the text: a border belongs to its paragraph and moves with it, where a
+floating line would drift with the page.
 """
 
 from __future__ import annotations
 
+import io
+import unicodedata
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -16,11 +30,36 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt
+from docx.shared import Cm, Emu, Mm, Pt, Twips
 
 from consult.timeutil import vietnamese_long_date
 
 FONT = "Times New Roman"
+CELL_MARGIN_CM = 0.19  # Word's default left and right cell margin (108 twips)
+
+# The order of w:tblPr's and w:trPr's children in the schema (ECMA-376 §17.4.60, §17.4.82).
+_TBLPR_ORDER = ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
+                "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
+                "tblCaption", "tblDescription"]
+_TRPR_ORDER = ["cnfStyle", "divId", "gridBefore", "gridAfter", "wBefore", "wAfter", "cantSplit", "trHeight",
+               "tblHeader", "tblCellSpacing", "jc", "hidden", "ins", "del", "trPrChange"]
+
+
+def _set_child(parent, name: str, order: list[str], **attrs):
+    """Put (or replace) ``w:name`` in ``parent`` at its place in the schema's sequence."""
+    old = parent.find(qn(f"w:{name}"))
+    if old is not None:
+        parent.remove(old)
+    el = OxmlElement(f"w:{name}")
+    for key, value in attrs.items():
+        el.set(qn(f"w:{key}"), str(value))
+    later = order[order.index(name) + 1:]
+    anchor = next((child for child in parent if child.tag in {qn(f"w:{n}") for n in later}), None)
+    if anchor is None:
+        parent.append(el)
+    else:
+        anchor.addprevious(el)
+    return el
 
 
 def set_font(run, size: float, bold=False, italic=False):
@@ -50,20 +89,140 @@ def para(container, text="", size=14, bold=False, italic=False, align=None, inde
     return p
 
 
+# --- measuring text -------------------------------------------------------------------
+
+_FONT_FILES = {
+    (False, False): ["times.ttf", "Times New Roman.ttf", "LiberationSerif-Regular.ttf"],
+    (True, False): ["timesbd.ttf", "Times New Roman Bold.ttf", "LiberationSerif-Bold.ttf"],
+    (False, True): ["timesi.ttf", "Times New Roman Italic.ttf", "LiberationSerif-Italic.ttf"],
+    (True, True): ["timesbi.ttf", "Times New Roman Bold Italic.ttf", "LiberationSerif-BoldItalic.ttf"],
+}
+_FONT_DIRS = ["/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "C:/Windows/Fonts"]
+
+
+@lru_cache(maxsize=4)
+def _font(bold: bool, italic: bool):
+    """Times New Roman, or Liberation Serif (the same widths), at 1000 px; None when neither is installed."""
+    try:
+        from PIL import ImageFont
+    except ImportError:  # pragma: no cover - Pillow comes with qrcode[pil]
+        return None
+    for name in _FONT_FILES[(bold, italic)]:
+        for root in _FONT_DIRS:
+            for path in Path(root).rglob(name) if Path(root).is_dir() else ():
+                try:
+                    return ImageFont.truetype(str(path), 1000)
+                except OSError:
+                    continue
+    return None
+
+
+def text_width_cm(text: str, size: float, bold: bool = False, italic: bool = False) -> float:
+    """The printed width of one line of ``text`` in Times New Roman at ``size`` points."""
+    # Vietnamese tone marks stack above or below their letter and add no width; the letter's
+    # own width stands for the accented one (which Liberation Serif may lack).
+    base = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
+    font = _font(bold, italic)
+    if font is not None:
+        em = font.getlength(base) / 1000
+    else:  # average advance widths of Times New Roman: capitals are wider
+        em = sum(0.62 if ch.isupper() else 0.28 if ch == " " else 0.45 for ch in base)
+    return em * size / 72 * 2.54
+
+
+# --- page and tables ----------------------------------------------------------------------
+
+def text_width(document) -> Emu:
+    """The width between the margins of the document's last section (16.5 cm on the decree's A4)."""
+    section = document.sections[-1]
+    return Emu(section.page_width - section.left_margin - section.right_margin)
+
+
+def column_widths(document, weights: list[float]) -> list[float]:
+    """Widths in cm, proportional to ``weights``, that fill the text width and never exceed it."""
+    total_twips = text_width(document).twips
+    twips = [int(total_twips * w / sum(weights)) for w in weights]
+    return [Twips(t).cm for t in twips]
+
+
+def widths(table, widths_cm):
+    """Column widths in the grid (what LibreOffice reads), in every cell (what Word reads) and the
+    table's own width, with a fixed layout: the table is exactly as wide as its columns."""
+    twips = [int(round(Cm(w).twips)) for w in widths_cm]
+    for column, width in zip(table.columns, twips):
+        column.width = Twips(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, twips):
+            cell.width = Twips(width)
+    tblpr = table._tbl.tblPr
+    _set_child(tblpr, "tblW", _TBLPR_ORDER, w=sum(twips), type="dxa")
+    _set_child(tblpr, "tblLayout", _TBLPR_ORDER, type="fixed")
+    table.autofit = False
+
+
+def cell_margins(table, left_cm: float, right_cm: float) -> None:
+    """The left and right margin inside every cell of ``table``."""
+    tblpr = table._tbl.tblPr
+    margins = _set_child(tblpr, "tblCellMar", _TBLPR_ORDER)
+    for side, value in (("left", left_cm), ("right", right_cm)):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(int(round(Cm(value).twips))))
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+
+
+def keep_rows_together(table, *, header_rows: int = 0) -> None:
+    """No row split across two pages (w:cantSplit); the first ``header_rows`` repeat on every page (w:tblHeader)."""
+    for i, row in enumerate(table.rows):
+        keep_row_together(row, header=i < header_rows)
+
+
+def keep_row_together(row, *, header: bool = False) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    _set_child(trpr, "cantSplit", _TRPR_ORDER)
+    if header:
+        _set_child(trpr, "tblHeader", _TRPR_ORDER)
+
+
 def rule(p, cell_cm: float, rule_cm: float):
-    """A short rule under a header block: a bottom border on an empty paragraph
-    indented from both sides so that it is ``rule_cm`` long and centred."""
-    side = Cm(max((cell_cm - rule_cm) / 2 - 0.2, 0))
-    p.paragraph_format.left_indent = p.paragraph_format.right_indent = side
-    p.paragraph_format.space_after = Pt(6)
+    """A rule right under the paragraph before ``p``: ``p`` is an empty paragraph one point high,
+    without spacing, whose bottom border is ``rule_cm`` long and centred in ``cell_cm``."""
+    side = Cm(max((cell_cm - rule_cm) / 2, 0))
+    fmt = p.paragraph_format
+    fmt.left_indent = fmt.right_indent = side
+    fmt.first_line_indent = Cm(0)
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = Pt(1)  # exact: the border sits at the foot of the line above
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    previous = p._p.getprevious()
+    if previous is not None and previous.tag == qn("w:p"):
+        from docx.text.paragraph import Paragraph
+
+        Paragraph(previous, p._parent).paragraph_format.space_after = Pt(0)
     ppr = p._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
-    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "0"), ("w:color", "000000")):
         bottom.set(qn(key), value)
     borders.append(bottom)
-    ppr.append(borders)
+    # w:pBdr comes right after w:pStyle, w:keepNext ... w:pageBreakBefore, w:framePr, w:widowControl, w:numPr, w:suppressLineNumbers
+    anchor = next((child for child in ppr if child.tag in {qn("w:shd"), qn("w:tabs"), qn("w:suppressAutoHyphens"),
+                                                            qn("w:spacing"), qn("w:ind"), qn("w:jc")}), None)
+    if anchor is None:
+        ppr.append(borders)
+    else:
+        anchor.addprevious(borders)
+    # The paragraph mark at one point too, or its font's line height would push the border down.
+    rpr = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "2")
+    rpr.append(size)
+    ppr.append(rpr)
     return p
+
+
+def _inner_cm(cell_cm: float) -> float:
+    return max(cell_cm - 2 * CELL_MARGIN_CM, 0)
 
 
 def cell_text(cell, text, size=12, bold=False, italic=False, align=WD_ALIGN_PARAGRAPH.CENTER):
@@ -80,15 +239,6 @@ def cell_text(cell, text, size=12, bold=False, italic=False, align=WD_ALIGN_PARA
         p.paragraph_format.space_after = Pt(0)
         if line:
             set_font(p.add_run(line), size, bold, italic)
-
-
-def widths(table, widths_cm):
-    """Column widths in the grid (what LibreOffice reads) and in every cell (what Word reads)."""
-    for column, width in zip(table.columns, widths_cm):
-        column.width = Cm(width)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_cm):
-            cell.width = Cm(width)
 
 
 def add_page_numbers(section):
@@ -109,7 +259,6 @@ def add_page_numbers(section):
         run._r.append(el)
 
 
-
 def new_document():
     """An empty A4 portrait document with the decree's margins, font and page numbers."""
     document = Document()
@@ -125,23 +274,35 @@ def new_document():
     return document
 
 
+ISSUER_SIZE, NATION_SIZE, MOTTO_SIZE = 13, 12.5, 13.5
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+
+
 def header_block(document, issuer_lines: list[str], number: str, place: str, when: date | None) -> None:
-    """Issuing body | national motto; number | place and date (NĐ 30 Điều 8-10)."""
+    """Issuing body | national motto; number | place and date (NĐ 30 Điều 8-10, Phụ lục I).
+
+    The issuer's rule is a third of its longest line; the motto's as long as the motto.
+    The date line is ``vietnamese_long_date`` (a day below 10 and the months 1 and 2 padded).
+    """
+    left_cm, right_cm = column_widths(document, [6.0, 10.5])
     table = document.add_table(rows=2, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    widths(table, [6.5, 11.5])
-    cell_text(table.cell(0, 0), "\n".join(line.upper() for line in issuer_lines), size=13, bold=True)
-    rule(table.cell(0, 0).add_paragraph(), 6.5, 2.2)
+    widths(table, [left_cm, right_cm])
+    issuer = [line.upper() for line in issuer_lines]
+    cell_text(table.cell(0, 0), "\n".join(issuer), size=ISSUER_SIZE, bold=True)
+    longest = max((text_width_cm(line, ISSUER_SIZE, bold=True) for line in issuer), default=3.0)
+    rule(table.cell(0, 0).add_paragraph(), _inner_cm(left_cm), min(longest, _inner_cm(left_cm)) / 3)
     right = table.cell(0, 1)
-    cell_text(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12.5, bold=True)
+    cell_text(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=NATION_SIZE, bold=True)
     motto = right.add_paragraph()
     motto.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    set_font(motto.add_run("Độc lập - Tự do - Hạnh phúc"), 13.5, bold=True)
-    rule(right.add_paragraph(), 11.5, 6.2)
+    set_font(motto.add_run(MOTTO), MOTTO_SIZE, bold=True)
+    rule(right.add_paragraph(), _inner_cm(right_cm), text_width_cm(MOTTO, MOTTO_SIZE, bold=True))
     cell_text(table.cell(1, 0), f"Số: {number}", size=13)
     date_text = vietnamese_long_date(when, place) if when else f"{place}, ngày     tháng     năm"
     cell_text(table.cell(1, 1), date_text, size=14, italic=True)
+    for cell in table.rows[1].cells:  # the rules have no spacing: keep the number and date a little below
+        cell.paragraphs[0].paragraph_format.space_before = Pt(6)
 
 
 def body(document, text: str):
@@ -151,16 +312,35 @@ def body(document, text: str):
 
 
 def title(document, kind: str, subject: str) -> None:
+    """The document's kind in capitals, its subject (trích yếu) under it, and a rule under
+    the subject a third of its longest line long (NĐ 30 Phụ lục I)."""
     para(document, "", space_after=6)
     para(document, kind.upper(), size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
-    para(document, subject, size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=12)
+    para(document, subject, size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
+    line_cm = min(text_width_cm(subject, 14, bold=True), text_width(document).cm)
+    rule(para(document, ""), text_width(document).cm, max(line_cm / 3, 2.0))
+    para(document, "", space_after=6)
+
+
+def _fitted_columns(document, needs_cm: list[float]) -> list[float]:
+    """Columns at least as wide as each one needs, sharing what is left equally, within the text width;
+    when they cannot all fit, in proportion to their needs."""
+    total = text_width(document).cm
+    if sum(needs_cm) <= total:
+        extra = (total - sum(needs_cm)) / len(needs_cm)
+        return column_widths(document, [need + extra for need in needs_cm])
+    return column_widths(document, needs_cm)
 
 
 def signatures(document, blocks: list[tuple[str, str]]) -> None:
-    """Signature blocks side by side: (title in capitals, name)."""
+    """Signature blocks side by side: (title in capitals, name). Each column is wide enough for its
+    title on one line where the text width allows ("TRƯỞNG BAN CÔNG TÁC MẶT TRẬN" needs 8.2 cm)."""
     table = document.add_table(rows=1, cols=len(blocks))
-    table.autofit = False
-    widths(table, [18 / len(blocks)] * len(blocks))
+    needs = [max([text_width_cm(line, 13, bold=True) for line in heading.split("\n")]
+                 + [text_width_cm(name, 13, bold=True), text_width_cm("(ký, ghi rõ họ tên)", 12, italic=True)])
+             + 2 * CELL_MARGIN_CM + 0.3 for heading, name in blocks]
+    widths(table, _fitted_columns(document, needs))
+    keep_rows_together(table)
     for cell, (heading, name) in zip(table.rows[0].cells, blocks):
         cell_text(cell, heading, size=13, bold=True)
         note = cell.add_paragraph()
@@ -177,8 +357,8 @@ def closing_block(document, recipients: str, signer_title: str, signer_name: str
     """"Nơi nhận:" (bold italic 12 pt, list 11 pt) beside the signer's title and name."""
     para(document, "", space_after=6)
     table = document.add_table(rows=1, cols=2)
-    table.autofit = False
-    widths(table, [8.5, 9.5])
+    widths(table, column_widths(document, [7.5, 9.0]))
+    keep_rows_together(table)
     left, right = table.rows[0].cells
     cell_text(left, "Nơi nhận:", size=12, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
     for line in recipients.splitlines():
@@ -194,8 +374,6 @@ def closing_block(document, recipients: str, signer_title: str, signer_name: str
 
 
 def to_bytes(document) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

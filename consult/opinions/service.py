@@ -8,8 +8,10 @@ open, checked in the transaction that saves it (Luật Điều 28 khoản 2).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,7 +27,7 @@ from consult.opinions.models import (
     Opinion,
     UnitReply,
 )
-from consult.textsearch import words_condition, search_blob
+from consult.textsearch import search_blob, words_condition
 from consult.textutil import nfc
 from consult.timeutil import format_datetime, utcnow
 from consult.uploads import UploadRejected, check_upload
@@ -60,6 +62,40 @@ def check_text(text: str | None) -> str:
         raise OpinionRejected(f"Nội dung góp ý dài {len(text):,} ký tự, vượt quá {MAX_OPINION_CHARS:,} ký tự cho phép."
                               .replace(",", "."))
     return text
+
+
+# "Nhất trí, không có ý kiến" and its variants, read without diacritics, case or
+# punctuation: an answer, not an opinion to answer.
+_SUBJECT = r"(?:(?:don vi|chung toi|co quan|ban|hoi|uy ban)\s+)?"
+_AGREE = (r"(?:(?:hoan toan|co ban|ve co ban)\s+)?(?:nhat tri|thong nhat|dong y|tan thanh)"
+          r"(?:\s+(?:voi|theo|nhu))?(?:\s+(?:toan bo|tat ca|cac))?(?:\s+noi dung)?(?:\s+(?:cua|trong))?"
+          r"(?:\s+(?:ban|cac))?(?:\s+(?:du thao|van ban)(?:\s+(?:nghi quyet|quy che|ke hoach|huong uoc|quy uoc|"
+          r"quyet dinh|de an|nay))?)?")
+_NO_COMMENT = r"khong(?:\s+co)?\s+(?:y kien|gop y|de xuat)(?:\s+(?:gop y|dong gop|bo sung|them|khac|gi|nao|nua))*"
+_CLAUSE = rf"{_SUBJECT}(?:{_AGREE}|{_NO_COMMENT})"
+_AGREEMENT_ONLY = re.compile(rf"{_CLAUSE}(?:\s+(?:va\s+)?{_CLAUSE})*(?:\s+a)?")
+
+
+def is_agreement_only(text: str | None) -> bool:
+    """Whether a unit's "comment" only says it agrees: "Nhất trí, không có ý kiến", "Thống nhất",
+    "Đồng ý với dự thảo", "Không có ý kiến góp ý", with or without diacritics and punctuation.
+
+    Such a reply counts as "agreed without comment" (seed letter 491/UBND), not as an
+    opinion to answer. Anything more ("nhất trí nhưng đề nghị ...", "không đồng ý") is an opinion.
+    """
+    if not text or len(text) > 200:  # an agreement is short: long opinions are never folded
+        return False
+    return _agreement_only(text)
+
+
+_COMBINING = re.compile("[\u0300-\u036f]")  # every Vietnamese tone and vowel mark, once decomposed
+
+
+@lru_cache(maxsize=4096)
+def _agreement_only(text: str) -> bool:
+    folded = _COMBINING.sub("", unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))).lower()
+    words = re.sub(r"[^a-z0-9]+", " ", folded).strip()
+    return bool(words) and _AGREEMENT_ONLY.fullmatch(words) is not None
 
 
 def _check_part(session: Session, consultation: Consultation, part_id: int | None) -> int | None:
@@ -163,7 +199,12 @@ def add_unit_comments(session: Session, actor: Actor, consultation: Consultation
                       comments: list[tuple[int | None, str]], *, channel: str = CHANNEL_ONLINE,
                       letter: PaperLetter | None = None, now: datetime | None = None,
                       max_bytes: int = 10 * 1024 * 1024) -> list[Opinion]:
-    """One or more comments of a unit, each on a part or on the whole draft."""
+    """One or more comments of a unit, each on a part or on the whole draft.
+
+    A comment that only agrees ("Nhất trí, không có ý kiến", see ``is_agreement_only``)
+    is not an opinion: a reply made only of such comments is recorded as "agreed
+    without comment" and returns no opinion; beside real comments it is left out.
+    """
     now = now or utcnow()
     _lock_open(session, consultation, now)
     unit = _invited_unit(session, consultation, unit_id)
@@ -172,18 +213,32 @@ def add_unit_comments(session: Session, actor: Actor, consultation: Consultation
     if not cleaned:
         raise OpinionRejected("Chưa có ý kiến nào. Nếu đơn vị nhất trí với dự thảo, hãy chọn "
                               "“Nhất trí với dự thảo, không có ý kiến góp ý”.")
+    substantive = [(part_id, text) for part_id, text in cleaned if not is_agreement_only(text)]
+    if not substantive:
+        existing = session.scalar(select(UnitReply).where(UnitReply.consultation_id == consultation.id,
+                                                          UnitReply.unit_id == unit.id))
+        if existing is not None and not existing.agreed_without_comment:
+            raise OpinionRejected("Nội dung gửi lên chỉ thể hiện sự nhất trí, không có ý kiến góp ý mới; "
+                                  "các ý kiến đơn vị đã gửi vẫn được giữ nguyên.")
+        reply = _reply_for(session, actor, consultation, unit, agreed=True, channel=channel, letter=letter, now=now,
+                           max_bytes=max_bytes)
+        record(session, actor, "reply.agree", reply, commune_id=consultation.commune_id, now=now,
+               details={"unit": unit.name, "channel": channel, "written_as_comment": True})
+        return []
     reply = _reply_for(session, actor, consultation, unit, agreed=False, channel=channel, letter=letter, now=now,
                        max_bytes=max_bytes)
     opinions = []
-    for part_id, text in cleaned:
+    for part_id, text in substantive:
         opinion = Opinion(consultation_id=consultation.id, commune_id=consultation.commune_id, part_id=part_id,
                           text=text, author_kind=AUTHOR_UNIT, unit_id=unit.id, reply_id=reply.id, channel=channel,
                           created_at=now, search_text=search_blob(f"{text} {unit.name}"))
         session.add(opinion)
         opinions.append(opinion)
     session.flush()
-    record(session, actor, "reply.comments", reply, commune_id=consultation.commune_id, now=now,
-           details={"unit": unit.name, "comments": len(opinions), "channel": channel})
+    details = {"unit": unit.name, "comments": len(opinions), "channel": channel}
+    if len(substantive) < len(cleaned):
+        details["agreements_left_out"] = len(cleaned) - len(substantive)
+    record(session, actor, "reply.comments", reply, commune_id=consultation.commune_id, now=now, details=details)
     return opinions
 
 
@@ -224,19 +279,26 @@ class ReplySummary:
 
 
 def reply_summary(session: Session, consultation: Consultation) -> ReplySummary:
-    """Each invited unit's state, with counts for the officer (and the report)."""
+    """Each invited unit's state, with counts for the officer (and the report).
+
+    A unit's comments that only agree (``is_agreement_only``; replies saved before
+    they were recognised) are not counted as opinions, and a unit with nothing
+    else counts as "agreed without comment".
+    """
     units = list(session.scalars(select(Unit).join(Invitation, Invitation.unit_id == Unit.id)
                                  .where(Invitation.consultation_id == consultation.id).order_by(Unit.kind, Unit.name)))
     replies = {r.unit_id: r for r in session.scalars(select(UnitReply).where(
         UnitReply.consultation_id == consultation.id))}
-    counts = dict(session.execute(select(Opinion.unit_id, func.count()).where(
-        Opinion.consultation_id == consultation.id, Opinion.author_kind == AUTHOR_UNIT).group_by(Opinion.unit_id)).all())
+    counts: dict[int, int] = {}
+    for unit_id, text in session.execute(select(Opinion.unit_id, Opinion.text).where(
+            Opinion.consultation_id == consultation.id, Opinion.author_kind == AUTHOR_UNIT)):
+        counts[unit_id] = counts.get(unit_id, 0) + (not is_agreement_only(text))
     states = []
     for unit in units:
         reply = replies.get(unit.id)
         if reply is None:
             state = REPLY_NONE
-        elif reply.agreed_without_comment:
+        elif reply.agreed_without_comment or not counts.get(unit.id):
             state = REPLY_AGREED
         else:
             state = REPLY_COMMENTS

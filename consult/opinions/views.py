@@ -98,9 +98,11 @@ def unit_reply(consultation_id: int):
                 service.agree_without_comment(session, current_actor(), consultation, current_user.unit_id)
                 message = "Đã gửi: Nhất trí với dự thảo, không có ý kiến góp ý."
             else:
-                service.add_unit_comments(session, current_actor(), consultation, current_user.unit_id,
-                                          [(form.part_id.data or None, form.text.data)])
-                message = "Đã gửi ý kiến góp ý của đơn vị."
+                added = service.add_unit_comments(session, current_actor(), consultation, current_user.unit_id,
+                                                  [(form.part_id.data or None, form.text.data)])
+                message = ("Đã gửi ý kiến góp ý của đơn vị." if added else
+                           "Nội dung chỉ thể hiện sự nhất trí nên được ghi nhận là: Nhất trí với dự thảo, "
+                           "không có ý kiến góp ý.")
         except ConsultationError as exc:
             session.rollback()
             flash(str(exc), "error")

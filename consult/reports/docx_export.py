@@ -1,7 +1,7 @@
 """The synthesis report as .docx in the format of Nghị định 30/2020/NĐ-CP:
-the layout comes from ``consult.adminpaper``; the table has its header row
-repeated on every page; "DỰ THẢO" stands at the top while an opinion lacks a
-decision.
+the layout comes from ``consult.adminpaper``; the table fills the text width
+(never the margins), its header row repeats on every page and no row is split
+across two pages; "DỰ THẢO" stands at the top while an opinion lacks a decision.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from xml.sax.saxutils import escape as xml_escape
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 
-from consult.adminpaper import body, cell_text, closing_block, header_block, new_document, para, set_font, title, widths
-from consult.reports.service import ReportData, opening_paragraphs, report_subject
+from consult.adminpaper import (body, cell_margins, cell_text, closing_block, column_widths, header_block,
+                                keep_row_together, new_document, para, set_font, title, widths)
+from consult.reports.service import ReportData, closing_paragraph, opening_paragraphs, report_subject
 from consult.timeutil import local_date
 
 HEADERS = ["STT", "Điều, khoản, điểm", "Nội dung góp ý", "Cơ quan, đơn vị, cá nhân góp ý", "Ý kiến tiếp thu, giải trình"]
-WIDTHS_CM = [1.3, 2.5, 5.5, 3.6, 5.1]  # 18 cm: A4 less the 30 mm and 15 mm margins
+# Shares of the text width (16.5 cm on A4 less the 30 mm and 15 mm margins).
+COLUMN_WEIGHTS = [1.1, 2.4, 5.2, 3.2, 4.6]
 
 
 def _draft_mark(section):
@@ -36,20 +36,18 @@ def _table(document, data: ReportData):
     table = document.add_table(rows=1, cols=len(HEADERS))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    widths(table, WIDTHS_CM)
+    widths(table, column_widths(document, COLUMN_WEIGHTS))
+    cell_margins(table, 0.1, 0.1)
     header = table.rows[0]
-    trpr = header._tr.get_or_add_trPr()
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    trpr.append(repeat)
+    keep_row_together(header, header=True)
     for cell, heading in zip(header.cells, HEADERS):
         cell_text(cell, heading, size=12, bold=True)
     # One prototype row with a placeholder per cell. The rows themselves are
     # written as text into document.xml after saving (see _fill_rows): an
     # lxml element per cell, run and paragraph of ten thousand rows would
-    # take several hundred megabytes.
+    # take several hundred megabytes. Its w:cantSplit goes into every row.
     proto_row = table.add_row()
+    keep_row_together(proto_row)
     for i, cell in enumerate(proto_row.cells):
         cell_text(cell, _placeholder(i), size=12,
                    align=WD_ALIGN_PARAGRAPH.CENTER if i == 0 else WD_ALIGN_PARAGRAPH.LEFT)
@@ -127,6 +125,8 @@ def build_docx(data: ReportData) -> bytes:
         body(document, text)
     para(document, "II. TỔNG HỢP, TIẾP THU, GIẢI TRÌNH Ý KIẾN GÓP Ý", size=14, bold=True, indent=True)
     _table(document, data)
+    para(document, "", space_after=0)
+    body(document, closing_paragraph(data))
 
     if data.settings.signer_mode == "KT":
         signer = "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"

@@ -9,20 +9,26 @@ response").
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from difflib import SequenceMatcher
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from consult.audit.service import Actor, record
 from consult.consultations.models import STATUS_PUBLISHED, Consultation, DraftPart
 from consult.consultations.service import ConsultationError, mark_results_published
-from consult.opinions.models import AUTHOR_RESIDENT, Opinion
-from consult.opinions.service import ReplySummary, reply_summary
+from consult.opinions.models import AUTHOR_RESIDENT, AUTHOR_UNIT, Opinion
+from consult.opinions.service import (
+    REPLY_AGREED,
+    REPLY_COMMENTS,
+    REPLY_NONE,
+    ReplySummary,
+    is_agreement_only,
+    reply_summary,
+)
+from consult.reports.grouping import GroupIndex, gc_paused, normalize, signature, similar  # noqa: F401
 from consult.reports.models import (
     DECISION_ACCEPTED,
     DECISION_NOTED,
@@ -33,85 +39,106 @@ from consult.reports.models import (
     OpinionCluster,
     ReportSettings,
 )
-from consult.timeutil import to_local, utcnow
+from consult.timeutil import local_date, to_local, utcnow, vietnamese_long_date
 
-SIMILARITY = 0.8  # share of words two opinions must have in common, in order
+# ``normalize`` and ``similar`` stay importable from here; the rule of "the same opinion" lives in grouping.
 
 
 class ReportError(ConsultationError):
     """A rule of the synthesis was broken; the message is for the officer."""
 
 
-# --- grouping --------------------------------------------------------------------
+# --- grouping (a proposal the officer checks: see consult.reports.grouping) -------------------
 
-def normalize(text: str) -> str:
-    """Lower case, no punctuation, single spaces: what 'the same opinion' compares."""
-    text = unicodedata.normalize("NFC", text or "").lower()
-    return " ".join(re.findall(r"\w+", text))
+def _drop_agreements(session: Session, consultation: Consultation) -> None:
+    """Take out of the groups any unit comment that only agrees ("Nhất trí, không có ý kiến"),
+    saved before such comments were recognised: it is an answer, not an opinion to answer."""
+    rows = session.execute(
+        select(ClusterMember.opinion_id, ClusterMember.cluster_id, Opinion.text)
+        .join(Opinion, Opinion.id == ClusterMember.opinion_id)
+        .where(Opinion.consultation_id == consultation.id, Opinion.author_kind == AUTHOR_UNIT)).all()
+    stale = [(row.opinion_id, row.cluster_id) for row in rows if is_agreement_only(row.text)]
+    if not stale:
+        return
+    session.execute(delete(ClusterMember).where(ClusterMember.opinion_id.in_([o for o, _ in stale])))
+    touched = {c for _, c in stale}
+    session.execute(delete(OpinionCluster).where(
+        OpinionCluster.id.in_(touched),
+        ~exists().where(ClusterMember.cluster_id == OpinionCluster.id)))
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, OpinionCluster):
+            session.expire(obj)
+    for cluster_id in touched:
+        _refresh_key(session, cluster_id)
 
 
-def similar(a: str, b: str) -> bool:
-    """Nearly identical: the same words in the same order but for a few."""
-    return _Candidate(a).matches(_Candidate(b))
-
-
-class _Candidate:
-    """A normalised text with what the cheap checks need, computed once."""
-
-    __slots__ = ("key", "words", "counts")
-
-    def __init__(self, key: str):
-        self.key = key
-        self.words = key.split()
-        self.counts = Counter(self.words)
-
-    def matches(self, other: "_Candidate") -> bool:
-        if self.key == other.key:
-            return True
-        la, lb = len(self.words), len(other.words)
-        if not la or not lb or min(la, lb) / max(la, lb) < SIMILARITY:
-            return False
-        # Words in common, ignoring order: an upper bound of the ratio below.
-        common = sum((self.counts & other.counts).values())
-        if 2 * common / (la + lb) < SIMILARITY:
-            return False
-        return SequenceMatcher(None, self.words, other.words, autojunk=False).ratio() >= SIMILARITY
+def _refresh_key(session: Session, cluster_id: int) -> None:
+    """A group is matched through its first opinion: keep its key that opinion's text."""
+    first = session.scalar(select(Opinion.text).join(ClusterMember, ClusterMember.opinion_id == Opinion.id)
+                           .where(ClusterMember.cluster_id == cluster_id)
+                           .order_by(Opinion.created_at, Opinion.id).limit(1))
+    if first is None:  # the group is gone with its last opinion
+        return
+    cluster = session.get(OpinionCluster, cluster_id)
+    if cluster is not None:
+        cluster.key = normalize(first)
 
 
 def sync_clusters(session: Session, consultation: Consultation) -> int:
-    """Put every opinion not yet grouped into the group of a near-identical one
-    on the same part, or into a new group. Returns how many were placed."""
-    pending = session.execute(
-        select(Opinion.id, Opinion.part_id, Opinion.text)
+    """Propose a group for every opinion not yet in one: the group of an opinion on the
+    same part that says the same thing (``consult.reports.grouping``), or a new group.
+    Groups the officer split off are never joined again. Returns how many were placed.
+
+    Near-linear: only the groups of the parts that received opinions are read, and each
+    opinion is compared with the few groups that share one of its blocking keys.
+    """
+    _drop_agreements(session, consultation)
+    pending = [row for row in session.execute(
+        select(Opinion.id, Opinion.part_id, Opinion.text, Opinion.author_kind)
         .outerjoin(ClusterMember, ClusterMember.opinion_id == Opinion.id)
         .where(Opinion.consultation_id == consultation.id, ClusterMember.opinion_id.is_(None))
-        .order_by(Opinion.created_at, Opinion.id)).all()
+        .order_by(Opinion.created_at, Opinion.id))
+        if not (row.author_kind == AUTHOR_UNIT and is_agreement_only(row.text))]
     if not pending:
         return 0
-    # Per part: (candidate, cluster) pairs; clusters the officer split off are never joined again.
-    by_part: dict[int | None, list[tuple[_Candidate, OpinionCluster]]] = defaultdict(list)
-    exact: dict[tuple[int | None, str], OpinionCluster] = {}
-    for cluster in session.scalars(select(OpinionCluster).where(OpinionCluster.consultation_id == consultation.id,
-                                                                OpinionCluster.split_off.is_(False))):
-        by_part[cluster.part_id].append((_Candidate(cluster.key), cluster))
-        exact.setdefault((cluster.part_id, cluster.key), cluster)
-    placed: list[tuple[int, OpinionCluster]] = []
-    for opinion_id, part_id, text in pending:
-        key = normalize(text)
-        cluster = exact.get((part_id, key))
+    parts = {row.part_id for row in pending}
+    named = [p for p in parts if p is not None]
+    on_parts = [OpinionCluster.part_id.in_(named)] if named else []
+    if None in parts:
+        on_parts.append(OpinionCluster.part_id.is_(None))
+    with gc_paused():
+        return _place(session, consultation, pending, on_parts)
+
+
+def _place(session: Session, consultation: Consultation, pending: list, on_parts: list) -> int:
+    index = GroupIndex()
+    for cluster_id, part_id, key in session.execute(
+            select(OpinionCluster.id, OpinionCluster.part_id, OpinionCluster.key)
+            .where(OpinionCluster.consultation_id == consultation.id, OpinionCluster.split_off.is_(False),
+                   or_(*on_parts))
+            .order_by(OpinionCluster.id)):
+        index.add(part_id, signature(key), cluster_id)
+    new: list[dict] = []
+    placed: list[tuple[int, int]] = []  # (opinion, cluster id; -n for the n-th new cluster)
+    for row in pending:
+        sig = signature(row.text)
+        cluster = index.find(row.part_id, sig)
         if cluster is None:
-            candidate = _Candidate(key)
-            cluster = next((c for cand, c in by_part[part_id] if candidate.matches(cand)), None)
-            if cluster is None:
-                cluster = OpinionCluster(consultation_id=consultation.id, part_id=part_id, key=key)
-                session.add(cluster)
-                by_part[part_id].append((candidate, cluster))
-                exact[(part_id, key)] = cluster
-        placed.append((opinion_id, cluster))
-    session.flush()  # new clusters get their ids in one go
-    session.execute(insert(ClusterMember), [{"opinion_id": o, "cluster_id": c.id} for o, c in placed])
-    for _, cluster in placed:
-        session.expire(cluster, ["members"])
+            new.append({"consultation_id": consultation.id, "part_id": row.part_id, "key": sig.key,
+                        "split_off": False})
+            cluster = -len(new)
+            index.add(row.part_id, sig, cluster)
+        placed.append((row.id, cluster))
+    ids: list[int] = []
+    if new:
+        ids = list(session.scalars(insert(OpinionCluster).returning(OpinionCluster.id, sort_by_parameter_order=True),
+                                   new))
+    session.execute(insert(ClusterMember), [
+        {"opinion_id": opinion, "cluster_id": cluster if cluster > 0 else ids[-cluster - 1]}
+        for opinion, cluster in placed])
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, OpinionCluster):
+            session.expire(obj, ["members"])
     return len(placed)
 
 
@@ -122,6 +149,11 @@ def _cluster_of(session: Session, consultation: Consultation, cluster_id: int) -
     return cluster
 
 
+def _check_open(consultation: Consultation) -> None:
+    if consultation.status == STATUS_PUBLISHED:
+        raise ReportError("Kết quả đã được công khai; không sửa được nữa.")
+
+
 def decide(session: Session, actor: Actor, consultation: Consultation, cluster_id: int, *, decision: str,
            explanation: str | None = None, revised_text: str | None = None,
            now: datetime | None = None) -> OpinionCluster:
@@ -129,8 +161,7 @@ def decide(session: Session, actor: Actor, consultation: Consultation, cluster_i
 
     Không tiếp thu needs its explanation (giải trình), Luật Điều 28 khoản 3-4.
     """
-    if consultation.status == STATUS_PUBLISHED:
-        raise ReportError("Kết quả đã được công khai; không sửa được nữa.")
+    _check_open(consultation)
     if decision not in DECISIONS:
         raise ReportError("Hãy chọn một hướng xử lý: tiếp thu, tiếp thu một phần, không tiếp thu hoặc ghi nhận.")
     explanation = (explanation or "").strip() or None
@@ -147,11 +178,18 @@ def decide(session: Session, actor: Actor, consultation: Consultation, cluster_i
     return cluster
 
 
+def _members_in_order(cluster: OpinionCluster) -> list[ClusterMember]:
+    return sorted(cluster.members, key=lambda m: (m.opinion.created_at, m.opinion_id))
+
+
 def split_off(session: Session, actor: Actor, consultation: Consultation, cluster_id: int,
               opinion_id: int) -> OpinionCluster:
-    """Take one opinion out of a group that should not hold it; it is answered apart."""
-    if consultation.status == STATUS_PUBLISHED:
-        raise ReportError("Kết quả đã được công khai; không sửa được nữa.")
+    """Take one opinion out of a group that should not hold it; it is answered apart.
+
+    The group keeps its answer; if the opinion taken out was the group's first, the
+    next one becomes the text later opinions are matched with.
+    """
+    _check_open(consultation)
     cluster = _cluster_of(session, consultation, cluster_id)
     member = next((m for m in cluster.members if m.opinion_id == opinion_id), None)
     if member is None:
@@ -166,9 +204,39 @@ def split_off(session: Session, actor: Actor, consultation: Consultation, cluste
     member.cluster_id = new.id
     session.flush()
     session.expire(cluster, ["members"])
+    _refresh_key(session, cluster.id)
     record(session, actor, "opinion.split", new, commune_id=consultation.commune_id,
            details={"opinion": opinion_id, "from_group": cluster.id})
     return new
+
+
+def ungroup(session: Session, actor: Actor, consultation: Consultation, cluster_id: int) -> list[OpinionCluster]:
+    """Undo a proposed group in one action: every opinion but the first is answered apart.
+
+    The first opinion keeps the group and its answer, if any (the answer was written
+    reading its text); each other one gets a group of its own, without an answer, that
+    later opinions never join. Returns the new groups.
+    """
+    _check_open(consultation)
+    cluster = _cluster_of(session, consultation, cluster_id)
+    members = _members_in_order(cluster)
+    if len(members) < 2:
+        raise ReportError("Nhóm chỉ có một ý kiến, không có gì để bỏ gộp.")
+    created = []
+    for member in members[1:]:
+        new = OpinionCluster(consultation_id=consultation.id, part_id=member.opinion.part_id,
+                             key=normalize(member.opinion.text), split_off=True)
+        session.add(new)
+        created.append((member, new))
+    session.flush()
+    for member, new in created:
+        member.cluster_id = new.id
+    cluster.key = normalize(members[0].opinion.text)
+    session.flush()
+    session.expire(cluster, ["members"])
+    record(session, actor, "opinion.ungroup", cluster, commune_id=consultation.commune_id, details={
+        "kept": members[0].opinion_id, "apart": [m.opinion_id for m in members[1:]], "decision": cluster.decision})
+    return [new for _, new in created]
 
 
 # --- the workspace and the report -------------------------------------------------------
@@ -200,6 +268,11 @@ class Row:
     @property
     def count(self) -> int:
         return len(self.opinions)
+
+    @property
+    def members(self) -> list[tuple]:
+        """Every opinion of the group with its sender: the workspace shows each text."""
+        return list(zip(self.opinions, self.senders))
 
     @property
     def response(self) -> str:
@@ -364,17 +437,29 @@ def publish_results(session: Session, actor: Actor, consultation: Consultation, 
 _TITLE_PREFIX = re.compile(r"^lấy ý kiến(?: góp ý)?(?: (?:đối với|vào|về))? (?:bản )?dự thảo\s+", re.IGNORECASE)
 
 
-def report_subject(consultation: Consultation) -> str:
-    """'Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo Nghị quyết quy định ...' (the trích yếu)."""
+def draft_name(consultation: Consultation) -> str:
+    """The draft as the report names it: 'Nghị quyết quy định ...' from the consultation's title
+    'Lấy ý kiến dự thảo Nghị quyết quy định ...', else its kind and title."""
     title = consultation.title.strip()
     match = _TITLE_PREFIX.match(title)
     if match:
-        return f"Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {title[match.end():]}"
-    return f"Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {consultation.doc_kind_label.lower()}: {title}"
+        return title[match.end():]
+    return f"{consultation.doc_kind_label.lower()} “{title}”"
+
+
+def report_subject(consultation: Consultation) -> str:
+    """'Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo Nghị quyết quy định ...' (the trích yếu)."""
+    return f"Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {draft_name(consultation)}"
+
+
+def _names(states) -> str:
+    return f" ({', '.join(s.unit.name for s in states)})" if states else ""
 
 
 def opening_paragraphs(data: ReportData) -> list[str]:
-    """The report's opening section: what, how, when, who replied, what was done."""
+    """The report's opening section: the draft, by which letter, when, how; the units asked
+    and how each answered (replied, agreed without comment, with comments, not replied);
+    the residents' opinions; what was done with them (DOMAIN.md, "Synthesis and response")."""
     c, r, n = data.consultation, data.replies, data.counts
     letter = f" theo {c.letter_label.replace('Số', 'Công văn số', 1)}" if c.letter_label else ""
     period = (f"từ ngày {to_local(c.opens_at).strftime('%d/%m/%Y')} đến {to_local(c.closes_at).strftime('%H giờ %M')} "
@@ -383,14 +468,29 @@ def opening_paragraphs(data: ReportData) -> list[str]:
     if c.residents_may_comment:
         channels.append("trang thông tin điện tử của " + c.commune.full_name.lower().replace(
             c.commune.name.lower(), c.commune.name))
+    by_state = {state: [u for u in r.units if u.state == state] for state in (REPLY_AGREED, REPLY_COMMENTS, REPLY_NONE)}
     return [
-        f"{c.issuing_body} đã tổ chức lấy ý kiến góp ý đối với dự thảo {c.doc_kind_label.lower()}{letter}, "
+        f"{c.issuing_body} đã tổ chức lấy ý kiến góp ý đối với dự thảo {draft_name(c)}{letter}, "
         f"thời gian {period}, bằng hình thức: {', '.join(channels)}.",
-        f"Số cơ quan, đơn vị được xin ý kiến: {r.invited}; số đơn vị đã trả lời: {r.replied}, trong đó "
-        f"{r.agreed} đơn vị nhất trí, không có ý kiến góp ý và {r.with_comments} đơn vị có {r.unit_opinions} ý kiến "
-        f"góp ý; {r.invited - r.replied} đơn vị không trả lời. Số ý kiến của Nhân dân: {r.resident_opinions}.",
+        f"Số cơ quan, đơn vị được xin ý kiến: {r.invited}{_names(r.units)}. Số đơn vị đã trả lời: {r.replied}, "
+        f"trong đó {r.agreed} đơn vị nhất trí, không có ý kiến góp ý{_names(by_state[REPLY_AGREED])} và "
+        f"{r.with_comments} đơn vị có {r.unit_opinions} ý kiến góp ý{_names(by_state[REPLY_COMMENTS])}; "
+        f"{r.invited - r.replied} đơn vị không trả lời{_names(by_state[REPLY_NONE])}. "
+        f"Số ý kiến của Nhân dân: {r.resident_opinions}.",
         f"Tổng số ý kiến góp ý: {data.total_opinions}; đã tiếp thu {n[DECISION_ACCEPTED]} ý kiến, tiếp thu một phần "
         f"{n[DECISION_PARTLY]} ý kiến, giải trình (không tiếp thu) {n[DECISION_REJECTED]} ý kiến, ghi nhận "
         f"{n[DECISION_NOTED]} ý kiến" + (f"; còn {data.undecided} ý kiến chưa xử lý." if data.undecided else "."),
     ]
 
+
+def closing_paragraph(data: ReportData) -> str:
+    """The last paragraph before the signature (NĐ 30: the content ends with './.')."""
+    c = data.consultation
+    return (f"Trên đây là Báo cáo tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {draft_name(c)} "
+            f"của {c.issuing_body}./.")
+
+
+def report_date_line(data: ReportData) -> str:
+    """'Bình An, ngày 05 tháng 01 năm 2025': the place and the report's date (or today's in Hà Nội), NĐ 30."""
+    place = data.settings.place or data.consultation.commune.name
+    return vietnamese_long_date(data.settings.report_date or local_date(data.generated_at), place)

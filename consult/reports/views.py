@@ -60,7 +60,15 @@ def decide(consultation_id: int, cluster_id: int):
 def split(consultation_id: int, cluster_id: int, opinion_id: int):
     consultation = get_scoped(Consultation, consultation_id)
     return _done(consultation, lambda: service.split_off(db_session(), current_actor(), consultation, cluster_id,
-                                                         opinion_id), "Đã tách ý kiến thành nhóm riêng.")
+                                                         opinion_id), "Đã tách ý kiến thành nhóm riêng.", f"#group-{cluster_id}")
+
+
+@bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>/ungroup", methods=["POST"])
+@staff_required(*OFFICERS)
+def ungroup(consultation_id: int, cluster_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    return _done(consultation, lambda: service.ungroup(db_session(), current_actor(), consultation, cluster_id),
+                 "Đã bỏ gộp: mỗi ý kiến được xử lý riêng.", f"#group-{cluster_id}")
 
 
 @bp.route("/reports/consultations/<int:consultation_id>/settings", methods=["GET", "POST"])
@@ -84,7 +92,8 @@ def print_view(consultation_id: int):
     data = service.report_data(db_session(), consultation)
     db_session().commit()
     return render_template("reports/print.html", data=data, c=consultation, public=False,
-                           opening=service.opening_paragraphs(data), subject=service.report_subject(consultation))
+                           opening=service.opening_paragraphs(data), subject=service.report_subject(consultation),
+                           closing=service.closing_paragraph(data), date_line=service.report_date_line(data))
 
 
 @bp.route("/reports/consultations/<int:consultation_id>/export.<fmt>")
@@ -115,7 +124,8 @@ def public_report(slug: str, consultation_id: int):
         abort(404)
     data = service.report_data(db_session(), consultation, public=True)
     return render_template("reports/print.html", data=data, c=consultation, public=True,
-                           opening=service.opening_paragraphs(data), subject=service.report_subject(consultation))
+                           opening=service.opening_paragraphs(data), subject=service.report_subject(consultation),
+                           closing=service.closing_paragraph(data), date_line=service.report_date_line(data))
 
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/report.<fmt>")

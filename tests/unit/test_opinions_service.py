@@ -134,3 +134,25 @@ def test_opinion_search_without_diacritics(session, world):
     service.add_resident_opinion(session, c, part_id=None, text="Nhất trí", name="Hồ Thị Em", group_id=group.id)
     assert [o.resident_name for o in service.list_opinions(session, c, query="loa phat thanh")] == ["Phạm Văn Đức"]
     assert [o.resident_name for o in service.list_opinions(session, c, query="duc")] == ["Phạm Văn Đức"]
+
+
+@pytest.mark.parametrize("text,agreement", [
+    ("Nhất trí, không có ý kiến.", True), ("thống nhất", True), ("Đồng ý với dự thảo.", True),
+    ("Không có ý kiến góp ý", True), ("KHONG CO Y KIEN", True), ("Nhất trí với toàn bộ nội dung dự thảo ạ", True),
+    ("Không đồng ý với dự thảo.", False), ("Chưa đồng ý.", False), ("Nhất trí nhưng đề nghị bỏ Điều 2.", False),
+    ("Đồng ý với mức 500.000 đồng", False), ("Không", False),
+])
+def test_what_counts_as_agreement_without_comment(text, agreement):
+    assert service.is_agreement_only(text) is agreement
+
+
+def test_agreement_written_as_a_comment_is_a_counted_agreement(session, world):
+    _, _, units, c = world
+    assert service.add_unit_comments(session, SYSTEM, c, units[0].id, [(None, "Nhất trí, không có ý kiến.")]) == []
+    reply = session.scalar(select(UnitReply))
+    assert reply.agreed_without_comment and _count(session, Opinion) == 0
+    service.add_unit_comments(session, SYSTEM, c, units[1].id, [(None, "Bổ sung Điều 3.")])
+    with pytest.raises(service.OpinionRejected, match="chỉ thể hiện sự nhất trí"):
+        service.add_unit_comments(session, SYSTEM, c, units[1].id, [(None, "Không có ý kiến gì thêm.")])
+    summary = service.reply_summary(session, c)
+    assert (summary.replied, summary.agreed, summary.with_comments, summary.unit_opinions) == (2, 1, 1, 1)

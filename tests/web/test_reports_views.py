@@ -70,7 +70,7 @@ def test_downloads_are_drafts_until_every_opinion_is_answered_then_published(cli
     final = client.get(f"{url}/export.docx")
     assert "du-thao" not in final.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(client.get(f"{url}/export.xlsx").data))
-    assert workbook.sheetnames == ["Tổng hợp ý kiến", "Đơn vị trả lời"]
+    assert workbook.sheetnames == ["Tổng hợp ý kiến", "Tình hình lấy ý kiến", "Đơn vị trả lời"]
     assert "Tổng hợp, tiếp thu" in client.get(f"{url}/print").get_data(as_text=True)
     r = post_form(client, f"{url}/publish", {}, get_url=url)
     assert r.status_code == 302
@@ -101,7 +101,8 @@ def test_report_command_writes_docx_and_xlsx(runner, session, tmp_path):
     assert len(Document(str(out)).tables[1].rows) == 3  # header + 2 groups
     xlsx = tmp_path / "bao-cao.xlsx"
     assert runner.invoke(args=["report", str(c.id), "--format", "xlsx", "-o", str(xlsx)]).exit_code == 0
-    assert load_workbook(xlsx)["Tổng hợp ý kiến"].max_row >= 6
+    rows = list(load_workbook(xlsx)["Tổng hợp ý kiến"].iter_rows(values_only=True))
+    assert rows[2][0] == "STT" and len(rows) == 5  # title, date line, header, 2 groups
     missing = runner.invoke(args=["report", "999999", "--format", "docx", "-o", str(out)])
     assert missing.exit_code != 0 and "Không có đợt lấy ý kiến" in missing.output
 
@@ -115,3 +116,29 @@ def test_demo_has_a_closed_consultation_with_a_final_report(runner, session, tmp
     rows = [[cell.text for cell in row.cells] for row in Document(str(out)).tables[1].rows[1:]]
     assert rows and all(not r[4].startswith("(chưa xử lý)") for r in rows)
     assert any(r[4].startswith("Không tiếp thu.") and len(r[4]) > 20 for r in rows)
+
+
+def test_workspace_shows_every_member_and_undoes_a_group_with_one_button(client, session):
+    commune = make_commune(session)
+    group = make_group(session, commune, name="Khu phố 2")
+    secret = pyotp.random_base32()
+    make_user(session, "tam.vptk", "officer", commune, totp=secret)
+    c = make_consultation(session, commune, [])
+    texts = ["Đề nghị giữ mức đóng góp 500.000 đồng mỗi hộ.", "giữ mức đóng góp 500.000đ mỗi hộ",
+             "De nghi giu muc dong gop 500.000 dong moi ho", "Không giữ mức đóng góp 500.000 đồng mỗi hộ."]
+    for i, text in enumerate(texts):
+        add_resident_opinion(session, c, part_id=c.parts[1].id, text=text, name=f"Người {i}", group_id=group.id)
+    session.commit()
+    login(client, "tam.vptk", totp_secret=secret)
+    url = f"/reports/consultations/{c.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Đề xuất gộp 3 ý kiến giống nhau" in page
+    for i, text in enumerate(texts):  # every text and sender shown, the opposite one in its own group
+        assert text in page and f"Người {i} (Khu phố 2)" in page
+    assert page.count("tách để trả lời riêng") == 3 and page.count("Bỏ gộp cả nhóm") == 1
+    cluster = session.scalar(select(OpinionCluster).where(OpinionCluster.key.like("%giữ mức%"))
+                             .order_by(OpinionCluster.id))
+    r = post_form(client, f"{url}/clusters/{cluster.id}/ungroup", {}, get_url=url, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Đã bỏ gộp" in page and "giống nhau" not in page and "Bỏ gộp cả nhóm" not in page
+    assert page.count("Lưu cho 1 ý kiến") == 4 and '<b id="undecided">4</b>' in page
