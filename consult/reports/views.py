@@ -12,6 +12,7 @@ from consult.consultations.models import STATUS_PUBLISHED, Consultation
 from consult.consultations.views import public_consultation
 from consult.db import db_session
 from consult.reports import service
+from consult import office
 from consult.reports.export import MIMETYPES, export, filename
 from consult.reports.forms import DecisionForm, SettingsForm
 from consult.timeutil import utcnow
@@ -99,11 +100,20 @@ def print_view(consultation_id: int):
 @bp.route("/reports/consultations/<int:consultation_id>/export.<fmt>")
 @staff_required(*OFFICERS)
 def download(consultation_id: int, fmt: str):
-    if fmt not in MIMETYPES:
+    """The report as .docx or .xlsx; as .pdf, the .docx laid out by LibreOffice to check before signing."""
+    if fmt not in MIMETYPES and fmt != "pdf":
         abort(404)
     consultation = get_scoped(Consultation, consultation_id)
     data = service.report_data(db_session(), consultation)
     db_session().commit()
+    if fmt == "pdf":
+        try:
+            pdf = office.to_pdf(export(data, "docx"))
+        except office.OfficeUnavailable as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("reports.workspace", consultation_id=consultation.id))
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename(data, 'pdf'))}"})
     return Response(export(data, fmt), mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename(data, fmt))}"})
 

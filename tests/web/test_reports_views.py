@@ -142,3 +142,41 @@ def test_workspace_shows_every_member_and_undoes_a_group_with_one_button(client,
     page = r.get_data(as_text=True)
     assert "Đã bỏ gộp" in page and "giống nhau" not in page and "Bỏ gộp cả nhóm" not in page
     assert page.count("Lưu cho 1 ý kiến") == 4 and '<b id="undecided">4</b>' in page
+
+
+def test_report_pdf_preview_keeps_every_table_row_on_one_page(client, session, tmp_path):
+    """The .docx laid out by LibreOffice (the preview on the report page): no row of the table is split
+    across pages, with rows of every length around the page ends."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+    from sqlalchemy import select
+
+    from consult.communes.models import ResidentialGroup
+
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("LibreOffice and poppler-utils are needed")
+        pytest.skip("LibreOffice not installed")
+    _, c, secret = _setup(session)
+    group = session.scalars(select(ResidentialGroup)).first()
+    for i in range(40):
+        words = " ".join(["nội dung góp ý chi tiết"] * (3 + (i * 7) % 25))
+        add_resident_opinion(session, c, part_id=c.parts[(i % 3) + 1].id,
+                             text=f"MỞĐẦU{i:02d} {words} về mức {i}0.000 đồng KẾTTHÚC{i:02d}",
+                             name=f"Người góp ý {i}", group_id=group.id)
+    session.commit()
+    login(client, "tam.vptk", totp_secret=secret)
+    r = client.get(f"/reports/consultations/{c.id}/export.pdf")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    pdf = tmp_path / "bao-cao.pdf"
+    pdf.write_bytes(r.data)
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    assert len(pages) > 2
+    for i in range(40):
+        start = next(n for n, p in enumerate(pages) if f"MỞĐẦU{i:02d}" in p)
+        assert f"KẾTTHÚC{i:02d}" in pages[start].replace("\n", " ") or f"KẾTTHÚC{i:02d}" in pages[start], \
+            f"the row of opinion {i} is split across pages {start + 1} and {start + 2}"
