@@ -324,15 +324,20 @@ def _part_of(consultation: Consultation, part_id: int) -> DraftPart:
     return part
 
 
+def _previous_sibling(consultation: Consultation, part: DraftPart, none_message: str) -> DraftPart:
+    """The part just before ``part`` under the same parent; ``none_message`` when it is the first."""
+    siblings = [p for p in consultation.parts if p.parent_id == part.parent_id]
+    index = siblings.index(part)
+    if index == 0:
+        raise ConsultationError(none_message)
+    return siblings[index - 1]
+
+
 def merge_part(session: Session, actor: Actor, consultation: Consultation, part_id: int) -> DraftPart:
     """Merge a part into the sibling before it (its text and children follow)."""
     _editable(consultation)
     part = _part_of(consultation, part_id)
-    siblings = [p for p in consultation.parts if p.parent_id == part.parent_id]
-    index = siblings.index(part)
-    if index == 0:
-        raise ConsultationError("Phần đầu tiên không có phần nào đứng trước để gộp vào.")
-    target = siblings[index - 1]
+    target = _previous_sibling(consultation, part, "Phần đầu tiên không có phần nào đứng trước để gộp vào.")
     extra = "\n".join(x for x in (part.title if part.kind in ("annex", "chapter", "section", "article") else "", part.text) if x)
     if part.kind in ("clause", "point"):
         extra = f"{part.number}{')' if part.kind == 'point' else '.'} {extra}"
@@ -447,11 +452,7 @@ def indent_part(session: Session, actor: Actor, consultation: Consultation, part
     clause, a clause's point), keeping its id and so the opinions that point at it."""
     _editable(consultation)
     part = _part_of(consultation, part_id)
-    siblings = [p for p in consultation.parts if p.parent_id == part.parent_id]
-    index = siblings.index(part)
-    if index == 0:
-        raise ConsultationError("Không có phần đứng trước cùng cấp để thụt vào.")
-    parent = siblings[index - 1]
+    parent = _previous_sibling(consultation, part, "Không có phần đứng trước cùng cấp để thụt vào.")
     kind = _CHILD_KIND.get(parent.kind)
     if kind is None:
         raise ConsultationError("Điểm là cấp thấp nhất, không thụt vào được nữa.")
