@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from consult import security
 from consult.audit.service import Actor, record
@@ -108,11 +108,15 @@ class BallotView:
 
 def find_token(session: Session, *, token: str | None = None, code: str | None = None) -> BallotToken:
     """The live token for a QR link or a manual code; BallotRejected otherwise."""
+    # One query for what the ballot page shows: the token, its household and group, the
+    # vote with its commune and choices.
+    loaded = select(BallotToken).options(
+        joinedload(BallotToken.household).joinedload(PollHousehold.group),
+        joinedload(BallotToken.poll).joinedload(Poll.commune), joinedload(BallotToken.poll).selectinload(Poll.choices))
     if token:
-        digest = security.hash_token(token)
-        row = session.scalar(select(BallotToken).where(BallotToken.token_hash == digest))
+        row = session.scalar(loaded.where(BallotToken.token_hash == security.hash_token(token)))
     elif code:
-        row = session.scalar(select(BallotToken).where(BallotToken.code_hash == security.hash_token(normalize_code(code))))
+        row = session.scalar(loaded.where(BallotToken.code_hash == security.hash_token(normalize_code(code))))
     else:
         row = None
     if row is None:
@@ -133,7 +137,7 @@ def ballot_view(session: Session, token: BallotToken) -> BallotView:
         choices = [(key, label, key) for key, label in CONSENT_CHOICES.items()]
     else:
         choices = [(c.id, c.label, c.kind) for c in poll.choices]
-    return BallotView(poll, token, household, session.get(ResidentialGroup, household.group_id), poll.phase, choices,
+    return BallotView(poll, token, household, household.group, poll.phase, choices,
                       voted_on)
 
 
@@ -195,7 +199,7 @@ def _mark(session: Session, poll: Poll, household: PollHousehold, channel: str, 
 
 
 def cast_online(session: Session, token_value: str | None, choice, *, code: str | None = None,
-                other_text: str | None = None, now: datetime | None = None) -> str:
+                other_text: str | None = None, now: datetime | None = None, found: BallotToken | None = None) -> str:
     """An online ballot (or consent answer) from the QR link or the typed code.
 
     The household is marked as having voted, and its choice is stored only as a
@@ -204,8 +208,8 @@ def cast_online(session: Session, token_value: str | None, choice, *, code: str 
     tracker, which the public bulletin lists (none in the consent round).
     """
     now = now or utcnow()
-    token = find_token(session, token=token_value, code=code)
-    poll = session.get(Poll, token.poll_id)
+    token = found or find_token(session, token=token_value, code=code)
+    poll = token.poll
     if poll.form != FORM_ONLINE:
         raise BallotRejected("Đây là phiếu giấy: hãy đánh dấu lựa chọn trên phiếu và nộp cho Tổ phát phiếu.")
     _check_window(poll, now)

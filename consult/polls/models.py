@@ -156,6 +156,8 @@ class PollHousehold(Base):
     representative: Mapped[str] = mapped_column(String(160))
     address: Mapped[str] = mapped_column(String(255))
 
+    group: Mapped[ResidentialGroup] = relationship(viewonly=True)
+
 
 class BallotToken(Base):
     """A household's one-time ballot: the QR token and the manual code, stored as hashes."""
@@ -171,6 +173,7 @@ class BallotToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     household: Mapped[PollHousehold] = relationship()
+    poll: Mapped[Poll] = relationship(viewonly=True)
 
 
 class Participation(Base):

@@ -519,7 +519,7 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
                                    code=code, staff_recording=staff_recording)
         else:
             try:
-                receipt = service.cast_online(s, token, choice, code=code, other_text=other)
+                receipt = service.cast_online(s, token, choice, code=code, other_text=other, found=row)
             except service.AlreadyVoted as exc:
                 s.commit()
                 return render_template("polls/ballot_error.html", error=str(exc), already=True), 409
