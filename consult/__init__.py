@@ -1,8 +1,8 @@
 """consult: grassroots-democracy consultations, votes and reports for a commune.
 
 ``create_app`` assembles the application in named steps: configuration,
-extensions, database, blueprints, commands, error pages. Importing this
-package has no effect of its own.
+extensions, database, blueprints, commands, input checks, error pages.
+Importing this package has no effect of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_database(app)
     register_blueprints(app)
     register_commands(app)
+    register_input_checks(app)
     register_errorhandlers(app)
     register_templating(app)
     return app
@@ -90,9 +91,40 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
+# A NUL can be in no text column of PostgreSQL (the query itself fails), and no one types it.
+NUL_MESSAGE = ("Dữ liệu gửi lên có ký tự không hợp lệ (ký tự NUL). "
+               "Vui lòng xóa ký tự đó rồi gửi lại; chưa có gì được lưu.")
+DATABASE_DOWN_MESSAGE = ("Hệ thống tạm thời không kết nối được cơ sở dữ liệu; chưa có gì được lưu. "
+                         "Vui lòng thử lại sau ít phút.")
+# Said to a voter whose ballot could not be written: it did not count, and sending it again is safe.
+BALLOT_NOT_RECORDED_MESSAGE = "Phiếu chưa được ghi nhận, vui lòng thử lại sau ít phút."
+
+
+def register_input_checks(app: Flask) -> None:
+    """Refuse, before any view runs, what no column can hold: a NUL in the address, a field or a file name.
+
+    One check at the edge rather than one per form, so that every form (the residents' and
+    the voters' included) answers in Vietnamese instead of failing inside the database.
+    """
+    from flask import render_template, request
+
+    def has_nul(values) -> bool:
+        return any("\x00" in value for value in values)
+
+    @app.before_request
+    def _refuse_nul():
+        if has_nul([request.path]) or has_nul(request.args.keys()) or has_nul(request.args.values()) \
+                or has_nul(request.form.keys()) or has_nul(request.form.values()) \
+                or has_nul(f.filename or "" for f in request.files.values()):
+            return render_template("error.html", code=400, message=NUL_MESSAGE), 400
+        return None
+
+
 def register_errorhandlers(app: Flask) -> None:
-    from flask import render_template
+    from flask import g, render_template, request
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     messages = {
         400: "Yêu cầu không hợp lệ.",
@@ -104,9 +136,21 @@ def register_errorhandlers(app: Flask) -> None:
         500: "Đã có lỗi trong hệ thống. Vui lòng thử lại sau.",
     }
 
+    def forget_the_request_transaction() -> None:
+        # A failed statement leaves the request's session unusable (PostgreSQL refuses
+        # everything until a rollback), and the error page still asks for the signed-in user.
+        session = g.get("db_session")
+        if session is not None:
+            try:
+                session.rollback()
+            except Exception:  # noqa: BLE001 - the database may be gone; the page must still show
+                app.logger.warning("rollback failed while showing an error page", exc_info=True)
+
     def handler(error):
         code = getattr(error, "code", 500) or 500
         message = messages.get(code, messages[500])
+        if code >= 500:
+            forget_the_request_transaction()
         return render_template("error.html", code=code, message=message), code
 
     for code in messages:
@@ -118,6 +162,26 @@ def register_errorhandlers(app: Flask) -> None:
             "error.html", code=400,
             message="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và gửi lại.",
         ), 400
+
+    def _database_down(error):
+        """The database is unreachable, locked or gave up the transaction: HTTP 503, try again.
+
+        The request's transaction did not commit, so nothing of it was saved. A voter is told so
+        in the words that matter to them: the ballot did not count and may be sent again (were the
+        database lost just after a commit, the ballot sent again is refused as a second one).
+        """
+        from consult.extensions import login_manager
+
+        app.logger.error("database unavailable: %s %s: %s", request.method, request.path, error)
+        forget_the_request_transaction()
+        # The page must not ask the database who is signed in.
+        g._login_user = login_manager.anonymous_user()
+        ballot = request.path.startswith("/b/") and request.method == "POST"
+        message = BALLOT_NOT_RECORDED_MESSAGE if ballot else DATABASE_DOWN_MESSAGE
+        return render_template("error.html", code=503, message=message), 503, {"Retry-After": "30"}
+
+    for kind in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(kind, _database_down)
 
 
 def register_templating(app: Flask) -> None:
@@ -137,4 +201,7 @@ def register_templating(app: Flask) -> None:
         # same-origin: Flask-WTF checks the Referer of HTTPS posts; no other site sees a ballot link.
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("HSTS"):
+            # Only behind HTTPS (CONSULT_HSTS): browsers then refuse plain HTTP to this host for a year.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

@@ -38,11 +38,13 @@ DEFAULTS = {
     # The address printed in ballot QR codes; None: the address the page was asked on.
     "PUBLIC_BASE_URL": None,
     "PREFERRED_URL_SCHEME": "http",
+    # Strict-Transport-Security on every response; only behind HTTPS (off for local HTTP).
+    "HSTS": False,
 }
 
 # Environment variables that are read as integers or booleans.
 _INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES"}
-_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS"}
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:

@@ -133,6 +133,9 @@ def check_deploy(config: dict, engine, *, workers: int) -> list[Finding]:
         if not config.get("SESSION_COOKIE_SECURE"):
             findings.append(Finding("error", "Phục vụ qua HTTPS nhưng cookie chưa đặt Secure "
                                              "(CONSULT_SESSION_COOKIE_SECURE=1)."))
+        if not config.get("HSTS"):
+            findings.append(Finding("warning", "Phục vụ qua HTTPS nhưng chưa bật Strict-Transport-Security "
+                                               "(CONSULT_HSTS=1): lần vào đầu qua HTTP có thể bị chặn giữa đường."))
     if config["DATABASE_URL"].startswith("sqlite") and workers > 4:
         findings.append(Finding("warning", "SQLite với nhiều tiến trình ghi: cân nhắc PostgreSQL."))
     for tool, package in (("soffice", "libreoffice-writer-nogui"), ("pdftotext", "poppler-utils")):

@@ -10,8 +10,9 @@ from datetime import datetime
 import pyotp
 import qrcode
 import qrcode.image.svg
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from consult import security
 from consult.audit.service import Actor, record
@@ -111,14 +112,14 @@ def set_password(session: Session, actor: Actor, user: User, password: str) -> N
     """A new password; every open session of the account ends."""
     validate_password(password)
     user.password_hash = security.hash_password(password)
-    user.session_version += 1
+    end_sessions(user)
     record(session, actor, "user.password", user)
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
     """Lock or unlock an account; a locked account's sessions end at once."""
     user.active = active
-    user.session_version += 1
+    end_sessions(user)
     record(session, actor, "user.activate" if active else "user.deactivate", user)
 
 
@@ -160,11 +161,31 @@ def verify_totp(user: User, code: str, *, now: datetime | None = None) -> bool:
     step_now = int(moment.timestamp()) // TOTP_INTERVAL
     for step in (step_now - 1, step_now, step_now + 1):
         if security.same(totp.generate_otp(step), code):
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False
-            user.totp_last_step = step
-            return True
+            return _claim_step(user, step)
     return False
+
+
+def _claim_step(user: User, step: int) -> bool:
+    """Accept a time-step once, atomically in the database: a conditional UPDATE that only
+    one of several sessions sending the same code at the same moment can win."""
+    session = object_session(user)
+    if session is None:  # a detached account (never in a request): compare in memory
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            return False
+        user.totp_last_step = step
+        return True
+    won = session.execute(update(User).where(
+        User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False)).rowcount == 1
+    if won:
+        set_committed_value(user, "totp_last_step", step)
+    return won
+
+
+def end_sessions(user: User) -> None:
+    """Every session of the account ends, on the server side: the session version in its
+    cookies no longer matches (logout, password change, lock)."""
+    user.session_version = (user.session_version or 1) + 1
 
 
 def confirm_totp_enrolment(

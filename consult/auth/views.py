@@ -154,7 +154,10 @@ def recovery_codes():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        record(db_session(), current_actor(), "user.logout", current_user._get_current_object())
+        user = current_user._get_current_object()
+        record(db_session(), current_actor(), "user.logout", user)
+        # The session ends on the server too: a copy of the cookie stops working.
+        service.end_sessions(user)
         db_session().commit()
     logout_user()
     session.clear()

@@ -20,6 +20,11 @@ from consult.textutil import fold, nfc
 from consult.uploads import UploadRejected, check_upload
 
 MAX_ROWS = 20_000
+# The columns' lengths: PostgreSQL refuses a longer text (SQLite would keep it), so each is
+# checked, with a message, after the text is normalised (capitals and Unicode composition
+# can make it longer than what was typed).
+CODE_MAX, NAME_MAX, ADDRESS_MAX = (Household.__table__.c[name].type.length
+                                   for name in ("code", "representative", "address"))
 
 # Accepted headings (folded, without diacritics) for each field.
 COLUMNS = {
@@ -60,7 +65,19 @@ def _rows_from_csv(data: bytes) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         pass
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    # newline="": a bare CR ends a line as LF and CR LF do (files saved by old Excel for Mac);
+    # a line break inside quotes stays in its field. A CR in the middle of an unquoted field
+    # thus splits its row, and the halves are named among the refused rows.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        if "field limit" in str(exc):
+            limit = f"{csv.field_size_limit():,}".replace(",", ".")
+            raise ImportRejected(f"Không đọc được tệp CSV: dòng {reader.line_num} có một ô dài hơn {limit} ký tự; "
+                                 "chưa nhập hộ nào.") from None
+        raise ImportRejected(f"Không đọc được tệp CSV ở dòng {reader.line_num}; chưa nhập hộ nào. Hãy mở tệp "
+                             "bằng Excel hoặc LibreOffice rồi lưu lại dưới dạng CSV UTF-8.") from None
 
 
 def _rows_from_xlsx(data: bytes) -> list[list[str]]:
@@ -146,27 +163,33 @@ def import_households(session: Session, actor: Actor, commune: Commune, rows: li
         problems = []
         code = cell(row, "code").upper()
         name, address = cell(row, "representative"), cell(row, "address")
+        group_name, members_text = cell(row, "group"), cell(row, "members")
+        if "\x00" in "".join((code, name, address, group_name, members_text)):
+            problems.append("có ký tự không hợp lệ (ký tự NUL)")
         if not code:
             problems.append("thiếu mã hộ")
-        elif len(code) > 40:
-            problems.append("mã hộ dài quá 40 ký tự")
+        elif len(code) > CODE_MAX:
+            problems.append(f"mã hộ dài quá {CODE_MAX} ký tự")
         elif code in seen:
             problems.append(f"trùng mã hộ {code} với dòng {seen[code]}")
         if not name:
             problems.append("thiếu tên đại diện hộ")
+        elif len(name) > NAME_MAX:
+            problems.append(f"tên đại diện hộ dài quá {NAME_MAX} ký tự")
         if not address:
             problems.append("thiếu địa chỉ")
-        group_name = cell(row, "group")
+        elif len(address) > ADDRESS_MAX:
+            problems.append(f"địa chỉ dài quá {ADDRESS_MAX} ký tự")
         group = only_group if not group_name and only_group else groups.get(fold(group_name))
         if group is None:
             problems.append(f"khu phố “{group_name}” không có trong {commune.full_name}" if group_name
                             else "thiếu khu phố")
         elif only_group is not None and group.id != only_group.id:
             problems.append(f"khu phố “{group_name}” không thuộc phạm vi được nhập ({only_group.full_name})")
-        members_text = cell(row, "members")
         members = None
         if members_text:
-            if not members_text.isdigit() or not 0 < int(members_text) < 100:
+            # ASCII digits only: "²" passes str.isdigit() and then fails int().
+            if not re.fullmatch(r"[0-9]{1,2}", members_text) or not 0 < int(members_text) < 100:
                 problems.append(f"số nhân khẩu “{members_text}” không hợp lệ")
             else:
                 members = int(members_text)
@@ -205,6 +228,14 @@ def save_household(session: Session, actor: Actor, commune: Commune, household: 
     representative, address = nfc(representative or "").strip(), nfc(address or "").strip()
     if not code or not representative or not address:
         raise HouseholdError("Vui lòng nhập mã hộ, tên đại diện hộ và địa chỉ.")
+    if "\x00" in code + representative + address:
+        raise HouseholdError("Dữ liệu có ký tự không hợp lệ (ký tự NUL).")
+    if len(code) > CODE_MAX:
+        raise HouseholdError(f"Mã hộ dài quá {CODE_MAX} ký tự.")
+    if len(representative) > NAME_MAX:
+        raise HouseholdError(f"Họ tên đại diện hộ dài quá {NAME_MAX} ký tự.")
+    if len(address) > ADDRESS_MAX:
+        raise HouseholdError(f"Địa chỉ dài quá {ADDRESS_MAX} ký tự.")
     if group.commune_id != commune.id:
         raise HouseholdError("Khu phố không thuộc xã, phường này.")
     clash = session.scalar(select(Household.id).where(Household.commune_id == commune.id, Household.code == code))

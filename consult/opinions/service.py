@@ -58,6 +58,8 @@ def check_text(text: str | None) -> str:
     text = nfc(text or "")
     if not text.strip():
         raise OpinionRejected("Nội dung góp ý đang để trống.")
+    if "\x00" in text:  # no text column of PostgreSQL holds it
+        raise OpinionRejected("Nội dung góp ý có ký tự không hợp lệ (ký tự NUL).")
     if len(text) > MAX_OPINION_CHARS:
         raise OpinionRejected(f"Nội dung góp ý dài {len(text):,} ký tự, vượt quá {MAX_OPINION_CHARS:,} ký tự cho phép."
                               .replace(",", "."))
@@ -121,6 +123,8 @@ def add_resident_opinion(session: Session, consultation: Consultation, *, part_i
         raise OpinionRejected("Vui lòng ghi họ và tên.")
     if len(name) > 160:
         raise OpinionRejected("Họ và tên dài quá 160 ký tự.")
+    if "\x00" in name:
+        raise OpinionRejected("Họ và tên có ký tự không hợp lệ (ký tự NUL).")
     group = session.get(ResidentialGroup, group_id) if group_id else None
     if group is None or group.commune_id != consultation.commune_id:
         raise OpinionRejected("Vui lòng chọn khu phố, thôn nơi bạn sinh sống.")

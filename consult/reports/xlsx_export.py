@@ -58,10 +58,17 @@ def _style(sheet, font: Font, alignment: Alignment) -> StyleArray:
     return cell._style
 
 
+# A cell that starts like this would be read as a formula by a spreadsheet (formula injection):
+# it is written as text, always.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cells(sheet, values, style: StyleArray):
     row = []
     for value in values:
         cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell.data_type = "s"
         cell._style = StyleArray(style)
         row.append(cell)
     return row
