@@ -394,7 +394,10 @@ def test_recognition_by_the_commune_with_its_deadline(client, session):
         service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
     a, b = (c.id for c in poll.choices)
     service.record_meeting_count(session, SYSTEM, poll, counts={a: 2, b: 7}, method="secret")
-    close(session, poll)
+    # Decided on a fixed day before the receipt below, whatever the clock says.
+    from datetime import datetime, timezone
+
+    service.close_poll(session, SYSTEM, poll, now=datetime(2027, 1, 20, 3, 0, tzinfo=timezone.utc))
     session.commit()
     login(client, "truong.kp1")
     page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
