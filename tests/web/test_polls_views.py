@@ -13,7 +13,7 @@ from consult.polls import service
 from consult.polls.models import Participation, Poll, PollHousehold
 from consult.timeutil import format_date, format_datetime, today, utcnow
 from tests.support.helpers import csrf_from, login, make_user, post_form
-from tests.support.polls import choice, close, group_with_households, hand_in_paper, open_vote, pass_consent, shares
+from tests.support.polls import choice, close, group_with_households, hand_in_paper, open_vote, pass_consent
 
 
 def _head(session, households=10):
