@@ -17,7 +17,7 @@ import pytest
 
 from consult.audit.service import SYSTEM
 from consult.polls import service
-from tests.support.helpers import make_commune, make_consultation, make_group
+from tests.support.helpers import make_consultation
 from tests.support.polls import group_with_households, open_vote, pass_consent
 
 pytestmark = pytest.mark.browser
