@@ -116,11 +116,14 @@ class _Numbering:
 
 
 def _read_numbering(document) -> _Numbering:
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
     numbering = _Numbering()
-    part = getattr(document.part, "numbering_part", None)
+    # Ask for the part without python-docx's numbering_part, which would try to create an
+    # empty one (not implemented) in a document that has no list numbering.
     try:
-        root = document.part.numbering_part.element if part is not None else None
-    except (KeyError, NotImplementedError):
+        root = document.part.part_related_by(RT.NUMBERING).element
+    except KeyError:  # no word/numbering.xml: no list numbers to compute
         root = None
     if root is not None:
         for abstract in root.iter(W + "abstractNum"):
