@@ -137,6 +137,8 @@ def parse_share(poll_id: int, text: str) -> tuple[int, bytes]:
         raise KeyShareError("Mã khóa không thuộc cuộc biểu quyết này (phải bắt đầu bằng "
                             f"{head}-). Hãy kiểm tra lại mã trên phiếu giữ khóa.")
     rest = raw[len(head):]
+    if not rest[0].isdigit():
+        raise KeyShareError("Mã khóa gõ chưa đúng: sau mã cuộc biểu quyết phải là số thứ tự của thành viên.")
     index, body = int(rest[0]), rest[1:]
     try:
         data = base64.b32decode(body + "=" * (-len(body) % 8))

@@ -369,6 +369,9 @@ def test_any_majority_of_the_board_counts_and_fewer_cannot(session, members):
         service.close_poll(session, SYSTEM, poll, shares=[mistyped, *codes[1:]])
     with pytest.raises(service.PollError, match="không thuộc cuộc biểu quyết này"):
         service.close_poll(session, SYSTEM, poll, shares=[c.replace(f"P{poll.id}-", "P999-") for c in codes])
+    for garbage in (f"P{poll.id}-X-ABCD", f"P{poll.id}", "xin chào", f"P{poll.id}-1-!!!!"):
+        with pytest.raises(service.PollError):
+            service.close_poll(session, SYSTEM, poll, shares=[garbage, *codes[1:]])
     assert poll.status == "open"
     result = service.close_poll(session, SYSTEM, poll, shares=list(subsets[len(subsets) // 2]))
     assert result.total(choice(poll, "agree")) == 5 and result.total(choice(poll, "disagree")) == 2
