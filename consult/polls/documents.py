@@ -78,6 +78,13 @@ def _recipients(document, poll: Poll) -> None:
         para(document, line, size=11, space_after=0)
 
 
+def _notice(poll: Poll) -> str:
+    """When a meeting was announced to the households (rules.MEETING_NOTICE_DAYS)."""
+    if poll.form != FORM_MEETING or not poll.announced_on:
+        return ""
+    return f" Cuộc họp đã được thông báo đến các hộ gia đình ngày {format_date(poll.announced_on)}."
+
+
 def _failed(poll: Poll) -> bool:
     return poll.form == FORM_MEETING and (poll.outcome_text or "").startswith("Không đủ")
 
@@ -106,7 +113,8 @@ def decision_docx(session: Session, poll: Poll) -> bytes:
     recognition = rules.recognition(poll.matter_kind, poll.commune_wide)
     items = [
         f"1. Thời gian: từ {format_datetime(poll.opens_at)} đến {format_datetime(poll.closes_at)}"
-        + (f"; kết thúc lúc {format_datetime(poll.decided_at)}." if poll.decided_at else "."),
+        + (f"; kết thúc lúc {format_datetime(poll.decided_at)}." if poll.decided_at else ".")
+        + _notice(poll),
         f"2. Tổng số hộ gia đình: {households}; số đại diện hộ gia đình "
         f"{'có mặt' if poll.form == FORM_MEETING else 'tham gia'}: {took_part}; số hộ không có đại diện tham gia: "
         f"{households - took_part}.",
@@ -163,7 +171,7 @@ def failed_meeting_docx(session: Session, poll: Poll) -> bytes:
     needed = rules.min_agree(poll.matter_kind, households)
     for line in [
         f"1. Thời gian: {format_datetime(poll.opens_at)}"
-        + (f"; kết thúc lúc {format_datetime(poll.decided_at)}." if poll.decided_at else "."),
+        + (f"; kết thúc lúc {format_datetime(poll.decided_at)}." if poll.decided_at else ".") + _notice(poll),
         f"2. Nội dung dự kiến biểu quyết: {poll.question}",
         f"3. Tổng số hộ gia đình: {households}; số đại diện hộ gia đình có mặt: {present}; số hộ không có đại diện "
         f"tham gia: {households - present}.",

@@ -32,6 +32,8 @@ class PollForm(FlaskForm):
                          validators=[Optional(), NumberRange(min=1, max=50, message="Số người cần bầu từ 1 đến 50.")])
     opens_at = LocalDateTimeField("Bắt đầu (HH:MM dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập thời điểm.")])
     closes_at = LocalDateTimeField("Kết thúc (HH:MM dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập thời điểm.")])
+    announced_on = LocalDateField("Ngày thông báo cuộc họp cho các hộ gia đình (họp: ít nhất 3 ngày trước ngày họp)",
+                                  validators=[Optional()])
     chosen_by_chairman = BooleanField("Chủ tịch UBND cấp xã quyết định phát phiếu (nội dung trên địa bàn xã)")
     chosen_by_head_and_front = BooleanField("Trưởng khu dân cư và Ban công tác Mặt trận quyết định phát phiếu (khoản 6)")
     agreed_unnecessary_on = LocalDateField("Ngày Trưởng khu dân cư và BCTMT thống nhất không cần họp, phát phiếu",

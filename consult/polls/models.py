@@ -59,6 +59,8 @@ class Poll(Base):
     chosen_by_chairman: Mapped[bool] = mapped_column(default=False)  # commune-wide ballots
     chosen_by_head_and_front: Mapped[bool] = mapped_column(default=False)  # k6 ballots
     follows_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="SET NULL"))
+    # A meeting: the day it was announced to the households (rules.MEETING_NOTICE_DAYS).
+    announced_on: Mapped[date | None] = mapped_column(Date)
     # Online preconditions (NĐ 59 Điều 5 khoản 1).
     agreed_unnecessary_on: Mapped[date | None] = mapped_column(Date)
     reported_on: Mapped[date | None] = mapped_column(Date)

@@ -131,6 +131,24 @@ def meeting_can_decide(matter_kind: str, households: int, present: int) -> bool:
 
 
 ELECTION_KINDS = ("k4", "k5")
+
+# The meeting's notice (practice: neither the Luật nor NĐ 59 sets a number of days):
+# the head announces the time, place and content to the households, on the
+# loudspeaker and at the cultural house, at least this many days before the
+# meeting, so that every household can send its representative.
+MEETING_NOTICE_DAYS = 3
+
+
+def notice_shortfall(announced_on: date | None, meeting_day: date) -> str | None:
+    """Why a meeting's notice is not enough, or None when it is."""
+    if announced_on is None:
+        return "chưa ghi ngày thông báo cuộc họp cho các hộ gia đình"
+    if announced_on > meeting_day:
+        return "ngày thông báo sau ngày họp"
+    if (meeting_day - announced_on).days < MEETING_NOTICE_DAYS:
+        return (f"cuộc họp phải được thông báo cho các hộ ít nhất {MEETING_NOTICE_DAYS} ngày trước ngày họp "
+                f"(thông báo ngày {announced_on:%d/%m/%Y}, họp ngày {meeting_day:%d/%m/%Y})")
+    return None
 # Luật Điều 18 khoản 3: a group of 200 households or more may meet by clusters.
 CLUSTER_MIN_HOUSEHOLDS = 200
 

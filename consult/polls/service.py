@@ -60,7 +60,7 @@ from consult.polls.deadlines import (
     Reminder, WorkCalendar, add_local_day, calendar, deadline_reminders, mark_sent, national_holidays,
     needs_recognition, recognise, recognition_deadline, record_received, refuse_recognition, remove_local_day,
     report_deadline)
-from consult.timeutil import utcnow
+from consult.timeutil import local_date, today, utcnow
 
 __all__ = [
     "AlreadyVoted",
@@ -154,6 +154,8 @@ class PollInput:
     devices_confirmed: bool = False
     # Elections (Điều 15 khoản 4, 5): ``options`` are the candidates; the seats to fill.
     seats: int = 1
+    # A meeting: the day it was announced to the households.
+    announced_on: date | None = None
 
 
 # --- creating ----------------------------------------------------------------------------
@@ -235,6 +237,8 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
         _check_committee(data.form, data.committee)
     if data.form == FORM_ONLINE:
         _check_online_preconditions(data, committee_ok=True)
+    if data.form == FORM_MEETING and data.announced_on and data.announced_on > local_date(data.opens_at):
+        raise PollError("Ngày thông báo cuộc họp phải trước ngày họp.")
     options = [nfc(o).strip() for o in data.options if o.strip()]
     election = data.matter_kind in rules.ELECTION_KINDS and bool(options)
     seats = data.seats or 1
@@ -269,6 +273,7 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
     poll.agreed_unnecessary_on, poll.reported_on = data.agreed_unnecessary_on, data.reported_on
     poll.devices_confirmed = data.devices_confirmed
     poll.seats = seats
+    poll.announced_on = data.announced_on if data.form == FORM_MEETING else None
     for group in groups:
         poll.groups.append(PollGroup(group_id=group.id))
     if options:
@@ -310,6 +315,12 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
         raise PollError("Cuộc biểu quyết này đã được mở.")
     if poll.closes_at <= now:
         raise PollError("Thời điểm kết thúc đã qua.")
+    if poll.form == FORM_MEETING:
+        shortfall = rules.notice_shortfall(poll.announced_on, local_date(poll.opens_at))
+        if shortfall is None and poll.announced_on > today(now):
+            shortfall = "ngày thông báo ghi ở cuộc họp chưa đến; hãy mở khi đã thông báo"
+        if shortfall:
+            raise PollError(f"Chưa mở được cuộc họp: {shortfall}.")
     group_ids = [g.group_id for g in poll.groups]
     households = list(session.scalars(select(Household).where(Household.group_id.in_(group_ids))
                                       .order_by(Household.group_id, Household.code)))

@@ -22,7 +22,7 @@ from consult.polls.forms import CheckInForm, LocalDayForm, PaperCountForm, PollF
 from consult.polls.models import (DAY_KINDS, FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
                                   PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, LocalDay, Poll,
                                   PollHousehold)
-from consult.timeutil import today, utcnow
+from consult.timeutil import local_date, today, utcnow
 
 bp = Blueprint("polls", __name__)
 # Households and bulletin lines on one public page.
@@ -89,7 +89,8 @@ def _poll_input(form: PollForm, follows_meeting_id: int | None) -> service.PollI
                    for r in form.committee],
         chosen_by_chairman=form.chosen_by_chairman.data, chosen_by_head_and_front=form.chosen_by_head_and_front.data,
         follows_meeting_id=follows_meeting_id, agreed_unnecessary_on=form.agreed_unnecessary_on.data,
-        reported_on=form.reported_on.data, devices_confirmed=form.devices_confirmed.data)
+        reported_on=form.reported_on.data, devices_confirmed=form.devices_confirmed.data,
+        announced_on=form.announced_on.data)
 
 
 def _save(form: PollForm, groups, poll: Poll | None, follows_meeting_id: int | None):
@@ -140,6 +141,7 @@ def _fill(form: PollForm, poll: Poll) -> None:
         poll.chosen_by_head_and_front
     form.agreed_unnecessary_on.data, form.reported_on.data = poll.agreed_unnecessary_on, poll.reported_on
     form.devices_confirmed.data = poll.devices_confirmed
+    form.announced_on.data = poll.announced_on
     for row, member in zip(form.committee, poll.committee):
         row.form.name.data, row.form.role.data, row.form.is_leader.data = member.name, member.role, member.is_leader
 
@@ -164,7 +166,9 @@ def show(poll_id: int):
         recognisable=poll.status == "decided" and service.needs_recognition(poll),
         recognition_deadline=service.recognition_deadline(s, poll),
         may_recognise=current_user.role in (ROLE_ADMIN, ROLE_OFFICER),
-        needed=rules.min_agree(poll.matter_kind, service.total_households(poll)))
+        needed=rules.min_agree(poll.matter_kind, service.total_households(poll)),
+        notice_shortfall=rules.notice_shortfall(poll.announced_on, local_date(poll.opens_at))
+        if poll.form == FORM_MEETING and poll.status == STATUS_DRAFT else None)
 
 
 @bp.route("/polls/<int:poll_id>/open", methods=["POST"])

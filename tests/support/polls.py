@@ -29,6 +29,8 @@ def poll_input(groups, *, matter="k6", form="online", days=7, start=None, **extr
     values = dict(title="Lắp camera an ninh tại cổng khu phố", question="Hộ có đồng ý lắp camera không?",
                   matter_kind=matter, form=form, opens_at=start, closes_at=start + timedelta(days=days),
                   group_ids=[g.id for g in groups], committee=list(COMMITTEE))
+    if form == "meeting":  # announced three days before (rules.MEETING_NOTICE_DAYS)
+        values.update(announced_on=local_date(start) - timedelta(days=3))
     if form == "online":
         values.update(agreed_unnecessary_on=local_date(start), reported_on=local_date(start), devices_confirmed=True)
     values.update(extra)

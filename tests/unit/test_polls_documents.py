@@ -15,6 +15,7 @@ from tests.support.helpers import make_commune, make_group
 from tests.support.polls import choice, close, open_vote
 from consult.audit.service import SYSTEM
 from consult.communes.models import Household
+from consult.timeutil import format_date
 
 
 def _text(data: bytes) -> tuple[str, Document]:
@@ -61,6 +62,8 @@ def test_a_meeting_adopts_a_nghi_quyet_signed_by_the_head_of_its_kind(session, k
                   "7. Quyết định: Thông qua", "8. Hiệu lực"):
         assert field in text, field
     assert signer in text and "TRƯỞNG BAN CÔNG TÁC MẶT TRẬN" in text and text.count("ĐẠI DIỆN HỘ GIA ĐÌNH") == 2
+    notice = format_date(poll.announced_on)
+    assert f"Cuộc họp đã được thông báo đến các hộ gia đình ngày {notice}." in text
     assert "Nơi nhận:" in text and "- UBND phường Bình An;" in text and f"- Lưu: {name}." in text
     signature_tables = [t for t in document.tables if "ĐẠI DIỆN HỘ GIA ĐÌNH" in t.rows[0].cells[0].text
                         or signer in t.rows[0].cells[0].text]
@@ -80,6 +83,7 @@ def test_a_failed_meeting_gives_a_bien_ban_and_no_decision(session):
     assert "BIÊN BẢN" in text and "không đủ số hộ tham dự" in text and "/BB-HNCĐ" in text
     assert "số đại diện hộ gia đình có mặt: 3" in text and "điểm b khoản 1 Điều 19" in text
     assert "có hiệu lực" not in text and "NGHỊ QUYẾT" not in text and "Thông qua" not in text
+    assert f"thông báo đến các hộ gia đình ngày {format_date(poll.announced_on)}" in text
 
 
 def test_an_election_names_who_is_elected(session):

@@ -202,6 +202,42 @@ def test_clusters_only_for_groups_of_200_households(session):
     assert service.attendance_count(session, poll) == 1
 
 
+def test_a_meeting_opens_only_when_announced_three_days_before(session, now):
+    """The meeting's notice (practice, rules.MEETING_NOTICE_DAYS: the law sets no number
+    of days): no notice date, or one two days before, and the meeting does not open;
+    three days before, it does. Counted in days of Hà Nội."""
+    from datetime import datetime, time
+
+    from consult.timeutil import local_date, local_to_utc
+
+    commune, group = group_with_households(session, 10)
+    meeting_day = local_date(now) + timedelta(days=3)
+    start = local_to_utc(datetime.combine(meeting_day, time(19, 30)))
+    later = start + timedelta(days=7)
+    unannounced = service.create_poll(session, SYSTEM, commune, poll_input([group], form="meeting", start=start,
+                                                                           announced_on=None), now=now)
+    with pytest.raises(service.PollError, match="chưa ghi ngày thông báo"):
+        service.open_poll(session, SYSTEM, unannounced, now=now)
+    late = service.create_poll(session, SYSTEM, commune, poll_input(
+        [group], form="meeting", start=start, announced_on=meeting_day - timedelta(days=2)), now=now)
+    with pytest.raises(service.PollError, match="ít nhất 3 ngày trước ngày họp"):
+        service.open_poll(session, SYSTEM, late, now=now)
+    assert late.status == "draft" and not session.scalar(
+        select(func.count()).select_from(PollHousehold).where(PollHousehold.poll_id == late.id))
+    # announced for tomorrow: not yet given, so not yet opened
+    ahead = service.create_poll(session, SYSTEM, commune, poll_input(
+        [group], form="meeting", start=later, announced_on=local_date(now) + timedelta(days=1)), now=now)
+    with pytest.raises(service.PollError, match="chưa đến"):
+        service.open_poll(session, SYSTEM, ahead, now=now)
+    on_time = service.create_poll(session, SYSTEM, commune, poll_input(
+        [group], form="meeting", start=start, announced_on=meeting_day - timedelta(days=3)), now=now)
+    service.open_poll(session, SYSTEM, on_time, now=now)
+    assert on_time.status == "open"
+    with pytest.raises(service.PollError, match="trước ngày họp"):
+        service.create_poll(session, SYSTEM, commune, poll_input(
+            [group], form="meeting", start=start, announced_on=meeting_day + timedelta(days=1)), now=now)
+
+
 def _present(session, poll, count, group=None):
     rows = session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()
     rows = [h for h in rows if group is None or h.group_id == group.id]

@@ -446,3 +446,34 @@ def test_public_results_stay_light_at_any_size(client, session):
     missing = client.get(f"/c/{commune.slug}/polls/{poll.id}?receipt=AAAA-BBBB-CC").get_data(as_text=True)
     assert "Không tìm thấy mã này" in missing
     assert client.get(f"/c/{commune.slug}/polls/{poll.id}?page=abc").status_code == 200
+
+
+def test_a_meeting_announced_too_late_shows_why_and_does_not_open(client, session):
+    """The meeting's notice (practice, rules.MEETING_NOTICE_DAYS): the head records the day the
+    meeting was announced; the page says what is missing, and the meeting opens only with 3 days' notice."""
+    _, group = _head(session)
+    login(client, "truong.kp1")
+    meeting_day = today() + timedelta(days=5)
+    late = format_date(meeting_day - timedelta(days=1))
+    r = post_form(client, "/polls/new", _form(group, matter_kind="k6", form_kind="meeting",
+                                              opens_at=f"19:30 {format_date(meeting_day)}",
+                                              closes_at=f"21:30 {format_date(meeting_day)}", announced_on=late))
+    assert r.status_code == 302, r.get_data(as_text=True)
+    poll = session.scalars(select(Poll)).one()
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert f"ngày {late}" in page and "ít nhất 3 ngày trước ngày họp" in page
+    r = post_form(client, f"/polls/{poll.id}/open", {}, get_url=f"/polls/{poll.id}", follow_redirects=True)
+    assert "Chưa mở được cuộc họp" in r.get_data(as_text=True)
+    session.rollback()
+    session.expire_all()
+    assert session.get(Poll, poll.id).status == "draft"
+    r = post_form(client, f"/polls/{poll.id}/edit", _form(group, matter_kind="k6", form_kind="meeting",
+                                                          opens_at=f"19:30 {format_date(meeting_day)}",
+                                                          closes_at=f"21:30 {format_date(meeting_day)}",
+                                                          announced_on=format_date(today())))
+    assert r.status_code == 302
+    r = post_form(client, f"/polls/{poll.id}/open", {}, get_url=f"/polls/{poll.id}", follow_redirects=True)
+    assert "Đã mở" in r.get_data(as_text=True)
+    session.rollback()
+    session.expire_all()
+    assert session.get(Poll, poll.id).status == "open"
