@@ -24,3 +24,24 @@ max_requests_jitter = 200
 forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
 errorlog = "-"
+
+
+def on_starting(server):
+    """Refuse to start several workers on the in-memory rate-limit storage: each worker
+    would count on its own, so 5 allowed wrong passwords become 5 per worker. Use Redis
+    (CONSULT_RATELIMIT_STORAGE_URL=redis://...), or set CONSULT_ALLOW_MEMORY_RATELIMIT=1
+    to accept that."""
+    from flask import Flask
+
+    from consult import ROOT
+    from consult.config import load_config
+
+    app = Flask("consult", instance_path=str(ROOT / "instance"), instance_relative_config=True)
+    load_config(app, None)
+    storage = app.config["RATELIMIT_STORAGE_URL"]
+    allowed = os.environ.get("CONSULT_ALLOW_MEMORY_RATELIMIT", "").lower() in {"1", "true", "yes", "on"}
+    if server.cfg.workers > 1 and storage.startswith("memory://") and not allowed:
+        raise RuntimeError(
+            f"{server.cfg.workers} tiến trình với giới hạn tần suất memory://: mỗi tiến trình đếm riêng. "
+            "Đặt CONSULT_RATELIMIT_STORAGE_URL=redis://... (hoặc CONSULT_ALLOW_MEMORY_RATELIMIT=1 nếu chấp nhận). "
+            f"{server.cfg.workers} workers on memory:// rate limits: each counts alone.")

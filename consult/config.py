@@ -30,10 +30,14 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
-    # Login attempts that fail, per address, before HTTP 429.
+    # Failed sign-in steps before HTTP 429: per account (or per known device), and per
+    # address for browsers that never signed in to the account (consult/throttle.py).
     "LOGIN_RATE_LIMIT": "5 per 15 minutes",
+    "LOGIN_ADDRESS_RATE_LIMIT": "30 per 15 minutes",
     "PUBLIC_POST_RATE_LIMIT": "20 per hour",
+    # Wrong ballot links or codes per address; failed posts per real ballot token.
     "TOKEN_RATE_LIMIT": "30 per 10 minutes",
+    "TOKEN_FAILURE_RATE_LIMIT": "20 per 10 minutes",
     "TOTP_ISSUER": "consult",
     # The address printed in ballot QR codes; None: the address the page was asked on.
     "PUBLIC_BASE_URL": None,

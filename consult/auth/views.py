@@ -22,6 +22,7 @@ from consult.audit.service import Actor, record
 from consult.auth import service
 from consult.auth.forms import EnrolForm, LoginForm, PasswordForm, TotpForm
 from consult.db import db_session
+from consult import throttle
 from consult.extensions import limiter
 from consult.timeutil import utcnow
 
@@ -31,13 +32,22 @@ PENDING_KEY = "pending_user"
 PENDING_SECONDS = 300
 
 
-def _failed(response) -> bool:
-    # Only refused attempts count toward the limit.
-    return response.status_code == 401
+# Failed sign-in steps (password, second factor, enrolment) count together per account and
+# per address, or per device for a browser that signed in to the account before
+# (consult/throttle.py).
+_PER_DEVICE = limiter.shared_limit(throttle.per_device_limit, "login-device", key_func=throttle.device_key,
+                                   methods=["POST"], deduct_when=throttle.login_failed,
+                                   exempt_when=throttle.login_from_unknown_device)
+_PER_ACCOUNT = limiter.shared_limit(throttle.account_limit, "login-account", key_func=throttle.account_key,
+                                    methods=["POST"], deduct_when=throttle.login_failed,
+                                    exempt_when=throttle.login_from_known_device)
+_PER_ADDRESS = limiter.shared_limit(throttle.address_login_limit, "login-address", key_func=throttle.address_key,
+                                    methods=["POST"], deduct_when=throttle.login_failed,
+                                    exempt_when=throttle.login_from_known_device)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _limited(view):
+    return _PER_ADDRESS(_PER_ACCOUNT(_PER_DEVICE(view)))
 
 
 def _next_target() -> str:
@@ -62,11 +72,13 @@ def _finish_login(user, *, mfa: bool):
     record(db_session(), Actor(user.id, f"{user.full_name} ({user.username})", request.remote_addr),
            "user.login", user, details={"mfa": mfa})
     db_session().commit()
-    return redirect(next_target)
+    response = redirect(next_target)
+    throttle.remember_device(response, user.username)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@_limited
 def login():
     form = LoginForm()
     if request.method == "GET" and security.is_safe_redirect(request.args.get("next")):
@@ -87,7 +99,7 @@ def login():
 
 
 @bp.route("/totp", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@_limited
 def totp():
     user = _pending_user()
     if user is None or not user.totp_enabled:
@@ -108,7 +120,7 @@ def totp():
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@_limited
 def enrol():
     """First login of an account that needs TOTP: scan, confirm, save codes."""
     user = _pending_user()

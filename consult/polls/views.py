@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,6 +13,7 @@ from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
 from consult.communes.models import ResidentialGroup
 from consult.consultations.views import public_commune
 from consult.db import db_session
+from consult import throttle
 from consult.extensions import limiter
 from consult import office
 from consult.polls import documents, rules, service
@@ -445,12 +446,8 @@ def delete_local_day(local_day_id: int):
 
 # --- the household's ballot -----------------------------------------------------------------------
 
-def _guess_failed(response) -> bool:
-    return response.status_code in (404, 410)
-
-
-def _token_limit() -> str:
-    return current_app.config["TOKEN_RATE_LIMIT"]
+def _lookup(*, token: str | None = None, code: str | None = None):
+    return service.find_token(db_session(), token=token, code=code)
 
 
 def _staff_can_record(poll: Poll) -> bool:
@@ -459,27 +456,39 @@ def _staff_can_record(poll: Poll) -> bool:
     return db_session().scalar(select(Poll.id).where(Poll.id == poll.id, visible(current_user, Poll))) is not None
 
 
+# Wrong links or codes count per address; a real one passes, its failed posts counted per
+# token (consult/throttle.py). The link and the typed code share the counters.
+_PER_TOKEN = limiter.shared_limit(throttle.per_token_limit, "ballot-token", key_func=throttle.token_key,
+                                  methods=["POST"], deduct_when=throttle.token_post_failed,
+                                  exempt_when=throttle.unknown_ballot_token(_lookup))
+
+
+def _ballot_limits(methods: list[str] | None):
+    per_address = limiter.shared_limit(throttle.token_limit, "ballot-guess", key_func=throttle.address_key,
+                                       methods=methods, deduct_when=throttle.guess_failed,
+                                       exempt_when=throttle.known_ballot_token(_lookup))
+    return lambda view: per_address(_PER_TOKEN(view))
+
+
 @bp.route("/b/", methods=["GET", "POST"])
-@limiter.limit(_token_limit, methods=["POST"], deduct_when=_guess_failed)
+@_ballot_limits(["POST"])
 def ballot_code():
     """Type the code printed under the QR code."""
     form = SlipForm()
     if form.validate_on_submit() and form.code.data:
-        try:
-            token = service.find_token(db_session(), code=form.code.data)
-        except service.BallotRejected as exc:
-            return render_template("polls/ballot_code.html", form=form, error=str(exc)), 404
+        token = throttle.ballot_token(_lookup)
+        if token is None:
+            return render_template("polls/ballot_code.html", form=form, error=g.ballot_error), 404
         return _ballot_page(token, code=form.code.data)
     return render_template("polls/ballot_code.html", form=form, error=None)
 
 
 @bp.route("/b/<token>", methods=["GET", "POST"])
-@limiter.limit(_token_limit, deduct_when=_guess_failed)
+@_ballot_limits(None)
 def ballot(token: str):
-    try:
-        row = service.find_token(db_session(), token=token)
-    except service.BallotRejected as exc:
-        return render_template("polls/ballot_error.html", error=str(exc)), 404
+    row = throttle.ballot_token(_lookup)
+    if row is None:
+        return render_template("polls/ballot_error.html", error=g.ballot_error), 404
     return _ballot_page(row, token=token)
 
 

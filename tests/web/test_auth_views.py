@@ -5,7 +5,7 @@ import time
 import pyotp
 from sqlalchemy import text
 
-from tests.support.helpers import PASSWORD, csrf_from, login, make_commune, make_user, post_form
+from tests.support.helpers import PASSWORD, csrf_from, login, make_commune, make_group, make_user, post_form
 
 
 def _officer(session, totp=True):
@@ -142,3 +142,53 @@ def test_logout_ends_the_session(client, session):
     page = client.get("/staff").get_data(as_text=True)
     client.post("/auth/logout", data={"csrf_token": csrf_from(page)})
     assert client.get("/staff").status_code == 302
+
+
+def test_a_guesser_on_the_same_address_does_not_lock_the_owner_out(app, session):
+    """Rate limits count failures per account, and a browser that signed in to the account
+    before (a device cookie) is counted on its own: a guesser behind the same address, at
+    the account's limit, locks new browsers out of that account but not its owner's."""
+    app.config["LOGIN_RATE_LIMIT"], app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "5 per 15 minutes", "50 per 15 minutes"
+    _, secret = _officer(session)
+    owner = app.test_client()
+    login(owner, "tam.vptk", totp_secret=secret)
+    assert owner.get_cookie("consult_device", path="/auth/") is not None
+    post_form(owner, "/auth/logout", {}, get_url="/auth/account")
+    guesser = app.test_client()
+    for _ in range(5):
+        assert post_form(guesser, "/auth/login", {"username": "tam.vptk", "password": "sai"}).status_code == 401
+    assert post_form(guesser, "/auth/login", {"username": "tam.vptk", "password": PASSWORD}).status_code == 429
+    newcomer = app.test_client()
+    assert post_form(newcomer, "/auth/login", {"username": "Tam.VPTK", "password": PASSWORD}).status_code == 429
+    r = post_form(owner, "/auth/login", {"username": "tam.vptk", "password": PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/auth/totp")
+    # the owner's own failures count for the owner's browser alone
+    for _ in range(5):
+        assert post_form(owner, "/auth/login", {"username": "tam.vptk", "password": "sai"}).status_code == 401
+    assert post_form(owner, "/auth/login", {"username": "tam.vptk", "password": PASSWORD}).status_code == 429
+
+
+def test_one_address_over_its_limit_does_not_lock_out_accounts_used_there_before(app, session):
+    """Many people share one address (a commune's Wi-Fi, a mobile NAT): wrong passwords for many
+    accounts from it reach the address's limit; a browser new to an account is then refused, a
+    browser that signed in to its account before is not, and a forged device cookie counts for nothing."""
+    app.config["LOGIN_RATE_LIMIT"], app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "5 per 15 minutes", "8 per 15 minutes"
+    commune = make_commune(session)
+    make_user(session, "head.kp2", "group_head", commune, group=make_group(session, commune))
+    session.commit()
+    head = app.test_client()
+    login(head, "head.kp2")
+    post_form(head, "/auth/logout", {}, get_url="/auth/account")
+    sprayer = app.test_client()
+    for i in range(8):
+        assert post_form(sprayer, "/auth/login", {"username": f"user{i}", "password": "sai"}).status_code == 401
+    assert post_form(sprayer, "/auth/login", {"username": "head.kp2", "password": PASSWORD}).status_code == 429
+    forged = app.test_client()
+    forged.set_cookie("consult_device", head.get_cookie("consult_device", path="/auth/").value[:-2] + "xx",
+                      path="/auth/")
+    assert post_form(forged, "/auth/login", {"username": "head.kp2", "password": PASSWORD}).status_code == 429
+    other_account = app.test_client()
+    other_account.set_cookie("consult_device", head.get_cookie("consult_device", path="/auth/").value, path="/auth/")
+    assert post_form(other_account, "/auth/login", {"username": "user1", "password": "sai"}).status_code == 429
+    r = post_form(head, "/auth/login", {"username": "head.kp2", "password": PASSWORD})
+    assert r.status_code == 302 and "/auth/" not in r.headers["Location"]

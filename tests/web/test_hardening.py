@@ -111,7 +111,7 @@ def test_one_totp_code_sent_by_several_browsers_at_once_logs_in_exactly_one(app,
     """One TOTP code was accepted by several sessions sending it at the same moment (the last used time-step
     was read, then written, without a lock). Eight browsers that passed the password step send one code
     together to the running server: exactly one is let in."""
-    app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
+    app.config["LOGIN_RATE_LIMIT"] = app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "1000 per minute"
     user, secret = _officer(session)
     browsers = []
     for _ in range(BROWSERS):
@@ -342,7 +342,7 @@ _long = st.one_of(_texts, st.integers(150, 300).map(lambda n: "Đ" * n))
 @given(username=_texts, password=_texts)
 def test_fuzz_login_form(app, client, session, username, password):
     """No username or password ends in HTTP 500 (a NUL did, on PostgreSQL), and none logs in."""
-    app.config["LOGIN_RATE_LIMIT"] = "100000 per hour"
+    app.config["LOGIN_RATE_LIMIT"] = app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "100000 per hour"
     if not _count(session, User):
         make_user(session, "truong.kp1", "group_head", (c := make_commune(session)), group=make_group(session, c))
         session.commit()

@@ -67,3 +67,53 @@ def test_check_deploy_finds_an_unmigrated_database(app, runner, tmp_path):
     result = empty.test_cli_runner().invoke(args=["check-deploy", "--workers", "1"])
     assert result.exit_code == 1 and "chưa được nâng cấp" in result.output
     empty.extensions["consult_engine"].dispose()
+
+
+def _gunicorn(tmp_path, workers: int, **env):
+    """gunicorn with the repository's gunicorn.conf.py; returns (process, port)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from consult import ROOT
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CONSULT_")}
+    environ.update(CONSULT_DATABASE_URL=f"sqlite:///{tmp_path / 'g.sqlite3'}", WEB_CONCURRENCY=str(workers),
+                   CONSULT_BIND=f"127.0.0.1:{port}", PYTHONPATH=str(ROOT), **env)
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "consult:create_app()"], cwd=ROOT, env=environ,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return process, port
+
+
+def _serves(process, port) -> bool:
+    import socket
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def test_gunicorn_refuses_several_workers_on_in_memory_rate_limits(tmp_path):
+    """With memory:// each worker counts on its own (5 allowed wrong passwords became 20 with 4
+    workers): gunicorn.conf.py refuses to start more than one worker on it, says why, and
+    starts when told to accept it, or with one worker."""
+    process, _ = _gunicorn(tmp_path, 2)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1 and "memory://" in output and "CONSULT_RATELIMIT_STORAGE_URL" in output
+    for workers, env in ((2, {"CONSULT_ALLOW_MEMORY_RATELIMIT": "1"}), (1, {})):
+        process, port = _gunicorn(tmp_path, workers, **env)
+        try:
+            assert _serves(process, port), process.stdout.read() if process.poll() is not None else "no answer"
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -101,6 +101,44 @@ def test_token_guessing_is_rate_limited_per_address(app, client, session):
     assert r.status_code == 429 and "quá nhiều lần" in r.get_data(as_text=True)
 
 
+def test_a_real_ballot_link_is_never_refused_for_its_address(app, client, session):
+    """One household guessing links behind a village's shared address must not stop its
+    neighbours: once the address is over its limit, guesses get 429, real links and codes
+    open and vote."""
+    app.config["TOKEN_RATE_LIMIT"] = "5 per 10 minutes"
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    session.commit()
+    for i in range(5):
+        assert client.get(f"/b/doan-{i}").status_code == 404
+    assert client.get("/b/doan-6").status_code == 429
+    assert post_form(client, "/b/", {"code": "ABCDE-23456"}).status_code == 429
+    neighbour = app.test_client()
+    assert neighbour.get(f"/b/{ballots[0].token}").status_code == 200
+    assert _ballot_post(neighbour, ballots[0].token, "confirm", choice(poll, "agree")).status_code == 200
+    assert post_form(neighbour, "/b/", {"code": ballots[1].code}).status_code == 200
+    session.rollback()
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Participation).where(Participation.phase == "vote")) == 1
+
+
+def test_failed_posts_are_counted_per_ballot_token(app, client, session):
+    """A real link's failed posts count against that link alone (TOKEN_FAILURE_RATE_LIMIT)."""
+    app.config["TOKEN_FAILURE_RATE_LIMIT"] = "3 per 10 minutes"
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    session.commit()
+    for _ in range(3):
+        assert _ballot_post(client, ballots[0].token, "confirm", 999999).status_code == 422
+    assert _ballot_post(client, ballots[0].token, "confirm", choice(poll, "agree")).status_code == 429
+    assert client.get(f"/b/{ballots[0].token}").status_code == 200  # reading it is not a failure
+    assert _ballot_post(client, ballots[1].token, "confirm", choice(poll, "agree")).status_code == 200
+
+
 def test_closed_vote_refuses_the_ballot(client, session):
     commune, group = _head(session)
     poll = open_vote(session, commune, [group])
