@@ -18,7 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import qrcode
+import qrcode.exceptions
 from fpdf import FPDF
+from fpdf.enums import MethodReturnValue
+from PIL import Image
 
 from consult import ROOT
 from consult.polls import rules
@@ -31,13 +34,60 @@ SLIPS_PER_PAGE = 3
 SLIP_H = 297 / SLIPS_PER_PAGE
 
 
+QR_SCALE = 4  # pixels per module: crisp when printed at 40 mm, whatever the viewer's smoothing
+
+
 def _qr_image(data: str):
-    # A fixed mask: letting the library try all eight in pure Python costs two thirds of the
-    # time of a slip; every mask is valid and the slips are checked with zbarimg in the tests.
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=2, mask_pattern=4)
+    """The QR code of ``data`` as a 1-bit image.
+
+    A fixed mask: letting the library try all eight in pure Python costs two thirds of the
+    time of a slip; every mask is valid and the slips are checked with zbarimg in the tests.
+    The image is made from the library's module matrix by PIL in one call, not module
+    by module through the library's image factory (a third of a slip's time).
+    """
+    matrix = _qr_matrix(data)
+    size = len(matrix)
+    pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
+    image = Image.frombytes("L", (size, size), pixels)
+    return image.resize((size * QR_SCALE, size * QR_SCALE), Image.Resampling.NEAREST).convert("1")
+
+
+_versions: dict[int, int] = {}
+
+
+def _qr_matrix(data: str) -> list[list[bool]]:
+    """The module matrix; the smallest version that fits is found once per length of text
+    (every link of a vote has the same length), not by trial encodings for each code."""
+    version = _versions.get(len(data))
+    qr = qrcode.QRCode(version=version, error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=4)
     qr.add_data(data)
-    qr.make(fit=True)
-    return qr.make_image(fill_color="black", back_color="white").get_image()
+    try:
+        qr.make(fit=version is None)
+    except qrcode.exceptions.DataOverflowError:  # a text of this length needing more (another mode)
+        qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=4)
+        qr.add_data(data)
+        qr.make(fit=True)
+    if version is None:
+        _versions[len(data)] = qr.version
+    return qr.get_matrix()
+
+
+class _Lines:
+    """A text broken into lines once for all slips (the line breaking is most of a slip's
+    text cost and the same on every slip), then written line by line."""
+
+    def __init__(self, pdf: FPDF, width: float, height: float, text: str, style: str, size: float, align: str = "L"):
+        pdf.set_font("DejaVu", style, size)
+        self.lines = pdf.multi_cell(width, height, text, align=align, dry_run=True, output=MethodReturnValue.LINES)
+        self.width, self.height, self.style, self.size, self.align = width, height, style, size, align
+
+    def write(self, pdf: FPDF, x: float, y: float) -> float:
+        pdf.set_font("DejaVu", self.style, self.size)
+        for line in self.lines:
+            pdf.set_xy(x, y)
+            pdf.cell(self.width, self.height, line, align=self.align)
+            y += self.height
+        return y
 
 
 def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_names: dict[int, str]) -> bytes:
@@ -48,12 +98,18 @@ def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_na
     pdf.set_title(f"Phiếu biểu quyết: {poll.title}")
     pdf.set_creator("consult")
     commune = poll.commune
+    text = poll.question if not poll.content else f"{poll.question} {poll.content}"
+    shared = None
     for index, ballot in enumerate(ballots):
         slot = index % SLIPS_PER_PAGE
         if slot == 0:
             pdf.add_page()
+        if shared is None:
+            shared = (_Lines(pdf, 140, 4, poll.title, "B", 9, align="C"), _Lines(pdf, 140, 3.6, text[:600], "", 8),
+                      _Lines(pdf, 46, 3, f"Mã phiếu (nhập tại {base_url.rstrip('/')}/b)", "", 6.5, align="C"))
         top = slot * SLIP_H
-        _slip(pdf, poll, commune, ballot, base_url.rstrip("/"), group_names.get(ballot.household.group_id, ""), top)
+        _slip(pdf, poll, commune, ballot, base_url.rstrip("/"), group_names.get(ballot.household.group_id, ""), top,
+              shared)
         if slot < SLIPS_PER_PAGE - 1:
             pdf.set_draw_color(120, 120, 120)
             pdf.set_dash_pattern(dash=2, gap=1.5)
@@ -65,7 +121,8 @@ def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_na
     return bytes(pdf.output())
 
 
-def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, group_name: str, top: float) -> None:
+def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, group_name: str, top: float,
+          shared: tuple[_Lines, _Lines, _Lines]) -> None:
     left, width = 12, 140
     link = f"{base_url}/b/{ballot.token}"
     pdf.set_text_color(0, 0, 0)
@@ -80,14 +137,8 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
     pdf.set_xy(left, top + 13)
     heading = "PHIẾU BIỂU QUYẾT TRỰC TUYẾN" if poll.form == FORM_ONLINE else "PHIẾU LẤY Ý KIẾN HỘ GIA ĐÌNH"
     pdf.cell(width, 5, heading, align="C")
-    pdf.set_font("DejaVu", "B", 9)
-    pdf.set_xy(left, top + 19)
-    pdf.multi_cell(width, 4, poll.title, align="C")
-    pdf.set_font("DejaVu", "", 8)
-    pdf.set_x(left)
-    text = poll.question if not poll.content else f"{poll.question} {poll.content}"
-    pdf.multi_cell(width, 3.6, text[:600])
-    y = pdf.get_y() + 1
+    title, question = shared[:2]
+    y = question.write(pdf, left, title.write(pdf, left, top + 19)) + 1
     pdf.set_xy(left, y)
     seats = max(1, poll.seats or 1)
     if poll.form == FORM_ONLINE:
@@ -143,15 +194,17 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
         pdf.cell(46, 3, "CUỐNG PHIẾU — xé ra khi nộp phiếu", align="C")
         pdf.set_font("DejaVu", "", 6.5)
         pdf.set_xy(155, top + 68)
-        pdf.multi_cell(46, 3, ballot.household.representative[:80], align="C")
+        name = ballot.household.representative[:80]
+        if pdf.get_string_width(name) <= 45:
+            pdf.cell(46, 3, name, align="C")
+        else:
+            pdf.multi_cell(46, 3, name, align="C")
     # QR code of the ballot link, and the manual code under it.
     pdf.image(_qr_image(link), x=158, y=top + 8, w=40, h=40)
     pdf.set_font("DejaVu", "B", 9)
     pdf.set_xy(155, top + 49)
     pdf.cell(46, 4, ballot.code, align="C")
-    pdf.set_font("DejaVu", "", 6.5)
-    pdf.set_xy(155, top + 53)
-    pdf.multi_cell(46, 3, f"Mã phiếu (nhập tại {base_url}/b)", align="C")
+    shared[2].write(pdf, 155, top + 53)
     pdf.set_xy(155, top + 60)
     pdf.set_font("DejaVu", "B", 9)
     pdf.cell(46, 4, f"Mã hộ: {ballot.household.code}", align="C")
