@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_cmd)
     app.cli.add_command(restore_cmd)
     app.cli.add_command(check_deploy_cmd)
+    app.cli.add_command(worker_cmd)
 
 
 db_group = AppGroup("db", help="Cơ sở dữ liệu: tạo mới hoặc nâng cấp lược đồ.")
@@ -244,3 +245,23 @@ def check_deploy_cmd(workers: int | None):
     if any(f.level == "error" for f in findings):
         sys.exit(1)
     click.echo("Sẵn sàng chạy thật." if not findings else "Không có lỗi chặn.")
+
+
+@click.command("worker", help="Chạy các việc nền (in phiếu cho cả khu dân cư...) từ hàng đợi trong cơ sở dữ liệu.")
+@click.option("--once", is_flag=True, help="Chạy hết các việc đang chờ rồi dừng.")
+@click.option("--interval", default=1.0, show_default=True, help="Số giây giữa hai lần xem hàng đợi.")
+@with_appcontext
+def worker_cmd(once: bool, interval: float):
+    import time
+
+    from consult.jobs.service import run_pending
+
+    writer = current_app.extensions["consult_writer_sessionmaker"]
+    reader = current_app.extensions["consult_sessionmaker"]
+    while True:
+        count = run_pending(writer, reader)
+        if count:
+            click.echo(f"Đã chạy {count} việc.")
+        if once:
+            return
+        time.sleep(interval)

@@ -39,6 +39,11 @@ DEFAULTS = {
     "TOKEN_RATE_LIMIT": "30 per 10 minutes",
     "TOKEN_FAILURE_RATE_LIMIT": "20 per 10 minutes",
     "TOTP_ISSUER": "consult",
+    # Slips for more households than this are printed by a background job (consult/jobs).
+    "SLIPS_INLINE_MAX": 300,
+    # Run background jobs in a thread of the web process (the embedded setup); with
+    # gunicorn, set it to 0 and run `flask --app consult worker` beside it.
+    "JOBS_IN_PROCESS": True,
     # The address printed in ballot QR codes; None: the address the page was asked on.
     "PUBLIC_BASE_URL": None,
     "PREFERRED_URL_SCHEME": "http",
@@ -47,8 +52,8 @@ DEFAULTS = {
 }
 
 # Environment variables that are read as integers or booleans.
-_INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES"}
-_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS"}
+_INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS", "JOBS_IN_PROCESS"}
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:

@@ -136,6 +136,9 @@ def check_deploy(config: dict, engine, *, workers: int) -> list[Finding]:
         if not config.get("HSTS"):
             findings.append(Finding("warning", "Phục vụ qua HTTPS nhưng chưa bật Strict-Transport-Security "
                                                "(CONSULT_HSTS=1): lần vào đầu qua HTTP có thể bị chặn giữa đường."))
+    if workers > 1 and config.get("JOBS_IN_PROCESS", True):
+        findings.append(Finding("warning", "Việc nền (in phiếu cả khu dân cư) đang chạy trong tiến trình web: với nhiều "
+                                           "tiến trình, đặt CONSULT_JOBS_IN_PROCESS=0 và chạy flask --app consult worker."))
     if config["DATABASE_URL"].startswith("sqlite") and workers > 4:
         findings.append(Finding("warning", "SQLite với nhiều tiến trình ghi: cân nhắc PostgreSQL."))
     for tool, package in (("soffice", "libreoffice-writer-nogui"), ("pdftotext", "poppler-utils")):

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
@@ -65,7 +65,14 @@ def issue_ballots(session: Session, actor: Actor, poll: Poll, *, household_ids: 
                   now: datetime | None = None) -> list[IssuedBallot]:
     """New slips for the households that have not voted (or the ones given):
     each earlier slip of theirs is revoked, so a lost slip cannot be used."""
-    now = now or utcnow()
+    issued = plan_ballots(session, poll, household_ids=household_ids)
+    store_ballots(session, actor, poll, issued, reprint=household_ids is not None, now=now)
+    return issued
+
+
+def plan_ballots(session: Session, poll: Poll, *, household_ids: list[int] | None = None) -> list[IssuedBallot]:
+    """The slips to print, with new links and codes, read only: nothing is written until
+    ``store_ballots``, so a long print holds no write lock (polls.jobs prints in between)."""
     if poll.status != STATUS_OPEN:
         raise PollError("Chỉ in phiếu khi cuộc biểu quyết đang mở.")
     voted = set(session.scalars(select(Participation.poll_household_id).where(
@@ -77,20 +84,24 @@ def issue_ballots(session: Session, actor: Actor, poll: Poll, *, household_ids: 
     targets = [h for h in session.scalars(stmt) if h.id not in voted or household_ids is not None]
     if household_ids is not None and not targets:
         raise PollError("Không tìm thấy hộ trong danh sách của cuộc biểu quyết.")
-    ids = [h.id for h in targets]
-    for old in session.scalars(select(BallotToken).where(BallotToken.poll_household_id.in_(ids or [0]),
-                                                         BallotToken.revoked_at.is_(None))):
-        old.revoked_at = now
-    issued = []
-    for household in targets:
-        token, code = security.new_token(24), _new_code()
-        session.add(BallotToken(poll_id=poll.id, poll_household_id=household.id, token_hash=security.hash_token(token),
-                                code_hash=security.hash_token(code), issued_at=now))
-        issued.append(IssuedBallot(household, token, code))
-    session.flush()
-    record(session, actor, "poll.ballots_issued", poll, now=now,
-           details={"slips": len(issued), "reprint": household_ids is not None})
-    return issued
+    return [IssuedBallot(household, security.new_token(24), _new_code()) for household in targets]
+
+
+def store_ballots(session: Session, actor: Actor, poll: Poll, issued: list[IssuedBallot], *, reprint: bool = False,
+                  now: datetime | None = None) -> None:
+    """Record planned slips: the households' earlier slips stop working."""
+    now = now or utcnow()
+    if session.scalar(select(Poll.status).where(Poll.id == poll.id)) != STATUS_OPEN:
+        raise PollError("Chỉ in phiếu khi cuộc biểu quyết đang mở.")
+    ids = [b.household.id for b in issued]
+    for start in range(0, len(ids), 1000):
+        session.execute(update(BallotToken).where(BallotToken.poll_household_id.in_(ids[start:start + 1000]),
+                                                  BallotToken.revoked_at.is_(None)).values(revoked_at=now))
+    if issued:
+        session.execute(insert(BallotToken), [
+            {"poll_id": poll.id, "poll_household_id": b.household.id, "token_hash": security.hash_token(b.token),
+             "code_hash": security.hash_token(b.code), "issued_at": now} for b in issued])
+    record(session, actor, "poll.ballots_issued", poll, now=now, details={"slips": len(issued), "reprint": reprint})
 
 
 # --- ballots ------------------------------------------------------------------------------

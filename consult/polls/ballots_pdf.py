@@ -90,7 +90,9 @@ class _Lines:
         return y
 
 
-def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_names: dict[int, str]) -> bytes:
+def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_names: dict[int, str], *,
+                progress=None) -> bytes:
+    """All slips, three to a page; ``progress(done, total)`` is told every 100 slips."""
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
@@ -110,6 +112,8 @@ def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_na
         top = slot * SLIP_H
         _slip(pdf, poll, commune, ballot, base_url.rstrip("/"), group_names.get(ballot.household.group_id, ""), top,
               shared)
+        if progress and index % 100 == 99:
+            progress(index + 1, len(ballots))
         if slot < SLIPS_PER_PAGE - 1:
             pdf.set_draw_color(120, 120, 120)
             pdf.set_dash_pattern(dash=2, gap=1.5)

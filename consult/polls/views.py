@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.access import current_actor, fully_signed_in, get_scoped, staff_required, visible
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
@@ -14,6 +14,8 @@ from consult.communes.models import ResidentialGroup
 from consult.consultations.views import public_commune
 from consult.db import db_session
 from consult import throttle
+from consult.jobs import service as jobs
+from consult.polls import jobs as slip_jobs
 from consult.extensions import limiter
 from consult import office
 from consult.polls import documents, rules, service
@@ -223,8 +225,21 @@ def _pdf_response(poll: Poll, issued, name: str) -> Response:
 def ballots(poll_id: int):
     """Slips for every household that has not voted; earlier slips stop working."""
     poll = get_scoped(Poll, poll_id)
+    s = db_session()
+    to_print = s.scalar(select(func.count()).select_from(PollHousehold).where(PollHousehold.poll_id == poll.id)) or 0
+    if to_print > current_app.config["SLIPS_INLINE_MAX"]:
+        # A whole ward: printed by a background job, with a progress bar (consult/polls/jobs.py).
+        if poll.status != "open":
+            return _fail(service.PollError("Chỉ in phiếu khi cuộc biểu quyết đang mở."), poll)
+        base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+        job = jobs.enqueue(s, commune_id=poll.commune_id, kind=slip_jobs.KIND, title=f"In phiếu: {poll.title}",
+                           params=slip_jobs.params(poll, base), user_id=current_user.id,
+                           user_name=current_actor().name, total=to_print)
+        s.commit()
+        jobs.start_in_process(current_app._get_current_object())
+        return redirect(url_for("jobs.show", job_id=job.id))
     try:
-        issued = service.issue_ballots(db_session(), current_actor(), poll)
+        issued = service.issue_ballots(s, current_actor(), poll)
     except service.PollError as exc:
         return _fail(exc, poll)
     response = _pdf_response(poll, issued, f"phieu-bieu-quyet-{poll.id}.pdf")

@@ -88,8 +88,25 @@ def build_world(session) -> World:
         "move": ["indent", "outdent"],
         # A's too: a group head keeps no calendar.
         "local_day_id": [day_a, day_b],
+        # Jobs of others (a slips PDF holds a group's links): of KP2's head, of commune B.
+        "job_id": [make_job(session, a, other_head), make_job(session, b, user_b)],
     }
     return world
+
+
+def make_job(session, commune, user) -> int:
+    """A finished slips job of ``user``, with its PDF: the job's id."""
+    from consult.jobs.models import DONE, Job
+    from consult.timeutil import utcnow
+
+    now = utcnow()
+    job = Job(commune_id=commune.id, kind="slips", title="In phiếu: Biểu quyết", params={}, status=DONE, done=3,
+              total=3, result=b"%PDF-1.4\n%%EOF\n", result_name="phieu.pdf", result_type="application/pdf",
+              created_by_id=user.id, created_by=user.username, created_at=now, finished_at=now,
+              expires_at=now.replace(year=now.year + 1))
+    session.add(job)
+    session.flush()
+    return job.id
 
 
 def _cluster_id(session, opinion_id):

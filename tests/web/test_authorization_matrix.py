@@ -32,7 +32,7 @@ from consult.audit.service import SYSTEM
 from consult.communes.models import Household
 from consult.polls.models import LocalDay
 from tests.support.helpers import csrf_from, login, make_consultation, make_unit, make_user
-from tests.support.scoping import _cluster_id, _vote, build_world
+from tests.support.scoping import _cluster_id, _vote, build_world, make_job
 
 ANON, UNIT_REP, GROUP_HEAD, OFFICER, ADMIN, PLATFORM = (
     "anonymous", "unit_rep", "group_head", "officer", "admin", "platform_admin")
@@ -140,6 +140,9 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     # administrator changes it (a platform administrator has no commune calendar).
     "polls.holidays": {"GET": frozenset({GROUP_HEAD, OFFICER, ADMIN}), "POST": frozenset({ADMIN})},
     "polls.delete_local_day": frozenset({ADMIN}),
+    # --- background jobs (a whole ward's slips): every account, each its own jobs only
+    "jobs.show": STAFF,
+    "jobs.download": STAFF,
 }
 
 # Refusals that are not a 403, each for a stated reason: (endpoint, method, role) -> status.
@@ -238,12 +241,14 @@ def _arrange(session):
     target = make_user(session, "muc.tieu", "unit_rep", a, unit=paper_unit)  # for admin.user_edit
 
     users = {GROUP_HEAD: ("truong.kp1", None)}
-    make_user(session, "dai.dien", "unit_rep", a, unit=unit_rep_unit)
-    users[UNIT_REP] = ("dai.dien", None)
+    jobs = {GROUP_HEAD: make_job(session, a, world.head)}  # each account's own job
+    rep = make_user(session, "dai.dien", "unit_rep", a, unit=unit_rep_unit)
+    users[UNIT_REP], jobs[UNIT_REP] = ("dai.dien", None), make_job(session, a, rep)
     for role, username, commune in ((OFFICER, "cong.chuc", a), (ADMIN, "quan.tri", a), (PLATFORM, "nen.tang", None)):
         secret = pyotp.random_base32()
-        make_user(session, username, "officer" if role == OFFICER else "admin", commune, totp=secret)
-        users[role] = (username, secret)
+        user = make_user(session, username, "officer" if role == OFFICER else "admin", commune, totp=secret)
+        users[role], jobs[role] = (username, secret), make_job(session, commune or a, user)
+    jobs[ANON] = jobs[GROUP_HEAD]
 
     own = {
         "commune_id": a.id, "group_id": kp1.id, "unit_id": unit_rep_unit.id, "user_id": target.id,
@@ -251,6 +256,7 @@ def _arrange(session):
         "reply_id": paper.id, "cluster_id": _cluster_id(session, opinion.id), "opinion_id": opinion.id,
         "poll_id": poll_id, "poll_household_id": poll_household_id,
         "local_day_id": world.foreign_ids["local_day_id"][0],  # A's day of 21/08/2026
+        "job_id": jobs,  # the signed-in account's own: see test_authorization_matrix
         "fmt": "docx", "doc": "decision", "ext": "docx", "move": "indent", "slug": a.slug, "token": token,
     }
     overrides = {
@@ -264,7 +270,7 @@ def _arrange(session):
         "user_id": f["user_id"][1], "household_id": f["household_id"][1], "consultation_id": f["consultation_id"][0],
         "part_id": f["part_id"][0], "reply_id": f["reply_id"][0], "cluster_id": f["cluster_id"][0],
         "opinion_id": f["opinion_id"][0], "poll_id": f["poll_id"][1], "poll_household_id": f["poll_household_id"][1],
-        "local_day_id": f["local_day_id"][1],
+        "local_day_id": f["local_day_id"][1], "job_id": f["job_id"][1],
     }
     return world, own, overrides, foreign, users
 
@@ -303,6 +309,7 @@ def _verdict(endpoint, method, role, response, allowed: bool) -> str | None:
 def test_authorization_matrix(app, client, session, role):
     started = time.monotonic()
     world, own, overrides, foreign, users = _arrange(session)
+    own["job_id"] = own["job_id"][role]
     a_id = world.commune_a.id
     session.commit()
     if role == ANON:

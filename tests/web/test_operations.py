@@ -52,9 +52,10 @@ def test_check_deploy_says_what_is_wrong(app, runner):
     app.config.update(SECRET_KEY="dev", PREFERRED_URL_SCHEME="https", SESSION_COOKIE_SECURE=False)
     result = runner.invoke(args=["check-deploy", "--workers", "4"])
     assert result.exit_code == 1
-    for words in ("Khóa bí mật", "memory://", "Secure"):
+    for words in ("Khóa bí mật", "memory://", "Secure", "CONSULT_JOBS_IN_PROCESS=0"):
         assert words in result.output, words
-    app.config.update(SECRET_KEY="x" * 64, PREFERRED_URL_SCHEME="http", RATELIMIT_STORAGE_URL="redis://localhost/0")
+    app.config.update(SECRET_KEY="x" * 64, PREFERRED_URL_SCHEME="http", RATELIMIT_STORAGE_URL="redis://localhost/0",
+                      JOBS_IN_PROCESS=False)
     result = runner.invoke(args=["check-deploy", "--workers", "4"])
     assert result.exit_code == 0, result.output
 

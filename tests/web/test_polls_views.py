@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from consult.audit.service import SYSTEM
 from consult.polls import service
-from consult.polls.models import Participation, Poll, PollHousehold
+from consult.polls.models import BallotToken, Participation, Poll, PollHousehold
 from consult.timeutil import format_date, format_datetime, today, utcnow
 from tests.support.helpers import csrf_from, login, make_user, post_form
 from tests.support.polls import choice, close, group_with_households, hand_in_paper, open_vote, pass_consent
@@ -515,3 +515,52 @@ def test_a_meeting_announced_too_late_shows_why_and_does_not_open(client, sessio
     session.rollback()
     session.expire_all()
     assert session.get(Poll, poll.id).status == "open"
+
+
+def _print_whole_ward(app, client, session, households=8):
+    app.config["SLIPS_INLINE_MAX"] = 5
+    commune, group = _head(session, households)
+    poll = open_vote(session, commune, [group], form="ballot", chosen_by_head_and_front=True)
+    session.commit()
+    login(client, "truong.kp1")
+    r = post_form(client, f"/polls/{poll.id}/ballots.pdf", {}, get_url=f"/polls/{poll.id}")
+    assert r.status_code == 302 and "/jobs/" in r.headers["Location"]
+    return poll, r.headers["Location"]
+
+
+def test_slips_of_a_whole_ward_are_printed_by_a_worker_with_a_progress_page(app, client, session, runner):
+    """Slips for more households than SLIPS_INLINE_MAX are a background job: the request
+    returns at once, the page shows progress and refreshes itself, the worker command
+    prints, and only the one who asked downloads the PDF."""
+    app.config["JOBS_IN_PROCESS"] = False
+    poll, url = _print_whole_ward(app, client, session)
+    page = client.get(url).get_data(as_text=True)
+    assert "Đang chờ" in page and '<progress id="job-progress"' in page and 'http-equiv="refresh"' in page
+    other = app.test_client()
+    make_user(session, "truong.kp9", "group_head", poll.commune, group=poll.group)
+    session.commit()
+    login(other, "truong.kp9")
+    assert other.get(url).status_code == 404
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and "Đã chạy 1 việc" in result.output
+    page = client.get(url).get_data(as_text=True)
+    assert "Đã xong" in page and 'http-equiv="refresh"' not in page and 'id="job-download"' in page
+    pdf = client.get(url + "/download")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.headers["Cache-Control"] == "no-store"
+    assert other.get(url + "/download").status_code == 404
+    session.rollback()
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(BallotToken).where(
+        BallotToken.poll_id == poll.id, BallotToken.revoked_at.is_(None))) == 8
+
+
+def test_without_a_worker_the_web_process_prints_in_a_thread(app, client, session):
+    """The embedded setup (JOBS_IN_PROCESS, the default) needs no worker process."""
+    import time
+
+    _, url = _print_whole_ward(app, client, session)
+    deadline = time.monotonic() + 60
+    while "Đã xong" not in (page := client.get(url).get_data(as_text=True)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Đã xong" in page
+    assert client.get(url + "/download").data.startswith(b"%PDF")

@@ -79,6 +79,7 @@ def test_commune_staff_reach_nothing_of_another_commune(app, client, session, ro
         "ext": world.foreign_ids["ext"],
         "move": world.foreign_ids["move"],
         "local_day_id": world.foreign_ids["local_day_id"][1:],
+        "job_id": world.foreign_ids["job_id"],
     }
     for rule in _staff_rules(app):
         args = sorted(rule.arguments)

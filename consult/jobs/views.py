@@ -1,0 +1,43 @@
+"""A job's page (a progress bar that refreshes itself, no script needed) and its result."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, render_template
+from flask_login import current_user
+
+from consult.access import ALL_STAFF, staff_required
+from consult.db import db_session
+from consult.jobs.models import DONE, FAILED, STATUS_LABELS, Job
+from consult.timeutil import utcnow
+
+bp = Blueprint("jobs", __name__)
+
+
+def _own(job_id: int) -> Job:
+    """Only the one who asked for it sees a job (a slips PDF holds the households' links)."""
+    job = db_session().get(Job, job_id)
+    if job is None or job.created_by_id != current_user.id:
+        abort(404)
+    return job
+
+
+@bp.route("/jobs/<int:job_id>")
+@staff_required(*ALL_STAFF)
+def show(job_id: int):
+    job = _own(job_id)
+    percent = int(100 * job.done / job.total) if job.total else (100 if job.status == DONE else 0)
+    return render_template("jobs/show.html", job=job, labels=STATUS_LABELS, percent=percent,
+                           finished=job.status in (DONE, FAILED), expired=job.expires_at and job.expires_at < utcnow())
+
+
+@bp.route("/jobs/<int:job_id>/download")
+@staff_required(*ALL_STAFF)
+def download(job_id: int):
+    job = _own(job_id)
+    if job.status != DONE or job.result is None or (job.expires_at and job.expires_at < utcnow()):
+        abort(404)
+    return Response(job.result, mimetype=job.result_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(job.result_name or 'ket-qua')}",
+        "Cache-Control": "no-store"})
