@@ -277,6 +277,52 @@ def part_tree(consultation: Consultation) -> list[PartView]:
     return roots
 
 
+# A public draft page shows about this much of the draft (text and the markup of each
+# part); a longer draft is split into pages at its top-level parts.
+DRAFT_PAGE_BYTES = 40_000
+PART_MARKUP_BYTES = 350
+
+
+def _weight(view: PartView) -> int:
+    return len(view.part.text or "") + len(view.part.title or "") + PART_MARKUP_BYTES + sum(
+        _weight(c) for c in view.children)
+
+
+@dataclass
+class DraftPage:
+    views: list[PartView]  # a top-level part may appear with only some of its children
+    first: str  # the labels of the first and last parts it holds, for the page list
+    last: str
+
+
+def draft_pages(tree: list[PartView], budget: int = DRAFT_PAGE_BYTES) -> list[DraftPage]:
+    """The draft in pages of about ``budget`` bytes, cut between top-level parts; a top-level
+    part larger than that (a long chapter) is cut between its children, each page showing
+    the chapter's heading over the children it holds."""
+    units: list[tuple[PartView, int, str]] = []
+    for root in tree:
+        weight = _weight(root)
+        if weight <= budget or not root.children:
+            units.append((root, weight, root.part.label))
+        else:
+            for child in root.children:
+                units.append((PartView(root.part, [child]), _weight(child) + PART_MARKUP_BYTES, child.part.label))
+    pages: list[DraftPage] = []
+    size = 0
+    for view, weight, label in units:
+        if not pages or size + weight > budget:
+            pages.append(DraftPage([], label, label))
+            size = 0
+        page = pages[-1]
+        if page.views and page.views[-1].part.id == view.part.id:  # the same long chapter, continued
+            page.views[-1] = PartView(view.part, page.views[-1].children + view.children)
+        else:
+            page.views.append(view)
+        page.last = label
+        size += weight
+    return pages or [DraftPage([], "", "")]
+
+
 def _relabel_all(session: Session, consultation: Consultation) -> None:
     """Recompute labels, anchors, depth and document order after an edit."""
     tree = part_tree(consultation)

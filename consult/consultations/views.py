@@ -263,9 +263,12 @@ def public_index(slug: str):
 def public_show(slug: str, consultation_id: int):
     consultation = public_consultation(slug, consultation_id)
     now = utcnow()
+    pages = service.draft_pages(service.part_tree(consultation))
+    number = min(max(1, request.args.get("page", 1, type=int)), len(pages))
     return render_template(
         "consultations/public_show.html", c=consultation, commune=consultation.commune,
-        tree=service.part_tree(consultation), counts=service.opinion_counts(db_session(), consultation.id),
+        pages=pages, page=pages[number - 1], number=number,
+        counts=service.opinion_counts(db_session(), consultation.id),
         status=consultation.effective_status(now), labels=STATUS_LABELS, open=consultation.accepts_opinions(now),
         remaining=humanize_remaining(consultation.closes_at - now), now=now)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from consult.access import current_actor, get_scoped, staff_required
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import STATUS_PUBLISHED, Consultation
 from consult.consultations.views import public_consultation
 from consult.db import db_session
-from consult.reports import service
+from consult.reports import public, service
 from consult import office
 from consult.reports.export import MIMETYPES, export, filename
 from consult.reports.forms import DecisionForm, SettingsForm
@@ -128,14 +128,14 @@ def publish(consultation_id: int):
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/report")
 def public_report(slug: str, consultation_id: int):
-    """Công khai kết quả (Luật Điều 28 khoản 3)."""
+    """Công khai kết quả (Luật Điều 28 khoản 3): the report, its table a page at a time and searchable."""
     consultation = public_consultation(slug, consultation_id)
     if consultation.status != STATUS_PUBLISHED:
         abort(404)
-    data = service.report_data(db_session(), consultation, public=True)
-    return render_template("reports/print.html", data=data, c=consultation, public=True,
-                           opening=service.opening_paragraphs(data), subject=service.report_subject(consultation),
-                           closing=service.closing_paragraph(data), date_line=service.report_date_line(data))
+    report = public.public_report(db_session(), consultation)
+    q = request.args.get("q", "").strip()[:200]
+    page = public.page_of(report, request.args.get("page", 1, type=int), q)
+    return render_template("reports/public.html", c=consultation, report=report, page=page, q=q)
 
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/report.<fmt>")
