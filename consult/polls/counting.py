@@ -3,6 +3,8 @@ all households (Luật Điều 21 khoản 1), and the outcome."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -14,6 +16,8 @@ from consult.polls.models import (
     FORM_BALLOT,
     FORM_MEETING,
     PHASE_VOTE,
+    STATUS_CLOSED,
+    STATUS_DECIDED,
     Attendance,
     BallotBox,
     MeetingCount,
@@ -167,14 +171,41 @@ def tally(session: Session, poll: Poll) -> Tally:
     return Tally(poll, groups, list(poll.choices), sorted(texts), passed, summary, counted)
 
 
+_public: OrderedDict[tuple, Tally] = OrderedDict()
+_public_lock = threading.Lock()
+
+
+def final_tally(session: Session, poll: Poll) -> Tally:
+    """The tally of a vote that has ended, computed once per process: its result never
+    changes (the public results page asks for it on every visit). Keyed by the database,
+    the vote and the instant it was decided; an open vote is counted afresh."""
+    if poll.status not in (STATUS_CLOSED, STATUS_DECIDED) or poll.decided_at is None:
+        return tally(session, poll)
+    key = (str(session.get_bind().url), poll.id, poll.status, poll.decided_at, poll.outcome_text)
+    with _public_lock:
+        if key in _public:
+            _public.move_to_end(key)
+            return _public[key]
+    result = tally(session, poll)
+    with _public_lock:
+        _public[key] = result
+        while len(_public) > 64:
+            _public.popitem(last=False)
+    return result
+
+
 def participants(session: Session, poll: Poll, *, offset: int = 0, limit: int | None = None) -> list[PollHousehold]:
     """The households that took part (present at the meeting, or having voted); never with their choice."""
     if poll.form == FORM_MEETING:
         joined = select(PollHousehold).join(Attendance, Attendance.poll_household_id == PollHousehold.id).where(
             Attendance.poll_id == poll.id)
     else:
-        joined = select(PollHousehold).join(Participation, Participation.poll_household_id == PollHousehold.id).where(
-            Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE)
+        # Walk the vote's households in the order of their code (index poll_id, code) and keep
+        # those with a mark: a page stops after its rows instead of sorting every participant.
+        marked = select(Participation.poll_household_id).where(
+            Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE,
+            Participation.poll_household_id == PollHousehold.id).exists()
+        joined = select(PollHousehold).where(PollHousehold.poll_id == poll.id, marked)
     joined = joined.order_by(PollHousehold.code).offset(offset)
     if limit is not None:
         joined = joined.limit(limit)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.communes.models import Commune, ResidentialGroup
@@ -148,7 +148,8 @@ class PollHousehold(Base):
     """The register as it stood when the vote opened: the denominator and the slips."""
 
     __tablename__ = "poll_household"
-    __table_args__ = (UniqueConstraint("poll_id", "household_id"),)
+    # (poll_id, code): the public list of participants walks it in order, a page at a time.
+    __table_args__ = (UniqueConstraint("poll_id", "household_id"), Index("ix_poll_household_poll_code", "poll_id", "code"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)

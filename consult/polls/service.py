@@ -55,7 +55,7 @@ from consult.polls.ballots import (
 from consult.polls.meetings import (
     attendance_count, check_in, meeting_can_decide, procedures, record_meeting_count, record_procedure)
 from consult.polls.counting import (
-    GroupTally, Tally, participants, tally, tally_counts, total_households)
+    GroupTally, Tally, final_tally, participants, tally, tally_counts, total_households)
 from consult.polls.deadlines import (
     Reminder, WorkCalendar, add_local_day, calendar, deadline_reminders, mark_sent, national_holidays,
     needs_recognition, recognise, recognition_deadline, record_received, refuse_recognition, remove_local_day,
@@ -120,6 +120,7 @@ __all__ = [
     "save_poll",
     "stubs_recorded",
     "tally",
+    "final_tally",
     "tally_counts",
     "total_households",
 ]

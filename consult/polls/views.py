@@ -583,7 +583,7 @@ def public_show(slug: str, poll_id: int):
     s = db_session()
     receipt = request.args.get("receipt", "").strip()[:40]
     found = service.receipt_published(s, poll, receipt) if receipt else None
-    result = service.tally(s, poll) if poll.status in ("closed", "decided") else None
+    result = service.final_tally(s, poll) if poll.status in ("closed", "decided") else None
     # Long lists a page at a time, so the page stays light at any size of vote.
     try:
         page = max(1, min(int(request.args.get("page", "1")), 100_000))

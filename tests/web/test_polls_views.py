@@ -247,6 +247,30 @@ def test_public_results_show_chart_and_participants_never_choices(client, sessio
     page = client.get(f"/c/{commune.slug}/polls/{poll.id}").get_data(as_text=True)
     assert "<svg" in page and "6/10 hộ đồng ý, cần ít nhất 6" in page and "KP1-006" in page
     assert 'id="bulletin"' in page and page.count("<li><code>") == 6  # the public bulletin of ballots
+    participants = re.findall(r"KP1-0\d\d", page.split('id="bulletin"')[0])
+    assert sorted(set(participants)) == [f"KP1-{i:03d}" for i in range(1, 7)]
+
+
+def test_the_result_of_an_ended_vote_is_counted_once_for_the_public_page(client, session, monkeypatch):
+    """A closed vote's result never changes: the public page, asked for on every visit, counts it once."""
+    from consult.polls import counting
+
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    for b in service.issue_ballots(session, SYSTEM, poll)[:6]:
+        service.cast_online(session, b.token, choice(poll, "agree"))
+    close(session, poll)
+    session.commit()
+    url = f"/c/{commune.slug}/polls/{poll.id}"
+    first = client.get(url).get_data(as_text=True)
+
+    def counted_again(*args, **kwargs):
+        raise AssertionError("counted again")
+
+    monkeypatch.setattr(counting, "tally", counted_again)
+    again = client.get(url).get_data(as_text=True)
+    assert "6/10 hộ đồng ý, cần ít nhất 6" in again and again == first
 
 
 def test_each_commune_keeps_its_own_days_and_only_its_administrator_changes_them(client, session):
