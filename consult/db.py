@@ -69,12 +69,30 @@ def init_app(app: Flask) -> None:
 
 
 def db_session() -> Session:
-    """The session of this request: a writer's for POST and the like."""
+    """The session of this request: a writer's for POST and the like, except in the views
+    marked ``reads_first``, which read with it and write with ``writer_session``."""
     if "db_session" not in g:
         writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        if writes and getattr(current_app.view_functions.get(request.endpoint), "reads_first", False):
+            writes = False
         key = "consult_writer_sessionmaker" if writes else "consult_sessionmaker"
         g.db_session = current_app.extensions[key]()
     return g.db_session
+
+
+def writer_session() -> Session:
+    """A writing session of its own in this request (see ``reads_first``)."""
+    if "db_writer" not in g:
+        g.db_writer = current_app.extensions["consult_writer_sessionmaker"]()
+    return g.db_writer
+
+
+def reads_first(view):
+    """A view whose POST reads and computes first and writes briefly at the end with
+    ``writer_session()``: on SQLite a writer's session takes the database's one write
+    lock at its first statement, and would hold it through the whole request."""
+    view.reads_first = True
+    return view
 
 
 def engine() -> Engine:
@@ -82,9 +100,10 @@ def engine() -> Engine:
 
 
 def _close_session(_exc):
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for key in ("db_session", "db_writer"):
+        session = g.pop(key, None)
+        if session is not None:
+            session.close()
 
 
 def is_sqlite(session_or_engine) -> bool:

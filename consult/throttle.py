@@ -156,7 +156,9 @@ def guess_failed(response) -> bool:
 
 
 def token_post_failed(response) -> bool:
-    return request.method == "POST" and response.status_code >= 400
+    """A refused post on a real ballot (a bad form, a choice not of the vote); "already
+    voted" (409) and "vote closed" (410) are answers, not failures."""
+    return request.method == "POST" and response.status_code >= 400 and response.status_code not in (409, 410, 429)
 
 
 address_key = get_remote_address

@@ -193,18 +193,22 @@ def _check_other_text(kind: str, other_text: str | None) -> str:
 
 
 def _mark(session: Session, poll: Poll, household: PollHousehold, channel: str, now: datetime) -> None:
+    _mark_ids(session, poll.id, poll.phase, household.id, channel, now)
+
+
+def _mark_ids(session: Session, poll_id: int, phase: str, household_id: int, channel: str, now: datetime) -> None:
     """The household's "has voted" mark; the database refuses a second one. The insert
     does nothing on conflict, so a second try leaves no error naming the household
     in the database's log."""
-    values = dict(poll_id=poll.id, phase=poll.phase, poll_household_id=household.id, voted_on=local_date(now),
+    values = dict(poll_id=poll_id, phase=phase, poll_household_id=household_id, voted_on=local_date(now),
                   channel=channel)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     inserted = session.execute(insert(Participation).values(**values).on_conflict_do_nothing()
                                .returning(Participation.poll_household_id)).first()
     if inserted is None:
         day = session.scalar(select(Participation.voted_on).where(
-            Participation.poll_id == poll.id, Participation.phase == poll.phase,
-            Participation.poll_household_id == household.id))
+            Participation.poll_id == poll_id, Participation.phase == phase,
+            Participation.poll_household_id == household_id))
         raise AlreadyVoted(f"Hộ này đã biểu quyết{' ngày ' + format_date(day) if day else ''}; "
                            "mỗi hộ chỉ có một phiếu.")
 
@@ -220,6 +224,28 @@ def cast_online(session: Session, token_value: str | None, choice, *, code: str 
     """
     now = now or utcnow()
     token = found or find_token(session, token=token_value, code=code)
+    return record_ballot(session, prepare_ballot(token, choice, other_text=other_text, now=now), now=now)
+
+
+@dataclass(frozen=True)
+class PreparedBallot:
+    """A ballot encrypted and ready to record: nothing of it names the choice."""
+
+    poll_id: int
+    phase: str
+    household_id: int
+    group_id: int
+    ciphertext: bytes
+    sealed: bytes
+    tracker: bytes
+
+
+def prepare_ballot(token: BallotToken, choice, *, other_text: str | None = None,
+                   now: datetime | None = None) -> PreparedBallot:
+    """Check and encrypt a ballot, writing nothing: the page does it outside any write
+    transaction, so that the database's write lock (SQLite's is one per database) is held
+    only for the two inserts of ``record_ballot``."""
+    now = now or utcnow()
     poll = token.poll
     if poll.form != FORM_ONLINE:
         raise BallotRejected("Đây là phiếu giấy: hãy đánh dấu lựa chọn trên phiếu và nộp cho Tổ phát phiếu.")
@@ -229,12 +255,24 @@ def cast_online(session: Session, token_value: str | None, choice, *, code: str 
     choices = len(CONSENT_CHOICES) if poll.phase == PHASE_CONSENT else len(poll.choices)
     ciphertext = secrecy.encrypt_choice(poll.public_key, choices, index)
     sealed = secrecy.seal_text(poll.texts_key, text)
-    tracker = secrecy.tracker(ciphertext, sealed)
-    _mark(session, poll, token.household, "online", now)
-    session.add(CastBallot(poll_id=poll.id, phase=poll.phase, group_id=token.household.group_id,
-                           ciphertext=ciphertext, sealed_text=sealed, tracker=tracker))
+    return PreparedBallot(poll.id, poll.phase, token.household.id, token.household.group_id, ciphertext, sealed,
+                          secrecy.tracker(ciphertext, sealed))
+
+
+def record_ballot(session: Session, ballot: PreparedBallot, *, now: datetime | None = None) -> str:
+    """Record a prepared ballot: the vote is checked again inside the write transaction
+    (it may have closed since), then the mark and the ciphertext. Returns the receipt."""
+    now = now or utcnow()
+    state = session.execute(select(Poll.status, Poll.phase, Poll.closes_at, Poll.consent_closes_at)
+                            .where(Poll.id == ballot.poll_id)).one()
+    if state.status != STATUS_OPEN or state.phase != ballot.phase or now >= state.closes_at or (
+            ballot.phase == PHASE_CONSENT and state.consent_closes_at is not None and now >= state.consent_closes_at):
+        raise BallotRejected("Cuộc biểu quyết đã kết thúc hoặc đã sang vòng khác; phiếu không được ghi nhận.")
+    _mark_ids(session, ballot.poll_id, ballot.phase, ballot.household_id, "online", now)
+    session.add(CastBallot(poll_id=ballot.poll_id, phase=ballot.phase, group_id=ballot.group_id,
+                           ciphertext=ballot.ciphertext, sealed_text=ballot.sealed, tracker=ballot.tracker))
     session.flush()
-    return secrecy.receipt_code(tracker) if poll.phase == PHASE_VOTE else ""
+    return secrecy.receipt_code(ballot.tracker) if ballot.phase == PHASE_VOTE else ""
 
 
 def record_stub(session: Session, actor: Actor, poll: Poll, *, token_value: str | None = None,

@@ -50,8 +50,9 @@ from consult.polls.errors import AlreadyVoted, BallotRejected, PollError
 from consult.polls.ballots import (
     CODE_ALPHABET, CONSENT_CHOICES, MAX_OTHER_TEXT, BallotView, IssuedBallot, PaperCountInput, ballot_view, bulletin,
     bulletin_page,
-    cast_online, consent_answers, find_token, issue_ballots, normalize_code, paper_counts, receipt_published,
-    receipts, record_paper_count, record_stub, stubs_recorded, _count_encrypted, _rebuild_key)
+    cast_online, consent_answers, find_token, issue_ballots, normalize_code, paper_counts, prepare_ballot,
+    receipt_published, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, _count_encrypted,
+    _rebuild_key)
 from consult.polls.meetings import (
     attendance_count, check_in, meeting_can_decide, procedures, record_meeting_count, record_procedure)
 from consult.polls.counting import (
@@ -94,6 +95,8 @@ __all__ = [
     "bulletin",
     "bulletin_page",
     "cast_online",
+    "prepare_ballot",
+    "record_ballot",
     "check_in",
     "close_consent",
     "close_poll",

@@ -12,7 +12,7 @@ from consult.access import current_actor, fully_signed_in, get_scoped, staff_req
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
 from consult.communes.models import ResidentialGroup
 from consult.consultations.views import public_commune
-from consult.db import db_session
+from consult.db import db_session, reads_first, writer_session
 from consult import throttle
 from consult.jobs import service as jobs
 from consult.polls import jobs as slip_jobs
@@ -487,6 +487,7 @@ def _ballot_limits(methods: list[str] | None):
 
 @bp.route("/b/", methods=["GET", "POST"])
 @_ballot_limits(["POST"])
+@reads_first
 def ballot_code():
     """Type the code printed under the QR code."""
     form = SlipForm()
@@ -500,6 +501,7 @@ def ballot_code():
 
 @bp.route("/b/<token>", methods=["GET", "POST"])
 @_ballot_limits(None)
+@reads_first
 def ballot(token: str):
     row = throttle.ballot_token(_lookup)
     if row is None:
@@ -515,22 +517,27 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
     step = request.form.get("step") if request.method == "POST" else None
     if step == "stub" and staff_recording:
         # The Tổ phát phiếu scans a returned slip's stub: the household took part.
+        w = writer_session()
         try:
-            household, new = service.record_stub(s, current_actor(), poll, token_value=token, code=code)
+            household, new = service.record_stub(w, current_actor(), w.get(Poll, poll.id), token_value=token,
+                                                 code=code)
         except service.PollError as exc:
+            w.rollback()
             return _fail(exc, poll)
-        s.commit()
+        w.commit()
         flash(f"Đã ghi cuống phiếu của hộ {household.code}." if new
               else f"Cuống phiếu của hộ {household.code} đã được ghi trước đó.", "success" if new else "error")
         return redirect(url_for("polls.slips", poll_id=poll.id))
     if step == "checkin" and poll.form == FORM_MEETING and _staff_can_record(poll):
         # The head scans a slip at the door of the meeting.
+        w = writer_session()
         try:
-            household = service.check_in(s, current_actor(), poll, token_value=token, code=code,
+            household = service.check_in(w, current_actor(), w.get(Poll, poll.id), token_value=token, code=code,
                                          cluster=request.form.get("cluster", ""))
         except service.PollError as exc:
+            w.rollback()
             return _fail(exc, poll)
-        s.commit()
+        w.commit()
         flash(f"Đã điểm danh hộ {household.code}.", "success")
         return redirect(url_for("polls.meeting", poll_id=poll.id))
     choice = request.form.get("choice")
@@ -546,15 +553,19 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
             return render_template("polls/ballot_confirm.html", view=view, chosen=chosen, other=other, token=token,
                                    code=code, staff_recording=staff_recording)
         else:
+            # Read and encrypt first, then the write lock for two inserts only (db.reads_first).
+            w = writer_session()
             try:
-                receipt = service.cast_online(s, token, choice, code=code, other_text=other, found=row)
+                prepared = service.prepare_ballot(row, choice, other_text=other)
+                s.commit()  # the read transaction ends; nothing was written (the pages keep their objects)
+                receipt = service.record_ballot(w, prepared)
             except service.AlreadyVoted as exc:
-                s.commit()
+                w.rollback()
                 return render_template("polls/ballot_error.html", error=str(exc), already=True), 409
             except service.PollError as exc:
-                s.rollback()
+                w.rollback()
                 return render_template("polls/ballot_error.html", error=str(exc)), 410
-            s.commit()
+            w.commit()
             return render_template("polls/ballot_done.html", view=view, receipt=receipt)
     status = 200 if error is None else 422
     return render_template("polls/ballot.html", view=view, token=token, code=code, error=error,
