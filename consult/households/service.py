@@ -2,6 +2,10 @@
 
 A vote counts against the register as it stood when the vote opened
 (polls.service snapshots it), so edits here never change an open vote.
+
+The import reads its file as a stream, row by row, and stops as soon as the
+file holds one row more than ``MAX_ROWS``: a file of a million rows is refused
+after 100,001 of them, not after all were read.
 """
 
 from __future__ import annotations
@@ -9,9 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from consult.audit.service import Actor, record
@@ -19,7 +25,23 @@ from consult.communes.models import Commune, Household, ResidentialGroup
 from consult.textutil import fold, nfc
 from consult.uploads import UploadRejected, check_upload
 
-MAX_ROWS = 20_000
+# A ward's register in one file.
+MAX_ROWS = 100_000
+# Rows read at most, empty ones included: Excel's own limit for a sheet. An .xlsx may jump to row
+# 999,999,999 (openpyxl fills the gap with empty rows) and a CSV may hold millions of empty lines.
+MAX_LINES = 1_048_576
+# Columns read in each row of an .xlsx: a cell placed in column XFD would otherwise make every row
+# 16,384 cells wide.
+MAX_COLUMNS = 100
+# An .xlsx may not unpack to more than this (a 100,000-row register is about 35 MB): consult.uploads
+# caps every office file at 200 MB, this is the register's own, tighter cap, checked the same way
+# before the file is opened. The sheet read is streamed; every other part openpyxl reads whole
+# into memory (the table of shared strings above all: about 12 MB for 100,000 households, and
+# several times that in memory) may not unpack to more than XLSX_MAX_PART.
+XLSX_MAX_UNPACKED = 100 * 1024 * 1024
+XLSX_MAX_PART = 32 * 1024 * 1024
+# Rows written to the database per statement.
+WRITE_CHUNK = 5_000
 # The columns' lengths: PostgreSQL refuses a longer text (SQLite would keep it), so each is
 # checked, with a message, after the text is normalised (capitals and Unicode composition
 # can make it longer than what was typed).
@@ -55,54 +77,158 @@ class ImportResult:
     updated: int
 
 
-def _rows_from_csv(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRejected("Tệp CSV phải được lưu theo bảng mã UTF-8.") from None
+def _number(value: int) -> str:
+    """100000 → '100.000', as Vietnamese writes it."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _text(value) -> str:
+    """A cell as text: an .xlsx number 4.0 reads '4', an empty cell ''."""
+    if value is None:
+        return ""
+    if value.__class__ is str:
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _rows_from_csv(data: bytes) -> Iterator[list[str]]:
+    # The file was checked to be UTF-8 (check_upload); the dialect is guessed from its first 4,096
+    # characters (at most 4 bytes each, and 3 for a BOM).
+    head = data[:4 * 4096 + 3].decode("utf-8-sig", errors="ignore")[:4096]
     dialect = csv.excel
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(head, delimiters=",;\t")
     except csv.Error:
         pass
     # newline="": a bare CR ends a line as LF and CR LF do (files saved by old Excel for Mac);
     # a line break inside quotes stays in its field. A CR in the middle of an unquoted field
     # thus splits its row, and the halves are named among the refused rows.
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), dialect)
     try:
-        return list(reader)
+        yield from reader
+    except UnicodeDecodeError:
+        raise ImportRejected("Tệp CSV phải được lưu theo bảng mã UTF-8.") from None
     except csv.Error as exc:
         if "field limit" in str(exc):
-            limit = f"{csv.field_size_limit():,}".replace(",", ".")
-            raise ImportRejected(f"Không đọc được tệp CSV: dòng {reader.line_num} có một ô dài hơn {limit} ký tự; "
-                                 "chưa nhập hộ nào.") from None
+            raise ImportRejected(f"Không đọc được tệp CSV: dòng {reader.line_num} có một ô dài hơn "
+                                 f"{_number(csv.field_size_limit())} ký tự; chưa nhập hộ nào.") from None
         raise ImportRejected(f"Không đọc được tệp CSV ở dòng {reader.line_num}; chưa nhập hộ nào. Hãy mở tệp "
                              "bằng Excel hoặc LibreOffice rồi lưu lại dưới dạng CSV UTF-8.") from None
 
 
-def _rows_from_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
+def _unpacks_too_large() -> ImportRejected:
+    return ImportRejected(f"Tệp .xlsx khi giải nén quá lớn (hơn {XLSX_MAX_UNPACKED // (1024 * 1024)} MB, hoặc một "
+                          f"phần của tệp hơn {XLSX_MAX_PART // (1024 * 1024)} MB); chưa nhập hộ nào. Hãy xóa các "
+                          "trang tính, cột và định dạng không cần rồi lưu lại, hoặc lưu dưới dạng CSV UTF-8.")
 
+
+def _check_xlsx_size(data: bytes) -> None:
+    """Refuse, before opening it, an .xlsx that unpacks to more than XLSX_MAX_UNPACKED.
+
+    The sizes are those the archive declares; zipfile never unpacks a member past its declared
+    size, so they hold (consult.uploads checks its own cap the same way).
+    """
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile:
+        raise ImportRejected("Không đọc được tệp .xlsx.") from None
+    if sum(info.file_size for info in infos) > XLSX_MAX_UNPACKED:
+        raise _unpacks_too_large()
+
+
+class _PartTooLarge(Exception):
+    """Not a ValueError: openpyxl turns those into its own "Unable to read workbook"."""
+
+
+class _CappedZip(zipfile.ZipFile):
+    """An archive whose every part opened is refused past XLSX_MAX_PART (see ``_UnsizedSheet``)."""
+
+    def open(self, name, mode="r", pwd=None, **kwargs):
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        if mode == "r" and info.file_size > XLSX_MAX_PART:
+            raise _PartTooLarge(info.filename)
+        return super().open(name, mode, pwd, **kwargs)
+
+
+def _open_first_sheet(data: bytes):
+    """The first worksheet of an .xlsx in openpyxl's read-only mode, not trusting its dimension.
+
+    ``load_workbook(read_only=True)`` reads each sheet's ``<dimension>`` and then yields rows up to
+    it: a sheet that declares A1:E3 loses its other rows without a word, one that declares
+    A1:XFD1048576 makes every row 16,384 cells wide. When a sheet has no dimension (openpyxl's
+    own write-only files have none) it parses the whole sheet at load just to look for one, before
+    the first row is read. So the reader here opens the first worksheet only, without its
+    dimension: rows are yielded as the sheet holds them, and reading stops when the caller stops.
+    Every other part openpyxl reads, whole, is refused past XLSX_MAX_PART as it is opened.
+    """
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class UnsizedSheet(ReadOnlyWorksheet):
+        def _get_size(self):
+            pass  # max_row and max_column stay None: no dimension is read or trusted
+
+        def _get_source(self):
+            # The one part read as a stream, row by row: XLSX_MAX_UNPACKED holds for it.
+            return zipfile.ZipFile.open(self.parent._archive, self._worksheet_path)
+
+    class FirstSheetReader(ExcelReader):
+        def __init__(self):
+            super().__init__(io.BytesIO(data), read_only=True, data_only=True)
+            self.archive.close()
+            self.archive = _CappedZip(io.BytesIO(data))
+
+        def read_worksheets(self):
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                    self.wb._sheets.append(UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings))
+                    return
+
+    reader = FirstSheetReader()
+    try:
+        reader.read()
+        return reader.archive, reader.wb.worksheets[0]
+    except BaseException:
+        reader.archive.close()
+        raise
+
+
+def _rows_from_xlsx(data: bytes) -> Iterator[Sequence]:
+    try:
+        archive, sheet = _open_first_sheet(data)
+    except _PartTooLarge:
+        raise _unpacks_too_large() from None
     except Exception:  # noqa: BLE001 - a damaged or disguised file
         raise ImportRejected("Không đọc được tệp .xlsx.") from None
-    sheet = workbook.worksheets[0]
-    rows = []
-    for row in sheet.iter_rows(values_only=True):
-        rows.append(["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-                     for v in row])
-    workbook.close()
-    return rows
+    read = 0
+    try:
+        for row in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
+            read += 1
+            yield row
+    except Exception:  # noqa: BLE001 - a damaged sheet, found while reading it
+        raise ImportRejected(f"Không đọc được tệp .xlsx: trang tính bị hỏng sau dòng {read}; chưa nhập hộ nào.") \
+            from None
+    finally:
+        archive.close()
 
 
-def read_rows(filename: str, data: bytes, *, max_bytes: int = 10 * 1024 * 1024) -> list[list[str]]:
-    """The rows of an uploaded .csv (UTF-8) or .xlsx, checked to be what the name says."""
+def read_rows(filename: str, data: bytes, *, max_bytes: int = 10 * 1024 * 1024) -> Iterator[Sequence]:
+    """The rows of an uploaded .csv (UTF-8) or .xlsx, checked to be what the name says.
+
+    The file is checked now; its rows are read as they are asked for (``import_households`` stops
+    asking after ``MAX_ROWS`` + 1 rows). A problem found while reading raises ``ImportRejected``
+    from the iteration. An .xlsx row is a tuple of cell values (None for an empty cell), a CSV row
+    a list of texts.
+    """
     try:
         checked = check_upload(filename, data, allowed={"csv", "xlsx"}, max_bytes=max_bytes)
     except UploadRejected as exc:
         raise ImportRejected(str(exc)) from None
     if checked.extension == "xlsx":
+        _check_xlsx_size(checked.data)
         return _rows_from_xlsx(checked.data)
     return _rows_from_csv(checked.data)
 
@@ -127,18 +253,58 @@ def template_csv(group_name: str) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def import_households(session: Session, actor: Actor, commune: Commune, rows: list[list[str]], *,
+def _blank(row: Sequence) -> bool:
+    if row.count(None) == len(row):  # quick: the empty rows openpyxl makes up for a gap in the row numbers
+        return True
+    return not any(_text(value).strip() for value in row)
+
+
+def _too_many_rows() -> ImportRejected:
+    return ImportRejected(f"Tệp có hơn {_number(MAX_ROWS)} dòng hộ, vượt quá {_number(MAX_ROWS)} dòng cho một lần "
+                          "nhập; chưa nhập hộ nào. Hãy chia tệp thành nhiều tệp nhỏ hơn (chẳng hạn mỗi khu phố một "
+                          "tệp) rồi nhập lần lượt.")
+
+
+def _too_many_lines() -> ImportRejected:
+    return ImportRejected(f"Tệp có hơn {_number(MAX_LINES)} dòng (kể cả dòng trống); chưa nhập hộ nào. Hãy xóa các "
+                          "dòng trống ở cuối bảng rồi lưu lại.")
+
+
+def import_households(session: Session, actor: Actor, commune: Commune, rows: Iterable[Sequence], *,
                       only_group: ResidentialGroup | None = None) -> ImportResult:
     """Check every row, then import all of them or none.
+
+    ``rows`` may be a stream (``read_rows``): it is read once, row by row, and no further than the
+    first row past ``MAX_ROWS``, which refuses the file. Empty rows are skipped; the first other
+    row is the header. Rows are numbered as they are counted here (header = 1, empty rows not
+    counted), in the messages.
 
     Refused rows: missing code, name or address; a code twice in the file or
     already used by a household of another group; an unknown group, or one
     outside ``only_group`` (a group head imports only their own group).
     """
-    rows = [r for r in rows if any((c or "").strip() for c in r)]
-    if not rows:
+    try:
+        return _import(session, actor, commune, iter(rows), only_group)
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()  # a reader stopped early lets go of its file now
+
+
+def _import(session: Session, actor: Actor, commune: Commune, rows: Iterator[Sequence],
+            only_group: ResidentialGroup | None) -> ImportResult:
+    lines = 0
+    header = None
+    for row in rows:
+        lines += 1
+        if lines > MAX_LINES:
+            raise _too_many_lines()
+        if row and not _blank(row):
+            header = [_text(value) for value in row]
+            break
+    if header is None:
         raise ImportRejected("Tệp không có dữ liệu.")
-    mapping = _map_header(rows[0])
+    mapping = _map_header(header)
     missing = [label for field, label in (("code", "Mã hộ"), ("representative", "Đại diện hộ"),
                                           ("address", "Địa chỉ")) if field not in mapping]
     if "group" not in mapping and only_group is None:
@@ -146,24 +312,34 @@ def import_households(session: Session, actor: Actor, commune: Commune, rows: li
     if missing:
         raise ImportRejected("Sai định dạng: thiếu cột " + ", ".join(missing) +
                              ". Dòng đầu phải là tiêu đề: Mã hộ, Đại diện hộ, Địa chỉ, Khu phố, Số nhân khẩu.")
-    body = rows[1:]
-    if len(body) > MAX_ROWS:
-        raise ImportRejected(f"Tệp có {len(body)} dòng, vượt quá {MAX_ROWS} dòng cho một lần nhập.")
-    groups = {fold(g.name): g for g in session.scalars(select(ResidentialGroup).where(
-        ResidentialGroup.commune_id == commune.id))}
-    groups.update({fold(g.full_name): g for g in groups.values()})
-    existing = {h.code: h for h in session.scalars(select(Household).where(Household.commune_id == commune.id))}
+    commune_groups = list(session.scalars(select(ResidentialGroup).where(ResidentialGroup.commune_id == commune.id)))
+    groups = {fold(g.name): g for g in commune_groups}
+    groups.update({fold(g.full_name): g for g in commune_groups})
+    group_names = {g.id: g.full_name for g in commune_groups}
+    folded: dict[str, ResidentialGroup | None] = {}  # group names as typed, folded once each
+    # The commune's codes in one query: code → (id, group id).
+    existing = {code: (household_id, group_id) for code, household_id, group_id in session.execute(
+        select(Household.code, Household.id, Household.group_id).where(Household.commune_id == commune.id))}
     errors, seen, clean = [], {}, []
+    indexes = [mapping.get(field) for field in ("code", "representative", "address", "group", "members")]
 
-    def cell(row, field):
-        index = mapping.get(field)
-        return nfc(row[index]).strip() if index is not None and index < len(row) else ""
-
-    for number, row in enumerate(body, start=2):
+    number = 1  # the header
+    for row in rows:
+        lines += 1
+        if lines > MAX_LINES:
+            raise _too_many_lines()
+        if not row:
+            continue
+        width = len(row)
+        code, name, address, group_name, members_text = (
+            nfc(_text(row[index])).strip() if index is not None and index < width else "" for index in indexes)
+        if not (code or name or address or group_name or members_text) and _blank(row):
+            continue
+        number += 1
+        if number - 1 > MAX_ROWS:
+            raise _too_many_rows()  # and not a row further is read
+        code = code.upper()
         problems = []
-        code = cell(row, "code").upper()
-        name, address = cell(row, "representative"), cell(row, "address")
-        group_name, members_text = cell(row, "group"), cell(row, "members")
         if "\x00" in "".join((code, name, address, group_name, members_text)):
             problems.append("có ký tự không hợp lệ (ký tự NUL)")
         if not code:
@@ -180,7 +356,12 @@ def import_households(session: Session, actor: Actor, commune: Commune, rows: li
             problems.append("thiếu địa chỉ")
         elif len(address) > ADDRESS_MAX:
             problems.append(f"địa chỉ dài quá {ADDRESS_MAX} ký tự")
-        group = only_group if not group_name and only_group else groups.get(fold(group_name))
+        if not group_name and only_group:
+            group = only_group
+        else:
+            if group_name not in folded:
+                folded[group_name] = groups.get(fold(group_name))
+            group = folded[group_name]
         if group is None:
             problems.append(f"khu phố “{group_name}” không có trong {commune.full_name}" if group_name
                             else "thiếu khu phố")
@@ -193,31 +374,49 @@ def import_households(session: Session, actor: Actor, commune: Commune, rows: li
                 problems.append(f"số nhân khẩu “{members_text}” không hợp lệ")
             else:
                 members = int(members_text)
-        if code and code in existing and group is not None and existing[code].group_id != group.id:
-            problems.append(f"mã hộ {code} đã thuộc {existing[code].group.full_name}")
+        known = existing.get(code) if code else None
+        if known is not None and group is not None and known[1] != group.id:
+            problems.append(f"mã hộ {code} đã thuộc {_group_name(session, group_names, known[1])}")
         if code:
             seen.setdefault(code, number)
         if problems:
             errors.append(f"Dòng {number}: " + "; ".join(problems) + ".")
-        else:
-            clean.append((code, name, address, group, members))
+        elif not errors:
+            clean.append((code, name, address, group.id, members))
     if errors:
         raise ImportRejected(f"Tệp bị từ chối vì có {len(errors)} dòng lỗi; chưa nhập hộ nào.", errors)
-    added = updated = 0
-    for code, name, address, group, members in clean:
-        household = existing.get(code)
-        if household is None:
-            session.add(Household(commune_id=commune.id, group_id=group.id, code=code, representative=name,
-                                  address=address, members=members))
-            added += 1
-        else:
-            household.representative, household.address, household.members = name, address, members
-            updated += 1
-    session.flush()
+    added, updated = _write(session, commune, clean, existing)
     record(session, actor, "household.import", commune, commune_id=commune.id,
            object_type="residential_group" if only_group else "commune",
            object_id=only_group.id if only_group else commune.id, details={"added": added, "updated": updated})
     return ImportResult(added, updated)
+
+
+def _group_name(session: Session, names: dict[int, str], group_id: int) -> str:
+    if group_id not in names:
+        names[group_id] = session.get(ResidentialGroup, group_id).full_name
+    return names[group_id]
+
+
+def _write(session: Session, commune: Commune, clean: list[tuple], existing: dict[str, tuple[int, int]]
+           ) -> tuple[int, int]:
+    """Insert the new households and update the known ones, a few thousand rows per statement."""
+    added = updated = 0
+    for start in range(0, len(clean), WRITE_CHUNK):
+        new, known = [], []
+        for code, name, address, group_id, members in clean[start:start + WRITE_CHUNK]:
+            household = existing.get(code)
+            if household is None:
+                new.append({"commune_id": commune.id, "group_id": group_id, "code": code, "representative": name,
+                            "address": address, "members": members})
+            else:
+                known.append({"id": household[0], "representative": name, "address": address, "members": members})
+        if new:
+            session.execute(insert(Household), new)
+        if known:
+            session.execute(update(Household), known)
+        added, updated = added + len(new), updated + len(known)
+    return added, updated
 
 
 def save_household(session: Session, actor: Actor, commune: Commune, household: Household | None, *,
