@@ -338,3 +338,15 @@ def test_a_second_import_updates_the_register_and_a_code_of_another_group_is_ref
     r = _upload(client, kp1, "ho.csv", _csv(1))
     assert r.status_code == 422
     assert "Dòng 2: mã hộ KP1-000001 đã thuộc Khu phố 2." in r.get_data(as_text=True)
+
+
+def test_a_file_of_many_bad_rows_names_the_first_200_and_counts_the_rest(client, session):
+    """A page of 3,000 refused rows would bury the message: the first 200 are listed, the rest counted."""
+    _, kp1 = _head(session)
+    login(client, "truong.kp1")
+    csv = "Mã hộ,Đại diện hộ,Địa chỉ\n" + "".join(f"KP1-{i:04d},,Số {i}\n" for i in range(3000))
+    r = _upload(client, kp1, "ho.csv", csv.encode("utf-8"))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "có 3000 dòng lỗi" in page
+    assert page.count("thiếu tên đại diện hộ") == 200 and "… và 2800 dòng lỗi khác" in page
+    assert _count(session) == 0
