@@ -54,7 +54,8 @@ def run(url: str, households: int, tmp: str) -> None:
     from consult.communes.models import Household
     from consult.communes.service import save_commune, save_group
     from consult.polls import service
-    from consult.polls.ballots_pdf import ballots_pdf
+    from consult.polls import ballots_pdf as _pdf
+    ballots_pdf = _pdf.ballots_pdf
     from consult.timeutil import utcnow
 
     migrate.upgrade(url)
