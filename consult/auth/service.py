@@ -144,7 +144,9 @@ def qr_svg(data: str) -> str:
     buf = io.BytesIO()
     img.save(buf)
     svg = buf.getvalue().decode("utf-8")
-    return svg[svg.index("<svg"):]
+    # The library names its path id="qr-path": several codes on one page (the board's key
+    # shares) would repeat the id, which HTML forbids; nothing refers to it.
+    return svg[svg.index("<svg"):].replace(' id="qr-path"', "")
 
 
 def verify_totp(user: User, code: str, *, now: datetime | None = None) -> bool:

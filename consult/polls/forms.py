@@ -20,7 +20,9 @@ class PollForm(FlaskForm):
     title = StringField("Tên cuộc biểu quyết", validators=[DataRequired("Vui lòng nhập tên."), Length(max=300)])
     question = TextAreaField("Nội dung biểu quyết (câu hỏi)", validators=[DataRequired("Vui lòng nhập nội dung."),
                                                                         Length(max=4000)])
-    content = TextAreaField("Thông tin kèm theo (nếu có)", validators=[Optional(), Length(max=20000)])
+    # id: "content" is the page's <main>.
+    content = TextAreaField("Thông tin kèm theo (nếu có)", validators=[Optional(), Length(max=20000)],
+                            id="poll-content")
     matter_kind = SelectField("Loại việc (Điều 15 Luật Thực hiện dân chủ ở cơ sở)", choices=list(MATTER_KINDS.items()))
     form_kind = RadioField("Hình thức (chỉ một hình thức cho mỗi cuộc biểu quyết)", choices=list(FORMS.items()),
                            default="meeting")

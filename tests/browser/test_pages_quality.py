@@ -1,16 +1,10 @@
 """The pages residents and officers see, checked as a person and a validator would:
 axe-core (serious and critical violations), the Nu HTML Checker (errors), the weight a
 cheap phone downloads, no sideways scrolling at 360 px, and a ballot cast with the
-keyboard alone. axe-core and vnu-jar come from the npm registry (installed by .ci/run
-into CONSULT_NODE_MODULES, default ~/.cache/consult-node/node_modules); vnu runs on
-Debian's Java."""
+keyboard alone (tests/support/pagecheck.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,23 +12,10 @@ import pytest
 from consult.audit.service import SYSTEM
 from consult.polls import service
 from tests.support.helpers import make_consultation
+from tests.support.pagecheck import SCREENSHOTS, axe_violations, tools, vnu_errors
 from tests.support.polls import group_with_households, open_vote, pass_consent
 
 pytestmark = pytest.mark.browser
-
-NODE_MODULES = Path(os.environ.get("CONSULT_NODE_MODULES", Path.home() / ".cache/consult-node/node_modules"))
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "tests" / "artifacts" / "screenshots"
-
-
-def _tools():
-    axe = NODE_MODULES / "axe-core" / "axe.min.js"
-    vnu = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
-    if not axe.exists() or not vnu.exists() or shutil.which("java") is None:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"axe-core and vnu-jar (npm) and Java are needed in {NODE_MODULES}")
-        pytest.skip("axe-core / vnu-jar not installed")
-    return axe, vnu
-
 
 def _draft(parts: int) -> str:
     lines = ["DỰ THẢO NGHỊ QUYẾT", "QUYẾT NGHỊ:"]
@@ -65,20 +46,8 @@ def site(live_server, session):
     }, ballot, poll
 
 
-def _axe(page, axe_path: Path) -> list[dict]:
-    page.add_script_tag(content=axe_path.read_text(encoding="utf-8"))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
-def _vnu(html_files: list[Path], vnu: Path) -> list[dict]:
-    out = subprocess.run(["java", "-jar", str(vnu), "--errors-only", "--format", "json", *map(str, html_files)],
-                         capture_output=True, text=True, timeout=180)
-    return json.loads(out.stderr or out.stdout or '{"messages": []}')["messages"]
-
-
 def test_every_public_page_is_accessible_valid_and_light(browser, site, tmp_path):
-    axe_path, vnu = _tools()
+    axe_path, vnu = tools()
     urls, _, _ = site
     context = browser.new_context(locale="vi-VN", viewport={"width": 360, "height": 740}, is_mobile=True,
                                   has_touch=True, bypass_csp=True)  # to inject axe-core; the pages carry no script
@@ -94,7 +63,7 @@ def test_every_public_page_is_accessible_valid_and_light(browser, site, tmp_path
             .reduce((sum, e) => sum + Math.max(e.encodedBodySize || 0, e.transferSize || 0), 0)""")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{name}: sideways scrolling"
         page.screenshot(path=str(SCREENSHOTS / f"{name.replace(' ', '-')}.png"), full_page=True)
-        found = _axe(page, axe_path)
+        found = axe_violations(page, axe_path)
         if found:
             problems[name] = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in found]
         html = tmp_path / f"{len(saved):02d}.html"
@@ -102,7 +71,7 @@ def test_every_public_page_is_accessible_valid_and_light(browser, site, tmp_path
         saved.append(html)
     context.close()
     assert problems == {}, f"axe-core: {problems}"
-    errors = _vnu(saved, vnu)
+    errors = vnu_errors(saved, vnu)
     assert errors == [], "vnu: " + "; ".join(f"{Path(m.get('url', '')).name}: {m.get('message')}" for m in errors[:10])
     print("pages checked:", ", ".join(urls), "; bytes:", weights)
     # A cheap phone on a weak connection, first visit (nothing cached): the ballot and a 50-part

@@ -1,0 +1,166 @@
+"""A residents' vote, the whole way, in Chromium: the khu phố head imports the household
+register from .xlsx, sets up and opens an online vote, prints the slips; a resident's
+phone opens the link decoded from a QR code of that PDF (zbarimg), answers the consent
+round and then votes, and sees the receipt; the head sees turnout change, ends the vote
+with the board's key shares, and the public results page shows the outcome. Every page
+is checked with axe-core and the Nu HTML Checker, and kept as a screenshot
+(tests/support/pagecheck.py)."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+from openpyxl import Workbook
+
+from consult.audit.service import SYSTEM
+from consult.polls import service
+from consult.polls.models import Poll
+from consult.timeutil import format_date, format_datetime, today, utcnow
+from tests.support.helpers import browser_login, make_commune, make_group, make_user
+from tests.support.pagecheck import Journey
+
+pytestmark = pytest.mark.browser
+
+HOUSEHOLDS = [("KP1-001", "Nguyễn Văn An", "Số 1 đường Lê Lợi", 4), ("KP1-002", "Trần Thị Bình", "Số 2 đường Lê Lợi", 3),
+              ("KP1-003", "Lê Văn Cường", "Số 3 đường Lê Lợi", 5), ("KP1-004", "Phạm Thị Dung", "Số 4 đường Lê Lợi", 2)]
+
+
+def _register_xlsx() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Mã hộ", "Đại diện hộ", "Địa chỉ", "Khu phố", "Số nhân khẩu"])
+    for code, name, address, members in HOUSEHOLDS:
+        sheet.append([code, name, address, "Khu phố 1", members])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _qr_links(pdf_path, tmp_path) -> list[str]:
+    for tool in ("pdftoppm", "zbarimg"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is needed (Debian packages poppler-utils and zbar-tools)")
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(pdf_path), str(tmp_path / "slips")], check=True)
+    links = []
+    for image in sorted(tmp_path.glob("slips*.png")):
+        out = subprocess.run(["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True)
+        links += [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    return links
+
+
+def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr(
+        browser, live_server, session, tmp_path):
+    commune = make_commune(session)
+    group = make_group(session, commune, name="Khu phố 1")
+    make_user(session, "truong.kp1", "group_head", commune, group=group)
+    session.commit()
+    desk = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", bypass_csp=True, accept_downloads=True)
+    phone_context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", bypass_csp=True,
+                                        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    head_page, phone = desk.new_page(), phone_context.new_page()
+    head = Journey("truong-khu-pho", head_page, tmp_path)
+    resident = Journey("nguoi-dan-bieu-quyet", phone, tmp_path, phone=True)
+
+    # The register, from the .xlsx a ward keeps.
+    browser_login(head_page, live_server, "truong.kp1")
+    head.check("trang làm việc")
+    head_page.goto(f"{live_server}/households/groups/{group.id}")
+    head.check("sổ hộ gia đình trống")
+    head_page.get_by_text("Nhập từ tệp .csv hoặc .xlsx").click()
+    xlsx = tmp_path / "so-ho.xlsx"
+    xlsx.write_bytes(_register_xlsx())
+    head_page.get_by_label("Tệp danh sách hộ").set_input_files(str(xlsx))
+    head_page.get_by_role("button", name="Nhập danh sách").click()
+    assert "Đã nhập: thêm 4 hộ" in head_page.locator("main").inner_text()
+    head.check("sổ hộ sau khi nhập")
+
+    # An online vote on a khoản 6 matter, with the law's preconditions recorded.
+    head_page.goto(f"{live_server}/polls/new")
+    head.check("tạo cuộc biểu quyết")
+    head_page.get_by_label("Tên cuộc biểu quyết").fill("Lắp đèn chiếu sáng hẻm 12")
+    head_page.get_by_label("Nội dung biểu quyết (câu hỏi)").fill("Hộ có đồng ý góp 200.000 đồng để lắp đèn không?")
+    head_page.get_by_label("Loại việc").select_option("k6")
+    head_page.get_by_role("radio", name="Biểu quyết trực tuyến").check()
+    start = utcnow() - timedelta(minutes=1)
+    head_page.get_by_label("Bắt đầu (HH:MM dd/mm/yyyy)").fill(format_datetime(start))
+    head_page.get_by_label("Kết thúc (HH:MM dd/mm/yyyy)").fill(format_datetime(start + timedelta(days=5)))
+    head_page.get_by_label("Ngày Trưởng khu dân cư và BCTMT thống nhất").fill(format_date(today()))
+    head_page.get_by_label("Ngày báo cáo UBND").fill(format_date(today()))
+    head_page.get_by_role("checkbox", name="Các hộ có thiết bị").check()
+    for row, name in enumerate(("Nguyễn Thị Hoa", "Lê Văn Bảy", "Trần Văn Tư")):
+        head_page.locator(f"#committee-{row}-name").fill(name)
+        if row:
+            head_page.locator(f"#committee-{row}-role").fill("Thành viên")
+    head_page.get_by_role("button", name="Lưu bản nháp").click()
+    head.check("cuộc biểu quyết nháp")
+    poll_id = int(re.search(r"/polls/(\d+)", head_page.url).group(1))
+
+    head_page.get_by_role("button", name="Mở biểu quyết (chốt danh sách hộ)").click()
+    head.check("mã khóa của Tổ lấy ý kiến")
+    shares = head_page.locator("code.share-code").all_inner_texts()
+    assert len(shares) == 3
+    head_page.get_by_role("link", name="Đã in, tiếp tục").click()
+    with head_page.expect_download() as download:
+        head_page.get_by_role("button", name="In phiếu cho các hộ chưa biểu quyết (PDF)").click()
+    pdf = tmp_path / "phieu.pdf"
+    download.value.save_as(pdf)
+    links = _qr_links(pdf, tmp_path)
+    assert len(links) == 4 and all(link.startswith(f"{live_server}/b/") for link in links)
+
+    # The consent round: this phone and two neighbours agree to vote online (NĐ 59 Điều 5).
+    phone.goto(links[0])
+    resident.check("phiếu: vòng lấy ý kiến đồng ý")
+    phone.get_by_label("Đồng ý biểu quyết trực tuyến", exact=True).check()
+    phone.get_by_role("button", name="Tiếp tục").click()
+    resident.check("xác nhận đồng ý")
+    phone.get_by_role("button", name="Xác nhận biểu quyết").click()
+    resident.check("đã trả lời vòng đồng ý")
+    for link in links[1:3]:
+        service.cast_online(session, link.rsplit("/", 1)[1], "agree")
+    session.commit()
+    head_page.goto(f"{live_server}/polls/{poll_id}")
+    assert head_page.locator("#consent").inner_text() == "3/4"
+    head.check("vòng đồng ý: 3/4 hộ")
+    head_page.get_by_label("Mã khóa của Nguyễn Thị Hoa").fill(shares[0])
+    head_page.get_by_label("Mã khóa của Trần Văn Tư").fill(shares[2])
+    head_page.get_by_role("button", name="Kết thúc vòng lấy ý kiến đồng ý").click()
+    head.check("đã kết thúc vòng đồng ý")
+
+    # The vote itself, from the same slip.
+    phone.goto(links[0])
+    resident.check("phiếu biểu quyết")
+    phone.get_by_label("Đồng ý", exact=True).check()
+    phone.get_by_role("button", name="Tiếp tục").click()
+    resident.check("xác nhận lựa chọn")
+    phone.get_by_role("button", name="Xác nhận biểu quyết").click()
+    receipt = phone.locator("#receipt").inner_text()
+    assert len(receipt) == 12
+    resident.check("biên nhận")
+    for link in links[1:3]:
+        poll = session.get(Poll, poll_id)
+        service.cast_online(session, link.rsplit("/", 1)[1], next(c.id for c in poll.choices if c.kind == "agree"))
+    session.commit()
+
+    head_page.goto(f"{live_server}/polls/{poll_id}")
+    assert "3/4" in head_page.locator(".stats").first.inner_text()  # turnout, before any result is known
+    head.check("số hộ đã biểu quyết")
+    head_page.get_by_label("Mã khóa của Lê Văn Bảy").fill(shares[1])
+    head_page.get_by_label("Mã khóa của Trần Văn Tư").fill(shares[2])
+    head_page.get_by_role("button", name="Kết thúc và tính kết quả").click()
+    outcome = head_page.locator("#outcome").inner_text()
+    assert outcome.startswith("Thông qua") and "3/4 hộ đồng ý" in outcome
+    head.check("kết quả")
+
+    phone.goto(f"{live_server}/c/{commune.slug}/polls/{poll_id}?receipt={receipt}")
+    assert "nằm trong danh sách đã được đếm" in phone.locator("#receipt-result").inner_text()
+    assert "3/4 hộ đồng ý" in phone.locator("main").inner_text()
+    resident.check("kết quả công khai")
+    desk.close()
+    phone_context.close()
+    head.finish()
+    resident.finish()
