@@ -82,7 +82,9 @@ def unit_index():
         select(Consultation).join(Invitation, Invitation.consultation_id == Consultation.id).where(
             Consultation.commune_id == current_user.commune_id, Consultation.status != STATUS_DRAFT,
             Invitation.unit_id == current_user.unit_id).order_by(Consultation.closes_at.desc()))
-    return render_template("opinions/unit_index.html", consultations=list(rows), now=utcnow())
+    replies = {r.consultation_id: r for r in db_session().scalars(
+        select(UnitReply).where(UnitReply.unit_id == current_user.unit_id))}
+    return render_template("opinions/unit_index.html", consultations=list(rows), replies=replies, now=utcnow())
 
 
 @bp.route("/opinions/consultations/<int:consultation_id>", methods=["GET", "POST"])

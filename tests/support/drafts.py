@@ -115,3 +115,25 @@ def tree(parsed) -> list:
         clauses = [(c.label, [p.number for p in c.children]) for c in article.children if c.kind == "clause"]
         out.append((article.label, article.title, clauses))
     return out
+
+
+def seed_as_docx(text: str) -> bytes:
+    """A seed (the cover letter, then the draft, as text) typed into Word the way an office
+    does: one paragraph per line, the **bold** headings as bold runs, Times New Roman 14."""
+    import re
+
+    from docx.shared import Pt
+
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.name, style.font.size = "Times New Roman", Pt(14)
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        paragraph = document.add_paragraph()
+        for i, piece in enumerate(re.split(r"\*\*", line)):
+            if piece:
+                paragraph.add_run(piece).bold = i % 2 == 1
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
