@@ -263,8 +263,12 @@ def public_index(slug: str):
 def public_show(slug: str, consultation_id: int):
     consultation = public_consultation(slug, consultation_id)
     now = utcnow()
-    pages = service.draft_pages(service.part_tree(consultation))
-    number = min(max(1, request.args.get("page", 1, type=int)), len(pages))
+    tree = service.part_tree(consultation)
+    pages = service.draft_pages(tree)
+    if request.args.get("page") == "all":  # the whole draft on one page, to print
+        pages, number = [service.DraftPage(tree, "", "")], 1
+    else:
+        number = min(max(1, request.args.get("page", 1, type=int)), len(pages))
     return render_template(
         "consultations/public_show.html", c=consultation, commune=consultation.commune,
         pages=pages, page=pages[number - 1], number=number,
