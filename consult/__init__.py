@@ -68,6 +68,7 @@ def register_database(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from consult.admin.views import bp as admin_bp
     from consult.auth.views import bp as auth_bp
+    from consult.documents.views import bp as documents_bp
     from consult.jobs.views import bp as jobs_bp
     from consult.consultations.views import bp as consultations_bp
     from consult.households.views import bp as households_bp
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(households_bp)
     app.register_blueprint(polls_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(documents_bp)
 
 
 def register_commands(app: Flask) -> None:

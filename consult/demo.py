@@ -25,6 +25,7 @@ from consult.communes import service as communes
 from consult.communes.models import Commune, Household, ResidentialGroup, Unit
 from consult.consultations import service as consultations
 from consult.consultations.models import Consultation, DraftPart
+from consult.documents import service as documents
 from consult.opinions import service as opinions
 from consult.opinions.models import CHANNEL_PAPER
 from consult.timeutil import local_date, local_to_utc, utcnow
@@ -161,9 +162,19 @@ def _consultation(session: Session, commune: Commune, *, now: datetime) -> list[
             opens_at=opens_at, closes_at=closes_at, letter_number="491/UBND", letter_date=letter_day)
         existing = consultations.create_consultation(session, SYSTEM, commune, facts, source,
                                                      [u.id for u in units], now=opens_at)
+        # The plan (Luật Điều 28 khoản 1) two days before, then the letter to the units,
+        # both numbered from the register of outgoing documents.
+        plan = documents.default_plan(existing)
+        plan.signer_name = "Vũ Thị Hiền"
+        documents.save_plan(session, SYSTEM, existing, plan, now=opens_at)
+        documents.issue_plan(session, SYSTEM, existing, letter_day - timedelta(days=2), now=opens_at)
+        letter = documents.issue_letter(session, SYSTEM, existing, letter_day, signer="Vũ Thị Hiền", now=opens_at)
+        existing.letter_number = letter.reference
         consultations.publish(session, SYSTEM, existing, now=opens_at)
         _demo_opinions(session, existing, units, opens_at)
-    return ["", f"Đợt lấy ý kiến mẫu: {existing.title} — http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}"]
+    return ["", f"Đợt lấy ý kiến mẫu: {existing.title} — http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}",
+            f"  kế hoạch và công văn xin ý kiến: http://127.0.0.1:5000/consultations/{existing.id}/plan, "
+            "sổ văn bản đi: http://127.0.0.1:5000/documents/"]
 
 
 def _demo_opinions(session: Session, consultation: Consultation, units: list[Unit], start: datetime) -> None:

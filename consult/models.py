@@ -4,6 +4,7 @@ from consult.audit import models as _audit  # noqa: F401
 from consult.auth import models as _auth  # noqa: F401
 from consult.communes import models as _communes  # noqa: F401
 from consult.consultations import models as _consultations  # noqa: F401
+from consult.documents import models as _documents  # noqa: F401
 from consult.jobs import models as _jobs  # noqa: F401
 from consult.opinions import models as _opinions  # noqa: F401
 from consult.polls import models as _polls  # noqa: F401

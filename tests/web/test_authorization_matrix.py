@@ -140,6 +140,12 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     # administrator changes it (a platform administrator has no commune calendar).
     "polls.holidays": {"GET": frozenset({GROUP_HEAD, OFFICER, ADMIN}), "POST": frozenset({ADMIN})},
     "polls.delete_local_day": frozenset({ADMIN}),
+    # --- outgoing documents: the plan, the letter, the register (officers and administrators)
+    "documents.plan": OFFICERS,
+    "documents.plan_download": OFFICERS,
+    "documents.letter": OFFICERS,
+    "documents.letter_download": OFFICERS,
+    "documents.register": frozenset({OFFICER, ADMIN}),
     # --- background jobs (a whole ward's slips): every account, each its own jobs only
     "jobs.show": STAFF,
     "jobs.download": STAFF,
@@ -152,6 +158,7 @@ REFUSED_OTHERWISE: dict[tuple[str, str, str], int] = {
     ("consultations.new", "GET", PLATFORM): 404,
     ("consultations.new", "POST", PLATFORM): 404,
     ("polls.holidays", "GET", PLATFORM): 404,
+    ("documents.register", "GET", PLATFORM): 404,  # the register of "my commune"
     ("polls.holidays", "POST", PLATFORM): 404,
     ("polls.delete_local_day", "POST", PLATFORM): 404,
     # The calendar page is shared with the commune's staff; their form posts are

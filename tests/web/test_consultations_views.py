@@ -305,8 +305,15 @@ def test_parse_draft_command_reads_docx(runner, tmp_path):
 
 def test_demo_loads_an_open_binh_an_consultation(runner, session, client, now):
     runner.invoke(args=["demo"])
+    from consult.documents.models import OutgoingDocument
+
     c = session.scalar(select(Consultation))
-    assert c.accepts_opinions(now) and c.letter_number == "491/UBND"
+    # the plan before publication (Luật Điều 28 khoản 1), then the letter, from the register (NĐ 30)
+    entries = session.scalars(select(OutgoingDocument).where(OutgoingDocument.consultation_id == c.id)
+                              .order_by(OutgoingDocument.number)).all()
+    assert [(e.kind, e.number) for e in entries] == [("plan", 1), ("letter", 2)]
+    assert entries[0].issued_on < entries[1].issued_on <= c.opens_at.date() + timedelta(days=1)
+    assert c.accepts_opinions(now) and c.letter_number == entries[1].reference
     assert (c.closes_at - c.opens_at).days == 21
     assert session.scalar(select(func.count()).select_from(Opinion)) >= 5
     page = client.get(f"/c/phuong-binh-an/consultations/{c.id}").get_data(as_text=True)

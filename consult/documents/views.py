@@ -1,0 +1,138 @@
+"""Pages of the outgoing documents: a consultation's plan and letter, the commune's register."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from consult.access import current_actor, get_scoped, staff_required
+from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
+from consult.consultations.models import Consultation
+from consult.db import db_session
+from consult.documents import service
+from consult.documents.docx import letter_docx, plan_docx
+from consult.documents.forms import IssueForm, PlanForm
+from consult.documents.models import KINDS, PLAN_FORMS
+from consult.timeutil import today
+
+bp = Blueprint("documents", __name__)
+OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _docx(data: bytes, name: str) -> Response:
+    return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@bp.route("/consultations/<int:consultation_id>/plan", methods=["GET", "POST"])
+@staff_required(*OFFICERS)
+def plan(consultation_id: int):
+    """Kế hoạch lấy ý kiến (Luật Điều 28 khoản 1), made before the draft is published."""
+    consultation = get_scoped(Consultation, consultation_id)
+    s = db_session()
+    current, saved = service.plan_for(s, consultation)
+    entry = service.entry_for(s, consultation, "plan")
+    form, issue = PlanForm(prefix="plan"), IssueForm(prefix="issue")
+    if request.method == "GET":
+        form.forms.data, form.purpose.data, form.method.data = current.forms, current.purpose, current.method
+        form.timeline.data, form.assignments.data = current.timeline, current.assignments
+        form.signer_mode.data, form.signer_name.data = current.signer_mode, current.signer_name
+        issue.issued_on.data = today()
+    action = request.form.get("action")
+    status = 200
+    if action == "save" and form.validate_on_submit():
+        try:
+            service.save_plan(s, current_actor(), consultation, service.PlanInput(
+                form.forms.data or [], form.purpose.data, form.method.data, form.timeline.data,
+                form.assignments.data, form.signer_mode.data, form.signer_name.data or ""))
+        except service.DocumentError as exc:
+            s.rollback()
+            flash(str(exc), "error")
+            status = 422
+        else:
+            s.commit()
+            flash("Đã lưu kế hoạch.", "success")
+            return redirect(url_for("documents.plan", consultation_id=consultation.id))
+    elif action == "issue" and issue.validate_on_submit():
+        try:
+            entry = service.issue_plan(s, current_actor(), consultation, issue.issued_on.data)
+        except service.DocumentError as exc:
+            s.rollback()
+            flash(str(exc), "error")
+            status = 422
+        else:
+            s.commit()
+            flash(f"Đã ban hành Kế hoạch số {entry.reference}.", "success")
+            return redirect(url_for("documents.plan", consultation_id=consultation.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("documents/plan.html", c=consultation, form=form, issue=issue, saved=saved,
+                           entry=entry, forms=PLAN_FORMS), status
+
+
+@bp.route("/consultations/<int:consultation_id>/plan.docx")
+@staff_required(*OFFICERS)
+def plan_download(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    s = db_session()
+    current, _ = service.plan_for(s, consultation)
+    entry = service.entry_for(s, consultation, "plan")
+    name = f"ke-hoach-{entry.number:02d}-{entry.year}.docx" if entry else f"du-thao-ke-hoach-{consultation.id}.docx"
+    return _docx(plan_docx(consultation, current, entry), name)
+
+
+@bp.route("/consultations/<int:consultation_id>/letter", methods=["GET", "POST"])
+@staff_required(*OFFICERS)
+def letter(consultation_id: int):
+    """The công văn xin ý kiến to the invited units, numbered from the register."""
+    consultation = get_scoped(Consultation, consultation_id)
+    s = db_session()
+    entry = service.entry_for(s, consultation, "letter")
+    issue = IssueForm(prefix="issue")
+    if request.method == "GET":
+        issue.issued_on.data = today()
+    status = 200
+    if request.method == "POST":
+        if issue.validate_on_submit():
+            try:
+                entry = service.issue_letter(s, current_actor(), consultation, issue.issued_on.data,
+                                             signer=issue.signer_name.data or "")
+            except service.DocumentError as exc:
+                s.rollback()
+                flash(str(exc), "error")
+                status = 422
+            else:
+                s.commit()
+                flash(f"Đã lấy số Công văn {entry.reference}.", "success")
+                return redirect(url_for("documents.letter", consultation_id=consultation.id))
+        else:
+            status = 422
+    return render_template("documents/letter.html", c=consultation, issue=issue, entry=entry,
+                           plan_entry=service.entry_for(s, consultation, "plan")), status
+
+
+@bp.route("/consultations/<int:consultation_id>/letter.docx")
+@staff_required(*OFFICERS)
+def letter_download(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    s = db_session()
+    entry = service.entry_for(s, consultation, "letter")
+    current, _ = service.plan_for(s, consultation)
+    reply_url = url_for("opinions.unit_index", _external=True)
+    data = letter_docx(consultation, entry, plan_entry=service.entry_for(s, consultation, "plan"),
+                       signer_mode=current.signer_mode, signer_name=entry.signer if entry else "", reply_url=reply_url)
+    name = f"cong-van-{entry.number:02d}-{entry.year}.docx" if entry else f"du-thao-cong-van-{consultation.id}.docx"
+    return _docx(data, name)
+
+
+@bp.route("/documents/")
+@staff_required(*OFFICERS)
+def register():
+    """Sổ văn bản đi of the commune: numbers from 01 each year (NĐ 30/2020)."""
+    if current_user.commune_id is None:
+        abort(404)
+    year = request.args.get("year", today().year, type=int)
+    entries = service.register(db_session(), current_user.commune_id, year)
+    return render_template("documents/register.html", entries=entries, year=year, kinds=KINDS)
