@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from consult.auth.views import bp as auth_bp
     from consult.documents.views import bp as documents_bp
     from consult.jobs.views import bp as jobs_bp
+    from consult.mail.views import bp as mail_bp
     from consult.consultations.views import bp as consultations_bp
     from consult.households.views import bp as households_bp
     from consult.main.views import bp as main_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(polls_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(mail_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -247,7 +247,7 @@ def check_deploy_cmd(workers: int | None):
     click.echo("Sẵn sàng chạy thật." if not findings else "Không có lỗi chặn.")
 
 
-@click.command("worker", help="Chạy các việc nền (in phiếu cho cả khu dân cư...) từ hàng đợi trong cơ sở dữ liệu.")
+@click.command("worker", help="Chạy các việc nền (in phiếu cho cả khu dân cư, gửi thư nhắc...) từ hàng đợi trong cơ sở dữ liệu.")
 @click.option("--once", is_flag=True, help="Chạy hết các việc đang chờ rồi dừng.")
 @click.option("--interval", default=1.0, show_default=True, help="Số giây giữa hai lần xem hàng đợi.")
 @with_appcontext
@@ -258,10 +258,16 @@ def worker_cmd(once: bool, interval: float):
 
     writer = current_app.extensions["consult_writer_sessionmaker"]
     reader = current_app.extensions["consult_sessionmaker"]
+    from consult.mail.service import SmtpSettings, deliver_due
+
+    settings = SmtpSettings.from_config(current_app.config)
     while True:
         count = run_pending(writer, reader)
         if count:
             click.echo(f"Đã chạy {count} việc.")
+        mailed = deliver_due(writer, settings)
+        if any(mailed.values()):
+            click.echo(f"Thư: đã gửi {mailed['sent']}, sẽ thử lại {mailed['retry']}, không gửi được {mailed['failed']}.")
         if once:
             return
         time.sleep(interval)

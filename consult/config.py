@@ -44,6 +44,13 @@ DEFAULTS = {
     # Run background jobs in a thread of the web process (the embedded setup); with
     # gunicorn, set it to 0 and run `flask --app consult worker` beside it.
     "JOBS_IN_PROCESS": True,
+    # Outgoing mail (reminders): any SMTP server; unset host: mail waits in the outbox.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,
+    "MAIL_FROM": "consult@localhost",
     # The address printed in ballot QR codes; None: the address the page was asked on.
     "PUBLIC_BASE_URL": None,
     "PREFERRED_URL_SCHEME": "http",
@@ -52,8 +59,8 @@ DEFAULTS = {
 }
 
 # Environment variables that are read as integers or booleans.
-_INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX"}
-_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS", "JOBS_IN_PROCESS"}
+_INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX", "SMTP_PORT"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS", "JOBS_IN_PROCESS", "SMTP_STARTTLS"}
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:

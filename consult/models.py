@@ -6,6 +6,7 @@ from consult.communes import models as _communes  # noqa: F401
 from consult.consultations import models as _consultations  # noqa: F401
 from consult.documents import models as _documents  # noqa: F401
 from consult.jobs import models as _jobs  # noqa: F401
+from consult.mail import models as _mail  # noqa: F401
 from consult.opinions import models as _opinions  # noqa: F401
 from consult.polls import models as _polls  # noqa: F401
 from consult.reports import models as _reports  # noqa: F401

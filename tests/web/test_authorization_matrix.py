@@ -146,6 +146,9 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     "documents.letter": OFFICERS,
     "documents.letter_download": OFFICERS,
     "documents.register": frozenset({OFFICER, ADMIN}),
+    # --- reminder mail to the units
+    "mail.send_reminders": OFFICERS,
+    "mail.outbox": OFFICERS,
     # --- background jobs (a whole ward's slips): every account, each its own jobs only
     "jobs.show": STAFF,
     "jobs.download": STAFF,

@@ -1,0 +1,199 @@
+"""Reminders by mail: queued by a page, delivered by a runner (never inside a request).
+
+Delivery goes through any SMTP server set by environment variables (``CONSULT_SMTP_HOST``,
+``_PORT``, ``_USER``, ``_PASSWORD``, ``_STARTTLS``, ``CONSULT_MAIL_FROM``). A refusal for
+good (5xx) marks the message failed at once, with the server's words; a passing trouble
+(4xx, the server unreachable) is tried again after 1, 5, 30 minutes, 2 and 6 hours, then
+given up. The runner is ``flask --app consult worker`` (or a thread of the web process,
+as for the other jobs).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consult.audit.service import Actor, record
+from consult.consultations.models import Consultation
+from consult.mail.models import FAILED, QUEUED, SENT, OutgoingMail
+from consult.timeutil import format_datetime, utcnow
+
+RETRY_AFTER = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+               timedelta(hours=6)]
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str | None
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    sender: str = "consult@localhost"
+
+    @classmethod
+    def from_config(cls, config) -> SmtpSettings:
+        return cls(config.get("SMTP_HOST") or None, int(config.get("SMTP_PORT") or 25), config.get("SMTP_USER") or None,
+                   config.get("SMTP_PASSWORD") or None, bool(config.get("SMTP_STARTTLS")),
+                   config.get("MAIL_FROM") or "consult@localhost")
+
+
+def queue_reminders(session: Session, actor: Actor, consultation: Consultation, summary, *,
+                    reply_url: str, now: datetime | None = None) -> tuple[int, list[str]]:
+    """A reminder for each unit still to remind that has an address and no reminder waiting;
+    returns how many were queued and the names of the units without an address (to print)."""
+    now = now or utcnow()
+    waiting = set(session.scalars(select(OutgoingMail.unit_id).where(
+        OutgoingMail.consultation_id == consultation.id, OutgoingMail.status == QUEUED)))
+    queued, without = 0, []
+    for state in summary.to_remind:
+        unit = state.unit
+        if not (unit.email or "").strip():
+            without.append(unit.name)
+            continue
+        if unit.id in waiting:
+            continue
+        session.add(OutgoingMail(
+            commune_id=consultation.commune_id, consultation_id=consultation.id, unit_id=unit.id, recipient=unit.name,
+            to_address=unit.email.strip(), subject=f"Nhắc gửi ý kiến: {consultation.title}"[:300],
+            body=_reminder_text(consultation, unit.name, reply_url), status=QUEUED, next_attempt_at=now,
+            queued_by=actor.name, queued_at=now))
+        queued += 1
+    session.flush()
+    if queued:
+        record(session, actor, "mail.queue_reminders", consultation, now=now, details={"queued": queued})
+    return queued, without
+
+
+def _reminder_text(consultation: Consultation, unit_name: str, reply_url: str) -> str:
+    commune = consultation.commune
+    letter = f" theo Công văn số {consultation.letter_number}" if consultation.letter_number else ""
+    return (f"Kính gửi: {unit_name},\n\n"
+            f"Ủy ban nhân dân {commune.kind_label.lower()} {commune.name} đã xin ý kiến góp ý đối với "
+            f"\"{consultation.title}\"{letter}. Đến nay chưa nhận được văn bản trả lời của đơn vị.\n\n"
+            f"Đề nghị đơn vị gửi ý kiến trước {format_datetime(consultation.closes_at)}, kể cả trường hợp nhất trí, "
+            f"không có ý kiến (trả lời trực tuyến tại {reply_url}, hoặc bằng văn bản).\n\n"
+            f"Cán bộ phụ trách: {consultation.officer_name}"
+            + (f", {consultation.officer_contact}" if consultation.officer_contact else "") + ".\n")
+
+
+def deliver_due(sessionmaker, settings: SmtpSettings, *, now: datetime | None = None) -> dict[str, int]:
+    """Send the messages whose time has come; returns counts of sent, retried, failed."""
+    now = now or utcnow()
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    if not settings.host:
+        return counts
+    session: Session = sessionmaker()
+    try:
+        due = list(session.scalars(select(OutgoingMail).where(
+            OutgoingMail.status == QUEUED, OutgoingMail.next_attempt_at <= now).order_by(OutgoingMail.id).limit(200)))
+        if not due:
+            return counts
+        session.commit()  # no transaction (on SQLite, no write lock) held while talking to the server
+        try:
+            client = _connect(settings)
+        except (OSError, smtplib.SMTPException) as exc:
+            for mail in due:
+                _later(mail, f"Không kết nối được máy chủ thư: {exc}", now, counts)
+            session.commit()
+            return counts
+        try:
+            for mail in due:
+                try:
+                    client.send_message(_message(mail, settings))
+                except smtplib.SMTPRecipientsRefused as exc:
+                    code, text = next(iter(exc.recipients.values()))
+                    _refused(mail, code, text, now, counts)
+                except smtplib.SMTPResponseException as exc:
+                    _refused(mail, exc.smtp_code, exc.smtp_error, now, counts)
+                except (OSError, smtplib.SMTPException) as exc:
+                    _later(mail, str(exc), now, counts)
+                else:
+                    mail.status, mail.sent_at, mail.last_error = SENT, now, None
+                    mail.attempts += 1
+                    counts["sent"] += 1
+                session.commit()
+        finally:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+        return counts
+    finally:
+        session.close()
+
+
+def _connect(settings: SmtpSettings) -> smtplib.SMTP:
+    client = smtplib.SMTP(settings.host, settings.port, timeout=20)
+    if settings.starttls:
+        client.starttls(context=ssl.create_default_context())
+    if settings.user:
+        client.login(settings.user, settings.password or "")
+    return client
+
+
+def _message(mail: OutgoingMail, settings: SmtpSettings) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = formataddr(("consult", settings.sender))
+    message["To"] = formataddr((mail.recipient, mail.to_address))
+    message["Subject"] = mail.subject
+    message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
+    message.set_content(mail.body)
+    return message
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _refused(mail: OutgoingMail, code: int, text, now: datetime, counts: dict) -> None:
+    if 400 <= code < 500:
+        _later(mail, f"{code} {_text(text)}", now, counts)
+        return
+    mail.attempts += 1
+    mail.status, mail.last_error = FAILED, f"{code} {_text(text)}"
+    counts["failed"] += 1
+
+
+def _later(mail: OutgoingMail, error: str, now: datetime, counts: dict) -> None:
+    mail.attempts += 1
+    mail.last_error = error[:2000]
+    if mail.attempts > len(RETRY_AFTER):
+        mail.status = FAILED
+        counts["failed"] += 1
+        return
+    mail.next_attempt_at = now + RETRY_AFTER[mail.attempts - 1]
+    counts["retry"] += 1
+
+
+def outbox(session: Session, consultation: Consultation) -> list[OutgoingMail]:
+    return list(session.scalars(select(OutgoingMail).where(OutgoingMail.consultation_id == consultation.id)
+                                .order_by(OutgoingMail.queued_at.desc(), OutgoingMail.id.desc())))
+
+
+_lock = threading.Lock()
+
+
+def start_in_process(app: Flask) -> None:
+    """Deliver what is due in a thread of this process (JOBS_IN_PROCESS); retries wait for
+    the next time mail is queued or the worker command runs."""
+    if not app.config.get("JOBS_IN_PROCESS", True) or not _lock.acquire(blocking=False):
+        return
+    settings = SmtpSettings.from_config(app.config)
+
+    def work():
+        try:
+            deliver_due(app.extensions["consult_writer_sessionmaker"], settings)
+        finally:
+            _lock.release()
+
+    threading.Thread(target=work, name="consult-mail", daemon=True).start()

@@ -1,0 +1,47 @@
+"""Reminder mail to the units that have not replied, and the record of what was sent."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+
+from consult.access import current_actor, get_scoped, staff_required
+from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
+from consult.consultations.models import Consultation
+from consult.db import db_session
+from consult.mail import service
+from consult.mail.models import STATUS_LABELS
+from consult.opinions.service import reply_summary
+from consult.timeutil import utcnow
+
+bp = Blueprint("mail", __name__)
+OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
+
+
+@bp.route("/consultations/<int:consultation_id>/reminders/mail", methods=["POST"])
+@staff_required(*OFFICERS)
+def send_reminders(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    s = db_session()
+    if not consultation.accepts_opinions(utcnow()):
+        flash("Đợt lấy ý kiến không còn nhận ý kiến; không gửi thư nhắc.", "error")
+        return redirect(url_for("consultations.reminders", consultation_id=consultation.id))
+    queued, without = service.queue_reminders(s, current_actor(), consultation, reply_summary(s, consultation),
+                                              reply_url=url_for("opinions.unit_index", _external=True))
+    s.commit()
+    if queued:
+        service.start_in_process(current_app._get_current_object())
+        flash(f"Đã xếp {queued} thư nhắc vào hàng gửi.", "success")
+    else:
+        flash("Không có thư nhắc mới để gửi.", "error")
+    if without:
+        flash(f"{len(without)} đơn vị chưa có địa chỉ thư điện tử: in danh sách để nhắc trực tiếp.", "error")
+    return redirect(url_for("mail.outbox", consultation_id=consultation.id))
+
+
+@bp.route("/consultations/<int:consultation_id>/mail")
+@staff_required(*OFFICERS)
+def outbox(consultation_id: int):
+    consultation = get_scoped(Consultation, consultation_id)
+    configured = bool(current_app.config.get("SMTP_HOST"))
+    return render_template("mail/outbox.html", c=consultation, mails=service.outbox(db_session(), consultation),
+                           labels=STATUS_LABELS, configured=configured)
