@@ -22,6 +22,21 @@ OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+def _act(run, success, back: str):
+    """Run a change: committed and redirected to ``back`` with ``success(result)``, or rolled
+    back with the rule's message (None: the page is shown again, with status 422)."""
+    s = db_session()
+    try:
+        result = run()
+    except service.DocumentError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return None
+    s.commit()
+    flash(success(result), "success")
+    return redirect(back)
+
+
 def _docx(data: bytes, name: str) -> Response:
     return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
@@ -41,33 +56,19 @@ def plan(consultation_id: int):
         form.signer_mode.data, form.signer_name.data = current.signer_mode, current.signer_name
         issue.issued_on.data = today()
     action = request.form.get("action")
-    status = 200
+    back = url_for("documents.plan", consultation_id=consultation.id)
+    done = None
     if action == "save" and form.validate_on_submit():
-        try:
-            service.save_plan(s, current_actor(), consultation, service.PlanInput(
-                form.forms.data or [], form.purpose.data, form.method.data, form.timeline.data,
-                form.assignments.data, form.signer_mode.data, form.signer_name.data or ""))
-        except service.DocumentError as exc:
-            s.rollback()
-            flash(str(exc), "error")
-            status = 422
-        else:
-            s.commit()
-            flash("Đã lưu kế hoạch.", "success")
-            return redirect(url_for("documents.plan", consultation_id=consultation.id))
+        done = _act(lambda: service.save_plan(s, current_actor(), consultation, service.PlanInput(
+            form.forms.data or [], form.purpose.data, form.method.data, form.timeline.data,
+            form.assignments.data, form.signer_mode.data, form.signer_name.data or "")),
+            lambda _: "Đã lưu kế hoạch.", back)
     elif action == "issue" and issue.validate_on_submit():
-        try:
-            entry = service.issue_plan(s, current_actor(), consultation, issue.issued_on.data)
-        except service.DocumentError as exc:
-            s.rollback()
-            flash(str(exc), "error")
-            status = 422
-        else:
-            s.commit()
-            flash(f"Đã ban hành Kế hoạch số {entry.reference}.", "success")
-            return redirect(url_for("documents.plan", consultation_id=consultation.id))
-    elif request.method == "POST":
-        status = 422
+        done = _act(lambda: service.issue_plan(s, current_actor(), consultation, issue.issued_on.data),
+                    lambda e: f"Đã ban hành Kế hoạch số {e.reference}.", back)
+    if done is not None:
+        return done
+    status = 422 if request.method == "POST" else 200
     return render_template("documents/plan.html", c=consultation, form=form, issue=issue, saved=saved,
                            entry=entry, forms=PLAN_FORMS), status
 
@@ -93,22 +94,14 @@ def letter(consultation_id: int):
     issue = IssueForm(prefix="issue")
     if request.method == "GET":
         issue.issued_on.data = today()
-    status = 200
-    if request.method == "POST":
-        if issue.validate_on_submit():
-            try:
-                entry = service.issue_letter(s, current_actor(), consultation, issue.issued_on.data,
-                                             signer=issue.signer_name.data or "")
-            except service.DocumentError as exc:
-                s.rollback()
-                flash(str(exc), "error")
-                status = 422
-            else:
-                s.commit()
-                flash(f"Đã lấy số Công văn {entry.reference}.", "success")
-                return redirect(url_for("documents.letter", consultation_id=consultation.id))
-        else:
-            status = 422
+    if request.method == "POST" and issue.validate_on_submit():
+        done = _act(lambda: service.issue_letter(s, current_actor(), consultation, issue.issued_on.data,
+                                                 signer=issue.signer_name.data or ""),
+                    lambda e: f"Đã lấy số Công văn {e.reference}.",
+                    url_for("documents.letter", consultation_id=consultation.id))
+        if done is not None:
+            return done
+    status = 422 if request.method == "POST" else 200
     return render_template("documents/letter.html", c=consultation, issue=issue, entry=entry,
                            plan_entry=service.entry_for(s, consultation, "plan")), status
 
