@@ -90,9 +90,11 @@ def _vote(port: int, token: str, agree, failures: list[str]) -> str:
         connection.request("GET", f"/b/{token}")
         response = connection.getresponse()
         page = response.read().decode()
+        if "đã biểu quyết" in page:  # recorded before the worker died: its answer was lost, not the ballot
+            return "again"
         if response.status != 200:
             failures.append(f"GET {response.status}")
-            return "again" if "đã biểu quyết" in page else "retry"
+            return "retry"
         cookie = response.getheader("Set-Cookie").split(";", 1)[0]
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         connection.request("POST", f"/b/{token}", body=urlencode({"csrf_token": csrf, "step": "confirm",
