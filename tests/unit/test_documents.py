@@ -12,7 +12,7 @@ from docx import Document
 from consult.audit.service import SYSTEM
 from consult.documents import service
 from consult.documents.docx import letter_docx, plan_docx
-from consult.timeutil import utcnow
+from consult.timeutil import today, utcnow
 from tests.support.helpers import make_commune, make_consultation, make_unit
 
 
@@ -89,14 +89,15 @@ def test_the_letter_asks_every_invited_unit_for_a_written_answer_with_the_draft_
     units = [make_unit(session, commune, name) for name in ("Hội Nông dân phường", "Ủy ban MTTQ phường")]
     c = make_consultation(session, commune, units)
     session.flush()
-    plan = service.take_number(session, SYSTEM, commune, "plan", "Kế hoạch", date(2026, 1, 5), consultation_id=c.id)
+    plan_day = today()  # the same year as the letter's: numbers restart each 1 January
+    plan = service.take_number(session, SYSTEM, commune, "plan", "Kế hoạch", plan_day, consultation_id=c.id)
     entry = service.issue_letter(session, SYSTEM, c, signer="Trần Phó")
     text = _text(letter_docx(c, entry, plan_entry=plan, signer_mode="KT", signer_name="Trần Phó",
                              reply_url="https://binhan.example.vn/opinions/"))
     assert f"Số: {entry.reference}" in text and entry.reference == "02/UBND"
     assert "Kính gửi:" in text and "- Hội Nông dân phường;" in text and "- Ủy ban MTTQ phường;" in text
     assert "kể cả trường hợp nhất trí, không có ý kiến" in text
-    assert "Thực hiện Kế hoạch số 01/KH-UBND ngày 05/01/2026" in text
+    assert f"Thực hiện Kế hoạch số 01/KH-UBND ngày {plan_day:%d/%m/%Y}" in text
     assert f"trước {service._deadline(c)}, hoặc gửi trực tuyến tại https://binhan.example.vn/opinions/" in text
     assert "KT. CHỦ TỊCH" in text and "PHÓ CHỦ TỊCH" in text
     assert "DỰ THẢO" in text and f"(Kèm theo Công văn số {entry.reference}" in text and "Điều 1." in text
