@@ -39,7 +39,7 @@ from consult.reports.models import (
     OpinionCluster,
     ReportSettings,
 )
-from consult.timeutil import local_date, to_local, utcnow, vietnamese_long_date
+from consult.timeutil import local_date, to_local, today, utcnow, vietnamese_long_date
 
 # ``normalize`` and ``similar`` stay importable from here; the rule of "the same opinion" lives in grouping.
 
@@ -431,6 +431,17 @@ def publish_results(session: Session, actor: Actor, consultation: Consultation, 
     remaining = undecided_count(session, consultation)
     if remaining:
         raise ReportError(f"Còn {remaining} ý kiến chưa có hướng xử lý; báo cáo chưa thể là bản chính thức.")
+    settings = settings_for(session, consultation)
+    if not settings.number:
+        # The report takes its number from the commune's register of outgoing documents (NĐ 30).
+        from consult.documents.service import take_number
+
+        day = settings.report_date or today(now)
+        entry = take_number(session, actor, consultation.commune, "report", report_subject(consultation), day,
+                            consultation_id=consultation.id, signer=settings.signer_name or "", now=now)
+        settings.number, settings.report_date = entry.reference, day
+        session.merge(settings)
+        session.flush()
     mark_results_published(session, actor, consultation, now=now)
 
 

@@ -101,3 +101,26 @@ def test_the_letter_asks_every_invited_unit_for_a_written_answer_with_the_draft_
     assert f"trước {service._deadline(c)}, hoặc gửi trực tuyến tại https://binhan.example.vn/opinions/" in text
     assert "KT. CHỦ TỊCH" in text and "PHÓ CHỦ TỊCH" in text
     assert "DỰ THẢO" in text and f"(Kèm theo Công văn số {entry.reference}" in text and "Điều 1." in text
+
+
+def test_a_report_published_without_a_number_takes_the_next_one_of_the_register(session):
+    """The same register numbers reports, plans and letters (NĐ 30); a number typed by the officer is kept."""
+    from sqlalchemy import update
+
+    from consult.opinions.service import add_resident_opinion
+    from consult.reports import service as reports
+    from consult.reports.models import OpinionCluster
+    from tests.support.helpers import make_group
+
+    commune = make_commune(session)
+    group = make_group(session, commune)
+    start = utcnow() - timedelta(days=30)
+    c = make_consultation(session, commune, [], now=start, days=21)
+    add_resident_opinion(session, c, part_id=None, text="Đề nghị công khai trên loa.", name="Lan", group_id=group.id,
+                         now=start + timedelta(days=1))
+    reports.sync_clusters(session, c)
+    session.execute(update(OpinionCluster).values(decision="accepted", decided_by="Tâm", decided_at=utcnow()))
+    service.take_number(session, SYSTEM, commune, "letter", "Công văn khác", today())
+    reports.publish_results(session, SYSTEM, c)
+    assert reports.settings_for(session, c).number == "02/BC-UBND"
+    assert [e.reference for e in service.register(session, commune.id, today().year)] == ["01/UBND", "02/BC-UBND"]
