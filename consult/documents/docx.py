@@ -108,3 +108,36 @@ def letter_docx(consultation: Consultation, entry: OutgoingDocument | None, *, p
             marker = {"clause": f"{part.number}. ", "point": f"{part.number}) "}.get(part.kind, "")
             body(document, marker + part.text)
     return to_bytes(document)
+
+
+def hdnd_docx(consultation: Consultation, data, entry: OutgoingDocument | None, *, signer_mode: str,
+              signer_name: str, results_url: str) -> bytes:
+    """A short report of the consultation's outcome to the HĐND (Luật Điều 28 khoản 5): how it
+    was held, who answered, what was accepted and what was explained, where the results are public."""
+    from consult.reports.service import opening_paragraphs
+
+    commune = consultation.commune
+    where = f"{commune.kind_label.lower()} {commune.name}"
+    document = new_document()
+    header_block(document, _issuer(consultation), _number(entry, "hdnd"), commune.name,
+                 entry.issued_on if entry else None)
+    title(document, "Báo cáo", f"Kết quả lấy ý kiến dự thảo {_draft_name(consultation)}")
+    para(document, f"Kính gửi: Hội đồng nhân dân {where}", size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
+         space_after=6)
+    _heading(document, "I. TÌNH HÌNH LẤY Ý KIẾN")
+    for paragraph in opening_paragraphs(data):
+        body(document, paragraph)
+    _heading(document, "II. KẾT QUẢ TIẾP THU, GIẢI TRÌNH")
+    explained = [row for row in data.rows() if row.cluster.decision == "not_accepted"]
+    accepted = [row for row in data.rows() if row.cluster.decision in ("accepted", "partly")]
+    body(document, f"Ủy ban nhân dân đã tiếp thu {len(accepted)} nội dung và giải trình {len(explained)} nội dung "
+                   "không tiếp thu; kết quả tổng hợp, tiếp thu, giải trình đã được công khai tại " + results_url + ".")
+    for row in explained[:10]:
+        body(document, f"- Không tiếp thu: “{row.text[:300]}” — {row.cluster.explanation or ''}")
+    _heading(document, "III. KIẾN NGHỊ")
+    body(document, f"Ủy ban nhân dân {where} kính trình Hội đồng nhân dân xem xét tại kỳ họp thường lệ gần nhất "
+                   "(khoản 5 Điều 28 Luật Thực hiện dân chủ ở cơ sở)./.")
+    closing_block(document, f"- Thường trực HĐND {where};\n- Các đại biểu HĐND {where};\n"
+                            f"- Ủy ban MTTQ Việt Nam {where};\n- Lưu: VT, VP-TK.",
+                  _signer(signer_mode), signer_name)
+    return to_bytes(document)

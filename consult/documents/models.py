@@ -21,7 +21,8 @@ PLAN_FORMS = {
 }
 
 # What kind of document a number was taken for, and its symbol (ký hiệu, NĐ 30 Phụ lục VI).
-KINDS = {"plan": ("Kế hoạch", "KH-UBND"), "letter": ("Công văn", "UBND"), "report": ("Báo cáo", "BC-UBND")}
+KINDS = {"plan": ("Kế hoạch", "KH-UBND"), "letter": ("Công văn", "UBND"), "report": ("Báo cáo", "BC-UBND"),
+         "hdnd": ("Báo cáo gửi HĐND", "BC-UBND")}
 
 
 class OutgoingDocument(Base):

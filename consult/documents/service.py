@@ -184,3 +184,21 @@ def issue_letter(session: Session, actor: Actor, consultation: Consultation, iss
     return take_number(session, actor, consultation.commune, "letter",
                        f"V/v lấy ý kiến góp ý dự thảo {_draft_name(consultation)}", issued_on,
                        consultation_id=consultation.id, signer=signer, now=now)
+
+
+def issue_hdnd_report(session: Session, actor: Actor, consultation: Consultation, issued_on: date | None = None, *,
+                      signer: str = "", now: datetime | None = None) -> OutgoingDocument:
+    """Number the report to the HĐND (Luật Điều 28 khoản 5: at its next regular session),
+    once the results are public (khoản 3)."""
+    from consult.consultations.models import STATUS_PUBLISHED
+
+    now = now or utcnow()
+    issued_on = issued_on or today(now)
+    if consultation.status != STATUS_PUBLISHED:
+        raise DocumentError("Chỉ báo cáo Hội đồng nhân dân sau khi đã công khai kết quả tiếp thu, giải trình "
+                            "(Điều 28 khoản 3, 5).")
+    if issued_on > today(now):
+        raise DocumentError("Ngày ban hành không được sau hôm nay.")
+    return take_number(session, actor, consultation.commune, "hdnd",
+                       f"Kết quả lấy ý kiến dự thảo {_draft_name(consultation)}", issued_on,
+                       consultation_id=consultation.id, signer=signer, now=now)

@@ -12,7 +12,7 @@ from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import Consultation
 from consult.db import db_session
 from consult.documents import service
-from consult.documents.docx import letter_docx, plan_docx
+from consult.documents.docx import hdnd_docx, letter_docx, plan_docx
 from consult.documents.forms import IssueForm, PlanForm
 from consult.documents.models import KINDS, PLAN_FORMS
 from consult.timeutil import today
@@ -117,6 +117,44 @@ def letter_download(consultation_id: int):
     data = letter_docx(consultation, entry, plan_entry=service.entry_for(s, consultation, "plan"),
                        signer_mode=current.signer_mode, signer_name=entry.signer if entry else "", reply_url=reply_url)
     name = f"cong-van-{entry.number:02d}-{entry.year}.docx" if entry else f"du-thao-cong-van-{consultation.id}.docx"
+    return _docx(data, name)
+
+
+@bp.route("/consultations/<int:consultation_id>/hdnd", methods=["GET", "POST"])
+@staff_required(*OFFICERS)
+def hdnd(consultation_id: int):
+    """The report to the HĐND of the consultation's outcome (Luật Điều 28 khoản 5)."""
+    consultation = get_scoped(Consultation, consultation_id)
+    s = db_session()
+    issue = IssueForm(prefix="issue")
+    if request.method == "GET":
+        issue.issued_on.data = today()
+    if request.method == "POST" and issue.validate_on_submit():
+        done = _act(lambda: service.issue_hdnd_report(s, current_actor(), consultation, issue.issued_on.data,
+                                                      signer=issue.signer_name.data or ""),
+                    lambda e: f"Đã lấy số Báo cáo {e.reference}.",
+                    url_for("documents.hdnd", consultation_id=consultation.id))
+        if done is not None:
+            return done
+    status = 422 if request.method == "POST" else 200
+    return render_template("documents/hdnd.html", c=consultation, issue=issue,
+                           entry=service.entry_for(s, consultation, "hdnd")), status
+
+
+@bp.route("/consultations/<int:consultation_id>/hdnd.docx")
+@staff_required(*OFFICERS)
+def hdnd_download(consultation_id: int):
+    from consult.reports.service import report_data
+
+    consultation = get_scoped(Consultation, consultation_id)
+    s = db_session()
+    entry = service.entry_for(s, consultation, "hdnd")
+    current, _ = service.plan_for(s, consultation)
+    url = url_for("reports.public_report", slug=consultation.commune.slug, consultation_id=consultation.id,
+                  _external=True)
+    data = hdnd_docx(consultation, report_data(s, consultation, public=True), entry, signer_mode=current.signer_mode,
+                     signer_name=entry.signer if entry else "", results_url=url)
+    name = f"bao-cao-hdnd-{entry.number:02d}-{entry.year}.docx" if entry else f"du-thao-bao-cao-hdnd-{consultation.id}.docx"
     return _docx(data, name)
 
 

@@ -124,3 +124,34 @@ def test_a_report_published_without_a_number_takes_the_next_one_of_the_register(
     reports.publish_results(session, SYSTEM, c)
     assert reports.settings_for(session, c).number == "02/BC-UBND"
     assert [e.reference for e in service.register(session, commune.id, today().year)] == ["01/UBND", "02/BC-UBND"]
+
+
+def test_the_hdnd_report_comes_after_the_results_are_public(session):
+    """Luật Điều 28 khoản 5 (after khoản 3): the HĐND hears the outcome once it is public."""
+    from sqlalchemy import update
+
+    from consult.documents.docx import hdnd_docx
+    from consult.opinions.service import add_resident_opinion
+    from consult.reports import service as reports
+    from consult.reports.models import OpinionCluster
+    from tests.support.helpers import make_group
+
+    commune = make_commune(session)
+    group = make_group(session, commune)
+    start = utcnow() - timedelta(days=30)
+    c = make_consultation(session, commune, [], now=start, days=21)
+    add_resident_opinion(session, c, part_id=None, text="Không nên thu thêm tiền.", name="Lan", group_id=group.id,
+                         now=start + timedelta(days=1))
+    reports.sync_clusters(session, c)
+    with pytest.raises(service.DocumentError, match="sau khi đã công khai kết quả"):
+        service.issue_hdnd_report(session, SYSTEM, c)
+    session.execute(update(OpinionCluster).values(decision="not_accepted", explanation="Khoản thu là tự nguyện.",
+                                                  decided_by="Tâm", decided_at=utcnow()))
+    reports.publish_results(session, SYSTEM, c)
+    entry = service.issue_hdnd_report(session, SYSTEM, c, signer="Vũ Thị Hiền")
+    assert entry.reference == "02/BC-UBND"  # after the synthesis report's 01/BC-UBND
+    text = _text(hdnd_docx(c, reports.report_data(session, c, public=True), entry, signer_mode="TM",
+                           signer_name="Vũ Thị Hiền", results_url="https://binhan.example.vn/r"))
+    assert "Kính gửi: Hội đồng nhân dân phường Bình An" in text and "Số: 02/BC-UBND" in text
+    assert "Không tiếp thu: “Không nên thu thêm tiền.” — Khoản thu là tự nguyện." in text
+    assert "công khai tại https://binhan.example.vn/r" in text and "- Thường trực HĐND phường Bình An;" in text

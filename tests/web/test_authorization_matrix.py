@@ -146,6 +146,8 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     "documents.letter": OFFICERS,
     "documents.letter_download": OFFICERS,
     "documents.register": frozenset({OFFICER, ADMIN}),
+    "documents.hdnd": OFFICERS,
+    "documents.hdnd_download": OFFICERS,
     # --- reminder mail to the units
     "mail.send_reminders": OFFICERS,
     "mail.outbox": OFFICERS,

@@ -65,3 +65,23 @@ def test_a_bad_date_or_a_future_one_takes_no_number(client, session):
         r = post_form(client, f"/consultations/{c.id}/letter", {"issue-issued_on": day})
         assert r.status_code == 422, day
     assert _count(session) == 0
+
+
+def test_the_hdnd_report_page_waits_for_the_published_results(client, session):
+    """Luật Điều 28 khoản 5: the report to the HĐND once the results are public (khoản 3)."""
+    from consult.audit.service import SYSTEM
+    from consult.consultations.service import mark_results_published
+
+    _, c, secret = _officer(session, publish=True)
+    login(client, "tam.vptk", totp_secret=secret)
+    page = client.get(f"/consultations/{c.id}/hdnd").get_data(as_text=True)
+    assert "Chưa công khai kết quả tiếp thu, giải trình" in page and "Lấy số và ban hành" not in page
+    refused = post_form(client, f"/consultations/{c.id}/hdnd", {"issue-issued_on": format_date(today())})
+    assert refused.status_code == 422 and _count(session) == 0
+    mark_results_published(session, SYSTEM, session.merge(c))
+    session.commit()
+    r = post_form(client, f"/consultations/{c.id}/hdnd", {"issue-issued_on": format_date(today())},
+                  follow_redirects=True)
+    assert "Báo cáo số <strong>01/BC-UBND</strong>" in r.get_data(as_text=True)
+    report = Document(io.BytesIO(client.get(f"/consultations/{c.id}/hdnd.docx").data))
+    assert any("Kính gửi: Hội đồng nhân dân" in p.text for p in report.paragraphs)
