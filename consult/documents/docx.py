@@ -22,6 +22,19 @@ def _number(entry: OutgoingDocument | None, kind: str) -> str:
     return entry.reference if entry else f"      /{KINDS[kind][1]}"
 
 
+def _opening(consultation: Consultation, entry: OutgoingDocument | None, kind: str,
+             heading: str | None = None, subject: str = ""):
+    """A new document with the commune's header and its number from the register (blank
+    until issued), then its kind and subject when given; with "phường X" for the text."""
+    commune = consultation.commune
+    document = new_document()
+    header_block(document, _issuer(consultation), _number(entry, kind), commune.name,
+                 entry.issued_on if entry else None)
+    if heading:
+        title(document, heading, subject)
+    return document, f"{commune.kind_label.lower()} {commune.name}"
+
+
 def _heading(document, text: str) -> None:
     para(document, text, size=14, bold=True, space_after=3)
 
@@ -35,12 +48,8 @@ def _lines(document, text: str) -> None:
 def plan_docx(consultation: Consultation, plan: PlanInput, entry: OutgoingDocument | None) -> bytes:
     """Kế hoạch lấy ý kiến (Luật Điều 28 khoản 1; forms of Điều 26 khoản 1), sent to the
     commune's HĐND and Fatherland Front. Without a number it is a draft to read."""
-    commune = consultation.commune
-    where = f"{commune.kind_label.lower()} {commune.name}"
-    document = new_document()
-    header_block(document, _issuer(consultation), _number(entry, "plan"), commune.name,
-                 entry.issued_on if entry else None)
-    title(document, "Kế hoạch", f"Lấy ý kiến dự thảo {_draft_name(consultation)}")
+    document, where = _opening(consultation, entry, "plan", "Kế hoạch",
+                               f"Lấy ý kiến dự thảo {_draft_name(consultation)}")
     _heading(document, "I. MỤC ĐÍCH, YÊU CẦU")
     _lines(document, plan.purpose)
     _heading(document, "II. NỘI DUNG LẤY Ý KIẾN")
@@ -69,11 +78,7 @@ def letter_docx(consultation: Consultation, entry: OutgoingDocument | None, *, p
                 signer_mode: str, signer_name: str, reply_url: str) -> bytes:
     """The công văn xin ý kiến to the invited units (as the seed letter 491/UBND), the draft
     attached after it: units answer in writing, "nhất trí, không có ý kiến" included."""
-    commune = consultation.commune
-    where = f"{commune.kind_label.lower()} {commune.name}"
-    document = new_document()
-    header_block(document, _issuer(consultation), _number(entry, "letter"), commune.name,
-                 entry.issued_on if entry else None)
+    document, where = _opening(consultation, entry, "letter")
     para(document, f"V/v lấy ý kiến góp ý dự thảo {_draft_name(consultation)}", size=12, space_after=6)
     para(document, "Kính gửi:", size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
     for invitation in sorted(consultation.invitations, key=lambda i: i.unit.name):
@@ -116,12 +121,8 @@ def hdnd_docx(consultation: Consultation, data, entry: OutgoingDocument | None, 
     was held, who answered, what was accepted and what was explained, where the results are public."""
     from consult.reports.service import opening_paragraphs
 
-    commune = consultation.commune
-    where = f"{commune.kind_label.lower()} {commune.name}"
-    document = new_document()
-    header_block(document, _issuer(consultation), _number(entry, "hdnd"), commune.name,
-                 entry.issued_on if entry else None)
-    title(document, "Báo cáo", f"Kết quả lấy ý kiến dự thảo {_draft_name(consultation)}")
+    document, where = _opening(consultation, entry, "hdnd", "Báo cáo",
+                               f"Kết quả lấy ý kiến dự thảo {_draft_name(consultation)}")
     para(document, f"Kính gửi: Hội đồng nhân dân {where}", size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
          space_after=6)
     _heading(document, "I. TÌNH HÌNH LẤY Ý KIẾN")

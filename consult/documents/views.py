@@ -84,26 +84,30 @@ def plan_download(consultation_id: int):
     return _docx(plan_docx(consultation, current, entry), name)
 
 
+def _issue_page(consultation: Consultation, kind: str, issue_with, message: str, template: str, **extra):
+    """A page that takes a number from the register for one of the consultation's documents:
+    the date and signer form, then the number and the download."""
+    s = db_session()
+    issue = IssueForm(prefix="issue")
+    if request.method == "GET":
+        issue.issued_on.data = today()
+    if request.method == "POST" and issue.validate_on_submit():
+        done = _act(lambda: issue_with(s, current_actor(), consultation, issue.issued_on.data,
+                                       signer=issue.signer_name.data or ""),
+                    lambda e: f"{message} {e.reference}.", request.path)
+        if done is not None:
+            return done
+    return render_template(template, c=consultation, issue=issue, entry=service.entry_for(s, consultation, kind),
+                           **extra), 422 if request.method == "POST" else 200
+
+
 @bp.route("/consultations/<int:consultation_id>/letter", methods=["GET", "POST"])
 @staff_required(*OFFICERS)
 def letter(consultation_id: int):
     """The công văn xin ý kiến to the invited units, numbered from the register."""
     consultation = get_scoped(Consultation, consultation_id)
-    s = db_session()
-    entry = service.entry_for(s, consultation, "letter")
-    issue = IssueForm(prefix="issue")
-    if request.method == "GET":
-        issue.issued_on.data = today()
-    if request.method == "POST" and issue.validate_on_submit():
-        done = _act(lambda: service.issue_letter(s, current_actor(), consultation, issue.issued_on.data,
-                                                 signer=issue.signer_name.data or ""),
-                    lambda e: f"Đã lấy số Công văn {e.reference}.",
-                    url_for("documents.letter", consultation_id=consultation.id))
-        if done is not None:
-            return done
-    status = 422 if request.method == "POST" else 200
-    return render_template("documents/letter.html", c=consultation, issue=issue, entry=entry,
-                           plan_entry=service.entry_for(s, consultation, "plan")), status
+    return _issue_page(consultation, "letter", service.issue_letter, "Đã lấy số Công văn", "documents/letter.html",
+                       plan_entry=service.entry_for(db_session(), consultation, "plan"))
 
 
 @bp.route("/consultations/<int:consultation_id>/letter.docx")
@@ -125,20 +129,7 @@ def letter_download(consultation_id: int):
 def hdnd(consultation_id: int):
     """The report to the HĐND of the consultation's outcome (Luật Điều 28 khoản 5)."""
     consultation = get_scoped(Consultation, consultation_id)
-    s = db_session()
-    issue = IssueForm(prefix="issue")
-    if request.method == "GET":
-        issue.issued_on.data = today()
-    if request.method == "POST" and issue.validate_on_submit():
-        done = _act(lambda: service.issue_hdnd_report(s, current_actor(), consultation, issue.issued_on.data,
-                                                      signer=issue.signer_name.data or ""),
-                    lambda e: f"Đã lấy số Báo cáo {e.reference}.",
-                    url_for("documents.hdnd", consultation_id=consultation.id))
-        if done is not None:
-            return done
-    status = 422 if request.method == "POST" else 200
-    return render_template("documents/hdnd.html", c=consultation, issue=issue,
-                           entry=service.entry_for(s, consultation, "hdnd")), status
+    return _issue_page(consultation, "hdnd", service.issue_hdnd_report, "Đã lấy số Báo cáo", "documents/hdnd.html")
 
 
 @bp.route("/consultations/<int:consultation_id>/hdnd.docx")

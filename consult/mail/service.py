@@ -31,6 +31,10 @@ RETRY_AFTER = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30)
                timedelta(hours=6)]
 
 
+class MailError(ValueError):
+    """Mail cannot be queued; the message is for the user."""
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str | None
@@ -52,6 +56,8 @@ def queue_reminders(session: Session, actor: Actor, consultation: Consultation, 
     """A reminder for each unit still to remind that has an address and no reminder waiting;
     returns how many were queued and the names of the units without an address (to print)."""
     now = now or utcnow()
+    if not consultation.accepts_opinions(now):
+        raise MailError("Đợt lấy ý kiến không còn nhận ý kiến; không gửi thư nhắc.")
     waiting = set(session.scalars(select(OutgoingMail.unit_id).where(
         OutgoingMail.consultation_id == consultation.id, OutgoingMail.status == QUEUED)))
     queued, without = 0, []

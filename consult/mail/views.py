@@ -11,7 +11,6 @@ from consult.db import db_session
 from consult.mail import service
 from consult.mail.models import STATUS_LABELS
 from consult.opinions.service import reply_summary
-from consult.timeutil import utcnow
 
 bp = Blueprint("mail", __name__)
 OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
@@ -22,11 +21,12 @@ OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
 def send_reminders(consultation_id: int):
     consultation = get_scoped(Consultation, consultation_id)
     s = db_session()
-    if not consultation.accepts_opinions(utcnow()):
-        flash("Đợt lấy ý kiến không còn nhận ý kiến; không gửi thư nhắc.", "error")
+    try:
+        queued, without = service.queue_reminders(s, current_actor(), consultation, reply_summary(s, consultation),
+                                                  reply_url=url_for("opinions.unit_index", _external=True))
+    except service.MailError as exc:
+        flash(str(exc), "error")
         return redirect(url_for("consultations.reminders", consultation_id=consultation.id))
-    queued, without = service.queue_reminders(s, current_actor(), consultation, reply_summary(s, consultation),
-                                              reply_url=url_for("opinions.unit_index", _external=True))
     s.commit()
     if queued:
         service.start_in_process(current_app._get_current_object())

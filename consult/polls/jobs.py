@@ -8,21 +8,35 @@ same transaction that stores the PDF: a print that fails changes nothing.
 
 from __future__ import annotations
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from consult.audit.service import Actor
 from consult.jobs.models import Job
-from consult.jobs.service import JobError, Output, runner
+from consult.jobs.service import JobError, Output, enqueue, runner
 from consult.polls.ballots import plan_ballots, store_ballots
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.polls.errors import PollError
-from consult.polls.models import Poll, PollGroup
+from consult.polls.models import STATUS_OPEN, Poll, PollGroup, PollHousehold
 
 KIND = "slips"
 
 
 def params(poll: Poll, base_url: str) -> dict:
     return {"poll_id": poll.id, "base_url": base_url}
+
+
+def households(session: Session, poll: Poll) -> int:
+    return session.scalar(select(func.count()).select_from(PollHousehold).where(PollHousehold.poll_id == poll.id)) or 0
+
+
+def queue_print(session: Session, poll: Poll, base_url: str, *, user_id: int, user_name: str):
+    """The slips of a whole ward as a background job (the page shows its progress)."""
+    if poll.status != STATUS_OPEN:
+        raise PollError("Chỉ in phiếu khi cuộc biểu quyết đang mở.")
+    return enqueue(session, commune_id=poll.commune_id, kind=KIND, title=f"In phiếu: {poll.title}",
+                   params=params(poll, base_url), user_id=user_id, user_name=user_name,
+                   total=households(session, poll))
 
 
 @runner(KIND)

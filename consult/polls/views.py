@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from consult.access import current_actor, fully_signed_in, get_scoped, staff_required, visible
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
@@ -226,15 +226,13 @@ def ballots(poll_id: int):
     """Slips for every household that has not voted; earlier slips stop working."""
     poll = get_scoped(Poll, poll_id)
     s = db_session()
-    to_print = s.scalar(select(func.count()).select_from(PollHousehold).where(PollHousehold.poll_id == poll.id)) or 0
-    if to_print > current_app.config["SLIPS_INLINE_MAX"]:
+    if slip_jobs.households(s, poll) > current_app.config["SLIPS_INLINE_MAX"]:
         # A whole ward: printed by a background job, with a progress bar (consult/polls/jobs.py).
-        if poll.status != "open":
-            return _fail(service.PollError("Chỉ in phiếu khi cuộc biểu quyết đang mở."), poll)
-        base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-        job = jobs.enqueue(s, commune_id=poll.commune_id, kind=slip_jobs.KIND, title=f"In phiếu: {poll.title}",
-                           params=slip_jobs.params(poll, base), user_id=current_user.id,
-                           user_name=current_actor().name, total=to_print)
+        try:
+            job = slip_jobs.queue_print(s, poll, current_app.config.get("PUBLIC_BASE_URL") or request.host_url,
+                                        user_id=current_user.id, user_name=current_actor().name)
+        except service.PollError as exc:
+            return _fail(exc, poll)
         s.commit()
         jobs.start_in_process(current_app._get_current_object())
         return redirect(url_for("jobs.show", job_id=job.id))

@@ -8,12 +8,16 @@ from datetime import date, timedelta
 
 import pytest
 from docx import Document
+from sqlalchemy import update
 
 from consult.audit.service import SYSTEM
 from consult.documents import service
-from consult.documents.docx import letter_docx, plan_docx
+from consult.documents.docx import hdnd_docx, letter_docx, plan_docx
+from consult.opinions.service import add_resident_opinion
+from consult.reports import service as reports
+from consult.reports.models import OpinionCluster
 from consult.timeutil import today, utcnow
-from tests.support.helpers import make_commune, make_consultation, make_unit
+from tests.support.helpers import make_commune, make_consultation, make_group, make_unit
 
 
 def _text(data: bytes) -> str:
@@ -103,23 +107,27 @@ def test_the_letter_asks_every_invited_unit_for_a_written_answer_with_the_draft_
     assert "DỰ THẢO" in text and f"(Kèm theo Công văn số {entry.reference}" in text and "Điều 1." in text
 
 
-def test_a_report_published_without_a_number_takes_the_next_one_of_the_register(session):
-    """The same register numbers reports, plans and letters (NĐ 30); a number typed by the officer is kept."""
-    from sqlalchemy import update
-
-    from consult.opinions.service import add_resident_opinion
-    from consult.reports import service as reports
-    from consult.reports.models import OpinionCluster
-    from tests.support.helpers import make_group
-
+def _closed_with_one_opinion(session, text: str):
+    """A consultation whose period has ended, with one resident's opinion in its group."""
     commune = make_commune(session)
     group = make_group(session, commune)
     start = utcnow() - timedelta(days=30)
     c = make_consultation(session, commune, [], now=start, days=21)
-    add_resident_opinion(session, c, part_id=None, text="Đề nghị công khai trên loa.", name="Lan", group_id=group.id,
+    add_resident_opinion(session, c, part_id=None, text=text, name="Lan", group_id=group.id,
                          now=start + timedelta(days=1))
     reports.sync_clusters(session, c)
-    session.execute(update(OpinionCluster).values(decision="accepted", decided_by="Tâm", decided_at=utcnow()))
+    return commune, c
+
+
+def _answer_all(session, decision: str, explanation: str | None = None) -> None:
+    session.execute(update(OpinionCluster).values(decision=decision, explanation=explanation, decided_by="Tâm",
+                                                  decided_at=utcnow()))
+
+
+def test_a_report_published_without_a_number_takes_the_next_one_of_the_register(session):
+    """The same register numbers reports, plans and letters (NĐ 30); a number typed by the officer is kept."""
+    commune, c = _closed_with_one_opinion(session, "Đề nghị công khai trên loa.")
+    _answer_all(session, "accepted")
     service.take_number(session, SYSTEM, commune, "letter", "Công văn khác", today())
     reports.publish_results(session, SYSTEM, c)
     assert reports.settings_for(session, c).number == "02/BC-UBND"
@@ -128,25 +136,10 @@ def test_a_report_published_without_a_number_takes_the_next_one_of_the_register(
 
 def test_the_hdnd_report_comes_after_the_results_are_public(session):
     """Luật Điều 28 khoản 5 (after khoản 3): the HĐND hears the outcome once it is public."""
-    from sqlalchemy import update
-
-    from consult.documents.docx import hdnd_docx
-    from consult.opinions.service import add_resident_opinion
-    from consult.reports import service as reports
-    from consult.reports.models import OpinionCluster
-    from tests.support.helpers import make_group
-
-    commune = make_commune(session)
-    group = make_group(session, commune)
-    start = utcnow() - timedelta(days=30)
-    c = make_consultation(session, commune, [], now=start, days=21)
-    add_resident_opinion(session, c, part_id=None, text="Không nên thu thêm tiền.", name="Lan", group_id=group.id,
-                         now=start + timedelta(days=1))
-    reports.sync_clusters(session, c)
+    _, c = _closed_with_one_opinion(session, "Không nên thu thêm tiền.")
     with pytest.raises(service.DocumentError, match="sau khi đã công khai kết quả"):
         service.issue_hdnd_report(session, SYSTEM, c)
-    session.execute(update(OpinionCluster).values(decision="not_accepted", explanation="Khoản thu là tự nguyện.",
-                                                  decided_by="Tâm", decided_at=utcnow()))
+    _answer_all(session, "not_accepted", "Khoản thu là tự nguyện.")
     reports.publish_results(session, SYSTEM, c)
     entry = service.issue_hdnd_report(session, SYSTEM, c, signer="Vũ Thị Hiền")
     assert entry.reference == "02/BC-UBND"  # after the synthesis report's 01/BC-UBND

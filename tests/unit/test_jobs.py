@@ -116,3 +116,13 @@ def test_results_are_purged_when_they_expire(app, session):
 def test_a_queued_job_waits_for_a_runner(app, session):
     _, job = _slips_job(session)
     assert _fresh(session, Job, job.id).status == QUEUED and jobs.has_queued(_makers(app)[1])
+
+
+def test_slips_of_a_closed_vote_are_not_queued(session):
+    commune, group = group_with_households(session, 3)
+    head = make_user(session, "truong.kp1", "group_head", commune, group=group)
+    poll = open_vote(session, commune, [group], form="ballot", chosen_by_head_and_front=True)
+    poll.status = "closed"
+    with pytest.raises(service.PollError, match="đang mở"):
+        slip_jobs.queue_print(session, poll, BASE, user_id=head.id, user_name=head.username)
+    assert session.scalar(select(func.count()).select_from(Job)) == 0

@@ -98,3 +98,11 @@ def test_without_a_server_configured_mail_waits(app, session, now):
     settings = service.SmtpSettings(None)
     assert service.deliver_due(app.extensions["consult_writer_sessionmaker"], settings, now=now)["sent"] == 0
     assert {m.status for m in _mails(session, c).values()} == {QUEUED}
+
+
+def test_no_reminder_once_the_period_has_ended(app, session, now):
+    c = _units(session)
+    with pytest.raises(service.MailError, match="không còn nhận ý kiến"):
+        service.queue_reminders(session, SYSTEM, c, reply_summary(session, c), reply_url="x",
+                                now=c.closes_at + timedelta(minutes=1))
+    assert _mails(session, c) == {}
