@@ -1,0 +1,221 @@
+"""Residents' proposals (Luật Điều 16): the public list, page and forms; the pages where the
+group head (or the commune's staff) opens or refuses a proposal, checks supports against the
+register, records a signed paper list and links the vote it was put to."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from consult.access import current_actor, get_scoped, staff_required, visible
+from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
+from consult.communes.service import list_groups
+from consult.consultations.views import public_commune
+from consult.db import db_session
+from consult.extensions import limiter
+from consult.polls.models import MATTER_KINDS, STATUS_DRAFT as POLL_DRAFT
+from consult.polls.models import STATUS_LABELS as POLL_LABELS
+from consult.proposals import service
+from consult.proposals.forms import (ConfirmForm, LinkPollForm, OpenForm, PaperForm, ProposalForm, RefuseForm,
+                                     SupportForm)
+from consult.proposals.models import CHANNELS, Proposal, ProposalSupport
+from consult.proposals.service import ProposalError
+
+bp = Blueprint("proposals", __name__)
+RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
+
+
+def _public_post_limit() -> str:
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+# --- residents --------------------------------------------------------------------------------
+
+def _public_proposal(slug: str, proposal_id: int):
+    commune = public_commune(slug)
+    proposal = db_session().get(Proposal, proposal_id)
+    if proposal is None or proposal.commune_id != commune.id or not service.is_public(proposal):
+        abort(404)
+    return commune, proposal
+
+
+@bp.route("/c/<slug>/proposals/")
+def public_index(slug: str):
+    commune = public_commune(slug)
+    s = db_session()
+    proposals = service.public_proposals(s, commune.id)
+    return render_template("proposals/public_index.html", commune=commune, proposals=proposals,
+                           standings=service.standings(s, proposals), kinds=MATTER_KINDS)
+
+
+@bp.route("/c/<slug>/proposals/new", methods=["GET", "POST"])
+@limiter.limit(_public_post_limit, methods=["POST"])
+def public_new(slug: str):
+    commune = public_commune(slug)
+    s = db_session()
+    form = ProposalForm()
+    form.group_id.choices = [(0, "— chọn khu phố, thôn —")] + [(g.id, g.full_name) for g in list_groups(s, commune.id)]
+    if form.validate_on_submit():
+        try:
+            service.submit_proposal(s, commune, group_id=form.group_id.data, matter_kind=form.matter_kind.data,
+                                    title=form.title.data, content=form.content.data, name=form.name.data,
+                                    address=form.address.data, phone=form.phone.data)
+        except ProposalError as exc:
+            s.rollback()
+            flash(str(exc), "error")
+        else:
+            s.commit()
+            flash("Đã gửi đề xuất. Trưởng khu dân cư xem xét nội dung; khi được đưa ra lấy ý kiến ủng hộ, "
+                  "đề xuất sẽ có trong danh sách dưới đây.", "success")
+            return redirect(url_for("proposals.public_index", slug=commune.slug))
+    return render_template("proposals/public_new.html", commune=commune, form=form), \
+        422 if request.method == "POST" else 200
+
+
+def _public_page(commune, proposal: Proposal, form: SupportForm, status: int = 200):
+    s = db_session()
+    poll = proposal.poll
+    return render_template("proposals/public_show.html", commune=commune, p=proposal, form=form,
+                           st=service.standing(s, proposal), kinds=MATTER_KINDS, poll=poll,
+                           poll_public=poll is not None and poll.status != POLL_DRAFT, poll_labels=POLL_LABELS), status
+
+
+@bp.route("/c/<slug>/proposals/<int:proposal_id>")
+def public_show(slug: str, proposal_id: int):
+    """The proposal, its supporters count against its threshold and what became of it;
+    never a supporter's name."""
+    commune, proposal = _public_proposal(slug, proposal_id)
+    return _public_page(commune, proposal, SupportForm())
+
+
+@bp.route("/c/<slug>/proposals/<int:proposal_id>/support", methods=["POST"])
+@limiter.limit(_public_post_limit, methods=["POST"])
+def support(slug: str, proposal_id: int):
+    commune, proposal = _public_proposal(slug, proposal_id)
+    form = SupportForm()
+    s = db_session()
+    try:
+        service.add_online_support(s, proposal, name=form.name.data, address=form.address.data,
+                                   household_code=form.household_code.data)
+    except ProposalError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return _public_page(commune, proposal, form, 422)
+    s.commit()
+    flash("Cảm ơn! Ý kiến ủng hộ của hộ đã được ghi nhận; được tính sau khi Trưởng khu dân cư đối chiếu "
+          "với sổ hộ gia đình.", "success")
+    return redirect(url_for("proposals.public_show", slug=commune.slug, proposal_id=proposal_id))
+
+
+# --- the group head and the commune's staff ---------------------------------------------------------
+
+def _act(proposal_id: int, run, success: str):
+    """Run one change: committed with ``success``, or rolled back with the rule's message."""
+    s = db_session()
+    try:
+        run()
+    except ProposalError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+    else:
+        s.commit()
+        flash(success, "success")
+    return redirect(url_for("proposals.show", proposal_id=proposal_id))
+
+
+def _support(proposal: Proposal, support_id: int) -> ProposalSupport:
+    item = db_session().get(ProposalSupport, support_id)
+    if item is None or item.proposal_id != proposal.id:
+        abort(404)
+    return item
+
+
+@bp.route("/proposals/")
+@staff_required(*RUNNERS)
+def index():
+    s = db_session()
+    proposals = list(s.scalars(select(Proposal).where(visible(current_user, Proposal))
+                               .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())))
+    return render_template("proposals/index.html", proposals=proposals, standings=service.standings(s, proposals))
+
+
+@bp.route("/proposals/<int:proposal_id>")
+@staff_required(*RUNNERS)
+def show(proposal_id: int):
+    proposal = get_scoped(Proposal, proposal_id)
+    s = db_session()
+    rows = service.supports(s, proposal)
+    register = service.register_of(s, proposal)
+    counted = {r.household_id for r in rows if r.household_id}
+    pending = [r for r in rows if r.status == "pending"]
+    return render_template(
+        "proposals/show.html", p=proposal, st=service.standing(s, proposal), kinds=MATTER_KINDS, rows=rows,
+        pending=pending, suggestions={r.id: service.suggest_household(register, r) for r in pending},
+        register=register, unsupported=[h for h in register if h.id not in counted], channels=CHANNELS,
+        polls=service.group_polls(s, proposal), poll_labels=POLL_LABELS)
+
+
+@bp.route("/proposals/<int:proposal_id>/open", methods=["POST"])
+@staff_required(*RUNNERS)
+def open_support(proposal_id: int):
+    """The head finds it a matter of Điều 15: support is open for 3 months."""
+    proposal = get_scoped(Proposal, proposal_id)
+    form = OpenForm()
+    return _act(proposal_id, lambda: service.open_for_support(db_session(), current_actor(), proposal,
+                                                              matter_kind=form.matter_kind.data),
+                "Đã đưa đề xuất ra lấy ý kiến ủng hộ của các hộ gia đình trong 3 tháng.")
+
+
+@bp.route("/proposals/<int:proposal_id>/refuse", methods=["POST"])
+@staff_required(*RUNNERS)
+def refuse(proposal_id: int):
+    proposal = get_scoped(Proposal, proposal_id)
+    form = RefuseForm()
+    return _act(proposal_id, lambda: service.refuse_proposal(db_session(), current_actor(), proposal,
+                                                             form.reason.data),
+                "Đã ghi: đề xuất không thuộc nội dung cộng đồng dân cư quyết định; lý do được công khai.")
+
+
+@bp.route("/proposals/<int:proposal_id>/supports/<int:support_id>/confirm", methods=["POST"])
+@staff_required(*RUNNERS)
+def confirm_support(proposal_id: int, support_id: int):
+    proposal = get_scoped(Proposal, proposal_id)
+    item = _support(proposal, support_id)
+    form = ConfirmForm()
+    return _act(proposal_id, lambda: service.confirm_support(db_session(), current_actor(), proposal, item,
+                                                             form.household_code.data),
+                "Đã xác nhận ý kiến ủng hộ theo sổ hộ.")
+
+
+@bp.route("/proposals/<int:proposal_id>/supports/<int:support_id>/reject", methods=["POST"])
+@staff_required(*RUNNERS)
+def reject_support(proposal_id: int, support_id: int):
+    proposal = get_scoped(Proposal, proposal_id)
+    item = _support(proposal, support_id)
+    return _act(proposal_id, lambda: service.reject_support(db_session(), current_actor(), proposal, item),
+                "Đã ghi: ý kiến ủng hộ không khớp với sổ hộ, không được tính.")
+
+
+@bp.route("/proposals/<int:proposal_id>/paper", methods=["POST"])
+@staff_required(*RUNNERS)
+def paper(proposal_id: int):
+    """Supports from a list the households signed: ticked in the register, confirmed at once."""
+    proposal = get_scoped(Proposal, proposal_id)
+    form = PaperForm()
+    form.household_ids.choices = []
+    return _act(proposal_id, lambda: service.record_paper_supports(db_session(), current_actor(), proposal,
+                                                                   form.household_ids.data or []),
+                "Đã ghi các hộ ủng hộ theo danh sách ký.")
+
+
+@bp.route("/proposals/<int:proposal_id>/poll", methods=["POST"])
+@staff_required(*RUNNERS)
+def link_poll(proposal_id: int):
+    """The vote the proposal was put to: its outcome is shown with the proposal."""
+    proposal = get_scoped(Proposal, proposal_id)
+    form = LinkPollForm()
+    form.poll_id.choices = []
+    return _act(proposal_id, lambda: service.link_poll(db_session(), current_actor(), proposal,
+                                                       form.poll_id.data, form.note.data),
+                "Đã gắn cuộc biểu quyết; kết quả được công khai cùng đề xuất.")
