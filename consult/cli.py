@@ -258,13 +258,25 @@ def worker_cmd(once: bool, interval: float):
 
     writer = current_app.extensions["consult_writer_sessionmaker"]
     reader = current_app.extensions["consult_sessionmaker"]
-    from consult.mail.service import SmtpSettings, deliver_due
+    from consult.mail.service import SmtpSettings, deliver_due, queue_deadline_reminders
 
     settings = SmtpSettings.from_config(current_app.config)
+    base_url = current_app.config.get("PUBLIC_BASE_URL") or ""
+    checked_deadlines = 0.0
     while True:
         count = run_pending(writer, reader)
         if count:
             click.echo(f"Đã chạy {count} việc.")
+        if once or time.monotonic() - checked_deadlines >= 60:  # the deadlines move by days: once a minute
+            checked_deadlines = time.monotonic()
+            session = writer()
+            try:
+                reminded = queue_deadline_reminders(session, base_url=base_url)
+                session.commit()
+            finally:
+                session.close()
+            if reminded:
+                click.echo(f"Đã xếp {reminded} thư nhắc hạn gửi kết quả biểu quyết.")
         mailed = deliver_due(writer, settings)
         if any(mailed.values()):
             click.echo(f"Thư: đã gửi {mailed['sent']}, sẽ thử lại {mailed['retry']}, không gửi được {mailed['failed']}.")

@@ -17,6 +17,8 @@ class GroupForm(FlaskForm):
     kind = SelectField("Loại", choices=list(GROUP_KINDS.items()))
     name = StringField("Tên", validators=[DataRequired("Vui lòng nhập tên."), Length(max=120)])
     position = IntegerField("Thứ tự", default=0, validators=[Optional()])
+    head_email = StringField("Thư điện tử của Trưởng khu phố, thôn (nhận thư nhắc hạn gửi kết quả biểu quyết)",
+                             validators=[Optional(), Length(max=200)])
 
 
 class UnitForm(FlaskForm):

@@ -102,7 +102,8 @@ def group_new(commune_id: int):
     form = GroupForm()
     if form.validate_on_submit():
         done = _save(lambda: service.save_group(db_session(), current_actor(), item, None, kind=form.kind.data,
-                                                name=form.name.data, position=form.position.data or 0),
+                                                name=form.name.data, position=form.position.data or 0,
+                                                head_email=form.head_email.data),
                      "Đã thêm khu dân cư.", url_for("admin.commune", commune_id=item.id))
         if done:
             return done
@@ -117,7 +118,7 @@ def group_edit(group_id: int):
     if form.validate_on_submit():
         done = _save(lambda: service.save_group(db_session(), current_actor(), group.commune, group,
                                                 kind=form.kind.data, name=form.name.data,
-                                                position=form.position.data or 0),
+                                                position=form.position.data or 0, head_email=form.head_email.data),
                      "Đã lưu.", url_for("admin.commune", commune_id=group.commune_id))
         if done:
             return done

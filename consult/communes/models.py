@@ -60,6 +60,8 @@ class ResidentialGroup(Base):
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(default=0)
+    # Where the group's head is reminded of the vote's deadlines (Luật Điều 20 khoản 3).
+    head_email: Mapped[str | None] = mapped_column(String(200))
 
     commune: Mapped[Commune] = relationship(back_populates="groups")
 

@@ -61,8 +61,21 @@ def save_commune(session: Session, actor: Actor, commune: Commune | None, *, kin
     return commune
 
 
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]+$")
+
+
+def _email(value: str | None) -> str | None:
+    """A mail address as typed, or None; refused when it cannot be one."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > 200 or not _EMAIL.match(value):
+        raise StructureError(f"Địa chỉ thư điện tử “{value[:60]}” không hợp lệ (ví dụ: kp1@binhan.gov.vn).")
+    return value
+
+
 def save_group(session: Session, actor: Actor, commune: Commune, group: ResidentialGroup | None, *,
-               kind: str, name: str, position: int = 0) -> ResidentialGroup:
+               kind: str, name: str, position: int = 0, head_email: str | None = None) -> ResidentialGroup:
     """Create or rename a residential group; names are unique within the commune."""
     if kind not in GROUP_KINDS:
         raise StructureError("Loại khu dân cư không hợp lệ.")
@@ -75,7 +88,7 @@ def save_group(session: Session, actor: Actor, commune: Commune, group: Resident
     if creating:
         group = ResidentialGroup(commune_id=commune.id)
         session.add(group)
-    group.kind, group.name, group.position = kind, name, position
+    group.kind, group.name, group.position, group.head_email = kind, name, position, _email(head_email)
     session.flush()
     record(session, actor, "group.create" if creating else "group.update", group, details={"name": name})
     return group
@@ -99,7 +112,7 @@ def save_unit(session: Session, actor: Actor, commune: Commune, unit: Unit | Non
         unit = Unit(commune_id=commune.id)
         session.add(unit)
     unit.kind, unit.name, unit.group_id = kind, name, group_id or None
-    unit.email = (email or "").strip() or None
+    unit.email = _email(email)
     session.flush()
     record(session, actor, "unit.create" if creating else "unit.update", unit, details={"name": name})
     return unit

@@ -15,6 +15,7 @@ from consult.consultations.forms import ConsultationForm, ExtendForm, NewConsult
 from consult.consultations.models import STATUS_DRAFT, STATUS_LABELS, Consultation
 from consult.db import db_session
 from consult.opinions import service as opinions
+from consult.publication import service as publication
 from consult.timeutil import humanize_remaining, utcnow
 
 bp = Blueprint("consultations", __name__)
@@ -90,7 +91,8 @@ def show(consultation_id: int):
         status=consultation.effective_status(now), labels=STATUS_LABELS,
         counts=service.opinion_counts(db_session(), consultation.id),
         summary=opinions.reply_summary(db_session(), consultation), remaining=humanize_remaining(
-            consultation.closes_at - now))
+            consultation.closes_at - now),
+        shortfall=publication.period_shortfall(consultation, publication.real_start(db_session(), consultation)))
 
 
 @bp.route("/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])

@@ -116,7 +116,7 @@ def letter_docx(consultation: Consultation, entry: OutgoingDocument | None, *, p
 
 
 def hdnd_docx(consultation: Consultation, data, entry: OutgoingDocument | None, *, signer_mode: str,
-              signer_name: str, results_url: str) -> bytes:
+              signer_name: str, results_url: str, postings=()) -> bytes:
     """A short report of the consultation's outcome to the HĐND (Luật Điều 28 khoản 5): how it
     was held, who answered, what was accepted and what was explained, where the results are public."""
     from consult.reports.service import opening_paragraphs
@@ -132,7 +132,8 @@ def hdnd_docx(consultation: Consultation, data, entry: OutgoingDocument | None, 
     explained = [row for row in data.rows() if row.cluster.decision == "not_accepted"]
     accepted = [row for row in data.rows() if row.cluster.decision in ("accepted", "partly")]
     body(document, f"Ủy ban nhân dân đã tiếp thu {len(accepted)} nội dung và giải trình {len(explained)} nội dung "
-                   "không tiếp thu; kết quả tổng hợp, tiếp thu, giải trình đã được công khai tại " + results_url + ".")
+                   "không tiếp thu; kết quả tổng hợp, tiếp thu, giải trình đã được công khai tại " + results_url
+         + "".join(f"; {p.place} (từ ngày {p.posted_on:%d/%m/%Y})" for p in postings) + ".")
     for row in explained[:10]:
         body(document, f"- Không tiếp thu: “{row.text[:300]}” — {row.cluster.explanation or ''}")
     _heading(document, "III. KIẾN NGHỊ")

@@ -143,8 +143,12 @@ def hdnd_download(consultation_id: int):
     current, _ = service.plan_for(s, consultation)
     url = url_for("reports.public_report", slug=consultation.commune.slug, consultation_id=consultation.id,
                   _external=True)
+    from consult.publication.models import RESULTS
+    from consult.publication.service import postings
+
     data = hdnd_docx(consultation, report_data(s, consultation, public=True), entry, signer_mode=current.signer_mode,
-                     signer_name=entry.signer if entry else "", results_url=url)
+                     signer_name=entry.signer if entry else "", results_url=url,
+                     postings=[p for p in postings(s, consultation) if p.subject == RESULTS])
     name = f"bao-cao-hdnd-{entry.number:02d}-{entry.year}.docx" if entry else f"du-thao-bao-cao-hdnd-{consultation.id}.docx"
     return _docx(data, name)
 

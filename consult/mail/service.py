@@ -22,10 +22,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consult.audit.service import Actor, record
+from consult.audit.service import SYSTEM, Actor, record
 from consult.consultations.models import Consultation
-from consult.mail.models import FAILED, QUEUED, SENT, OutgoingMail
-from consult.timeutil import format_datetime, utcnow
+from consult.mail.models import FAILED, QUEUED, SENT, TOPIC_SEND_DUE, TOPIC_SEND_LATE, OutgoingMail
+from consult.timeutil import format_date, format_datetime, local_date, today, utcnow
 
 RETRY_AFTER = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
                timedelta(hours=6)]
@@ -78,6 +78,82 @@ def queue_reminders(session: Session, actor: Actor, consultation: Consultation, 
     if queued:
         record(session, actor, "mail.queue_reminders", consultation, now=now, details={"queued": queued})
     return queued, without
+
+
+# The group head is reminded from the 3rd working day after the vote, when 2 are left.
+REMIND_AFTER_WORKING_DAYS = 3
+
+
+def queue_deadline_reminders(session: Session, *, base_url: str = "", now: datetime | None = None) -> int:
+    """Remind each group head whose vote's decision has not yet been sent to the commune's UBND
+    and Fatherland Front, which the law wants within 5 working days (Luật Điều 20 khoản 3):
+    once when 2 working days are left, once more when the deadline has passed. Heads without
+    an address are not mailed: the vote's page shows the deadline to them and to the officers."""
+    from consult.communes.models import ResidentialGroup
+    from consult.polls.deadlines import calendar
+    from consult.polls.models import STATUS_DECIDED, Poll
+
+    now = now or utcnow()
+    day = today(now)
+    rows = session.execute(select(Poll, ResidentialGroup).join(ResidentialGroup, Poll.group_id == ResidentialGroup.id)
+                           .where(Poll.status == STATUS_DECIDED, Poll.sent_on.is_(None), Poll.decided_at.is_not(None),
+                                  ResidentialGroup.head_email.is_not(None)))
+    done = set(session.execute(select(OutgoingMail.poll_id, OutgoingMail.topic).where(
+        OutgoingMail.poll_id.is_not(None))).all())
+    queued = 0
+    for poll, group in rows:
+        decided = local_date(poll.decided_at)
+        work = calendar(session, poll.commune_id, decided)
+        deadline = work.add_working_days(decided, 5)
+        if day > deadline:
+            topic = TOPIC_SEND_LATE
+        elif day >= work.add_working_days(decided, REMIND_AFTER_WORKING_DAYS):
+            topic = TOPIC_SEND_DUE
+        else:
+            continue
+        if (poll.id, topic) in done:
+            continue
+        head = head_title(group)
+        late = topic == TOPIC_SEND_LATE
+        subject = (f"{'Quá hạn' if late else 'Nhắc hạn'} gửi kết quả biểu quyết: {poll.title}")[:300]
+        body = (f"Kính gửi: {head},\n\n"
+                f"Kết quả biểu quyết \"{poll.title}\" ngày {format_date(decided)} phải được gửi Ủy ban nhân dân và "
+                f"Ủy ban Mặt trận Tổ quốc Việt Nam {poll.commune.full_name} trong 5 ngày làm việc, chậm nhất ngày "
+                f"{format_date(deadline)} (khoản 3 Điều 20 Luật Thực hiện dân chủ ở cơ sở).\n\n"
+                + ("Đã quá hạn mà hệ thống chưa ghi nhận ngày gửi. " if late else
+                   "Đến nay hệ thống chưa ghi nhận ngày gửi. ")
+                + "Đề nghị gửi biên bản, nghị quyết và ghi ngày gửi trên trang cuộc biểu quyết: "
+                f"{base_url.rstrip('/')}/polls/{poll.id}\n")
+        session.add(OutgoingMail(
+            commune_id=poll.commune_id, poll_id=poll.id, topic=topic, recipient=head, to_address=group.head_email,
+            subject=subject, body=body, status=QUEUED, next_attempt_at=now, queued_by="hệ thống (nhắc hạn)",
+            queued_at=now))
+        record(session, SYSTEM, "mail.queue_deadline", poll, now=now, details={"topic": topic,
+                                                                                "deadline": deadline.isoformat()})
+        queued += 1
+    session.flush()
+    return queued
+
+
+def head_title(group) -> str:
+    """'Trưởng khu phố 1', 'Trưởng thôn Bình Minh', 'Tổ trưởng tổ dân phố 3'."""
+    from consult.polls.rules import HEAD_TITLES
+
+    title = HEAD_TITLES.get(group.kind, "TRƯỞNG").capitalize()
+    name = group.name
+    if name.lower().startswith(group.kind_label.lower()):
+        name = name[len(group.kind_label):].strip()
+    return f"{title} {name}".strip()
+
+
+def poll_mail(session: Session, poll_id: int) -> list[OutgoingMail]:
+    return list(session.scalars(select(OutgoingMail).where(OutgoingMail.poll_id == poll_id)
+                                .order_by(OutgoingMail.queued_at.desc(), OutgoingMail.id.desc())))
+
+
+def commune_mail(session: Session, commune_id: int, *, limit: int = 500) -> list[OutgoingMail]:
+    return list(session.scalars(select(OutgoingMail).where(OutgoingMail.commune_id == commune_id)
+                                .order_by(OutgoingMail.queued_at.desc(), OutgoingMail.id.desc()).limit(limit)))
 
 
 def _reminder_text(consultation: Consultation, unit_name: str, reply_url: str) -> str:

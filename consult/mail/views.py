@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from consult.access import current_actor, get_scoped, staff_required
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import Consultation
 from consult.db import db_session
 from consult.mail import service
-from consult.mail.models import STATUS_LABELS
+from consult.mail.models import STATUS_LABELS, TOPICS
 from consult.opinions.service import reply_summary
 
 bp = Blueprint("mail", __name__)
@@ -45,3 +46,13 @@ def outbox(consultation_id: int):
     configured = bool(current_app.config.get("SMTP_HOST"))
     return render_template("mail/outbox.html", c=consultation, mails=service.outbox(db_session(), consultation),
                            labels=STATUS_LABELS, configured=configured)
+
+
+@bp.route("/mail/")
+@staff_required(*OFFICERS)
+def commune_outbox():
+    """Every message of the commune: to whom, about what, when, and what bounced."""
+    if current_user.commune_id is None:
+        abort(404)
+    return render_template("mail/commune.html", mails=service.commune_mail(db_session(), current_user.commune_id),
+                           labels=STATUS_LABELS, topics=TOPICS, configured=bool(current_app.config.get("SMTP_HOST")))

@@ -143,8 +143,14 @@ def test_the_hdnd_report_comes_after_the_results_are_public(session):
     reports.publish_results(session, SYSTEM, c)
     entry = service.issue_hdnd_report(session, SYSTEM, c, signer="Vũ Thị Hiền")
     assert entry.reference == "02/BC-UBND"  # after the synthesis report's 01/BC-UBND
+    from consult.publication import service as publication
+
+    posted = publication.record_posting(session, SYSTEM, c, publication.PostingInput(
+        subject="results", channel="office", posted_on=today(), confirmed_by="Lê Thị Tâm"))
     text = _text(hdnd_docx(c, reports.report_data(session, c, public=True), entry, signer_mode="TM",
-                           signer_name="Vũ Thị Hiền", results_url="https://binhan.example.vn/r"))
+                           signer_name="Vũ Thị Hiền", results_url="https://binhan.example.vn/r", postings=[posted]))
     assert "Kính gửi: Hội đồng nhân dân phường Bình An" in text and "Số: 02/BC-UBND" in text
+    # Published where the draft was (Điều 28 khoản 3; Điều 13 khoản 2), as recorded.
+    assert f"; Trụ sở Ủy ban nhân dân Phường Bình An (từ ngày {today():%d/%m/%Y})." in text
     assert "Không tiếp thu: “Không nên thu thêm tiền.” — Khoản thu là tự nguyện." in text
     assert "công khai tại https://binhan.example.vn/r" in text and "- Thường trực HĐND phường Bình An;" in text

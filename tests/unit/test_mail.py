@@ -106,3 +106,80 @@ def test_no_reminder_once_the_period_has_ended(app, session, now):
         service.queue_reminders(session, SYSTEM, c, reply_summary(session, c), reply_url="x",
                                 now=c.closes_at + timedelta(minutes=1))
     assert _mails(session, c) == {}
+
+
+# --- the group head's deadline (Luật Điều 20 khoản 3: the decision reaches the commune's UBND
+# and Fatherland Front within 5 working days) --------------------------------------------------
+
+def _decided_vote(session, *, email="truongkp1@binhan.vn"):
+    """A k6 vote of Khu phố 1 decided on Monday 2 March 2026 (09:00 in Viet Nam)."""
+    from datetime import UTC, datetime
+
+    from consult.polls.models import STATUS_DECIDED
+    from tests.support.polls import group_with_households, open_vote
+
+    commune, group = group_with_households(session, 4)
+    group.head_email = email
+    poll = open_vote(session, commune, [group])
+    poll.status, poll.outcome_passed = STATUS_DECIDED, True
+    poll.decided_at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    session.commit()
+    return poll
+
+
+def _on(day: int):
+    from datetime import UTC, datetime
+
+    return datetime(2026, 3, day, 1, 0, tzinfo=UTC)  # 08:00 in Viet Nam
+
+
+def test_the_head_is_reminded_of_the_5_working_days_then_told_when_they_have_passed(app, session, smtp):
+    """Decided Monday 2/3: due Monday 9/3 (5 working days); reminded from Thursday 5/3, when 2 are
+    left, once; told again on Tuesday 10/3 that the deadline has passed; never once it is sent."""
+    from consult.mail.models import TOPIC_SEND_DUE, TOPIC_SEND_LATE
+
+    poll = _decided_vote(session)
+    assert service.queue_deadline_reminders(session, base_url="https://binhan.example.vn", now=_on(4)) == 0
+    assert service.queue_deadline_reminders(session, base_url="https://binhan.example.vn", now=_on(5)) == 1
+    assert service.queue_deadline_reminders(session, base_url="https://binhan.example.vn", now=_on(6)) == 0
+    session.commit()
+    writer = app.extensions["consult_writer_sessionmaker"]
+    settings = service.SmtpSettings("127.0.0.1", smtp.port, sender="vanphong@binhan.vn")
+    assert service.deliver_due(writer, settings, now=_on(5)) == {"sent": 1, "retry": 0, "failed": 0}
+    [received] = smtp.to("truongkp1@binhan.vn")
+    body = received.get_content()
+    assert received["Subject"] == f"Nhắc hạn gửi kết quả biểu quyết: {poll.title}"
+    assert "Kính gửi: Trưởng khu phố 1," in body and "chậm nhất ngày 09/03/2026" in body
+    assert "khoản 3 Điều 20" in body and f"https://binhan.example.vn/polls/{poll.id}" in body
+    assert service.queue_deadline_reminders(session, now=_on(9)) == 0  # the last day: already reminded
+    assert service.queue_deadline_reminders(session, now=_on(10)) == 1
+    session.commit()
+    assert [m.topic for m in service.poll_mail(session, poll.id)] == [TOPIC_SEND_LATE, TOPIC_SEND_DUE]
+    assert service.deliver_due(writer, settings, now=_on(10))["sent"] == 1
+    assert "Đã quá hạn" in smtp.to("truongkp1@binhan.vn")[-1].get_content()
+
+
+def test_no_deadline_mail_once_sent_or_without_the_heads_address(app, session):
+    from datetime import date
+
+    poll = _decided_vote(session)
+    poll.sent_on = date(2026, 3, 4)
+    session.commit()
+    assert service.queue_deadline_reminders(session, now=_on(10)) == 0
+    poll.sent_on, poll.group.head_email = None, None
+    session.commit()
+    assert service.queue_deadline_reminders(session, now=_on(10)) == 0
+
+
+def test_the_deadline_skips_a_holiday_of_the_commune(app, session):
+    """Working days exclude the commune's days off (DOMAIN: keep the holiday list as data)."""
+    from datetime import date
+
+    from consult.polls.deadlines import add_local_day
+
+    poll = _decided_vote(session)
+    add_local_day(session, SYSTEM, poll.commune_id, date(2026, 3, 3), "Lễ hội truyền thống")
+    session.commit()
+    assert service.queue_deadline_reminders(session, now=_on(5)) == 0  # 2 working days after: Wed 4, Thu 5
+    assert service.queue_deadline_reminders(session, now=_on(6)) == 1
+    assert "chậm nhất ngày 10/03/2026" in service.poll_mail(session, poll.id)[0].body

@@ -43,3 +43,46 @@ def test_reminders_go_out_through_the_worker_and_the_outbox_shows_each(app, clie
     outbox = client.get(f"/consultations/{c.id}/mail").get_data(as_text=True)
     assert "Đã gửi" in outbox and "Không gửi được" in outbox and "550 5.1.1 Không có hộp thư này" in outbox
     assert len(smtp.to("nongdan@binhan.vn")) == 1
+
+
+def test_the_head_is_mailed_by_the_worker_when_the_decision_is_late_and_pages_show_it(app, client, session, runner,
+                                                                                        smtp):
+    """Luật Điều 20 khoản 3: the decision is sent within 5 working days. The administrator records
+    the head's address (a bad one is refused, nothing changed); the worker mails the head; the
+    vote's page and the commune's mail page show what was sent."""
+    from datetime import timedelta
+
+    from consult.communes.models import ResidentialGroup
+    from consult.polls.models import STATUS_DECIDED
+    from consult.timeutil import utcnow
+    from tests.support.polls import group_with_households, open_vote
+
+    app.config.update(JOBS_IN_PROCESS=False, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, MAIL_FROM="vp@binhan.vn",
+                      PUBLIC_BASE_URL="https://binhan.example.vn")
+    commune, group = group_with_households(session, 3)
+    poll = open_vote(session, commune, [group])
+    poll.status, poll.outcome_passed, poll.decided_at = STATUS_DECIDED, True, utcnow() - timedelta(days=30)
+    secret = pyotp.random_base32()
+    make_user(session, "quan.tri", "admin", commune, totp=secret)
+    make_user(session, "truong.kp1", "group_head", commune, group=group)
+    session.commit()
+    login(client, "quan.tri", totp_secret=secret)
+    edit = f"/admin/groups/{group.id}/edit"
+    form = {"kind": "khu_pho", "name": "Khu phố 1", "position": "0"}
+    refused = post_form(client, edit, {**form, "head_email": "truong kp1@binhan"})
+    assert "không hợp lệ" in refused.get_data(as_text=True)
+    session.rollback()
+    assert session.get(ResidentialGroup, group.id).head_email is None
+    assert post_form(client, edit, {**form, "head_email": "truongkp1@binhan.vn"}).status_code == 302
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and "Đã xếp 1 thư nhắc hạn gửi kết quả biểu quyết." in result.output
+    assert "Thư: đã gửi 1" in result.output
+    [received] = smtp.to("truongkp1@binhan.vn")
+    assert f"https://binhan.example.vn/polls/{poll.id}" in received.get_content()
+    assert runner.invoke(args=["worker", "--once"]).output.count("Đã xếp") == 0  # once only
+    mail_page = client.get("/mail/").get_data(as_text=True)
+    assert "Quá hạn gửi kết quả biểu quyết" in mail_page and "truongkp1@binhan.vn" in mail_page
+    client.get("/auth/logout")
+    login(client, "truong.kp1")
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert 'id="deadline-mail"' in page and "Đã gửi" in page
