@@ -12,7 +12,11 @@ from consult.access import current_actor, fully_signed_in, get_scoped, staff_req
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
 from consult.communes.models import ResidentialGroup
 from consult.consultations.views import public_commune
+from consult.covenants import service as covenants
 from consult.db import db_session, reads_first, writer_session
+from consult.mail import service as mail
+from consult.mail.models import STATUS_LABELS as MAIL_STATUS
+from consult.mail.models import TOPICS as MAIL_TOPICS
 from consult import throttle
 from consult.jobs import service as jobs
 from consult.polls import jobs as slip_jobs
@@ -171,7 +175,9 @@ def show(poll_id: int):
         may_recognise=current_user.role in (ROLE_ADMIN, ROLE_OFFICER),
         needed=rules.min_agree(poll.matter_kind, service.total_households(poll)),
         notice_shortfall=rules.notice_shortfall(poll.announced_on, local_date(poll.opens_at))
-        if poll.form == FORM_MEETING and poll.status == STATUS_DRAFT else None)
+        if poll.form == FORM_MEETING and poll.status == STATUS_DRAFT else None,
+        mails=mail.poll_mail(s, poll.id), mail_labels=MAIL_STATUS, mail_topics=MAIL_TOPICS,
+        covenant=covenants.of_poll(s, poll))
 
 
 @bp.route("/polls/<int:poll_id>/open", methods=["POST"])

@@ -1,0 +1,151 @@
+"""Pages of a hương ước, quy ước: the group's steps (staff) and its public text and comments."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from consult.access import current_actor, get_scoped, staff_required, visible
+from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
+from consult.communes.models import Commune, ResidentialGroup
+from consult.consultations.views import public_commune
+from consult.covenants import service
+from consult.covenants.forms import CommentForm, CovenantForm, DraftForm, MeetingForm, OpenCommentsForm
+from consult.covenants.models import Covenant
+from consult.db import db_session
+from consult.extensions import limiter
+from consult.timeutil import utcnow
+
+bp = Blueprint("covenants", __name__)
+RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
+
+
+def _groups() -> list[ResidentialGroup]:
+    return list(db_session().scalars(select(ResidentialGroup).where(visible(current_user, ResidentialGroup))
+                                     .order_by(ResidentialGroup.position, ResidentialGroup.name)))
+
+
+def _run(run, success: str, back: str):
+    """Commit a step and go back, or roll it back and say why (None: show the page again)."""
+    s = db_session()
+    try:
+        run()
+    except service.CovenantError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return None
+    s.commit()
+    flash(success, "success")
+    return redirect(back)
+
+
+@bp.route("/covenants/", methods=["GET", "POST"])
+@staff_required(*RUNNERS)
+def index():
+    """The group's hương ước, quy ước, and a new draft."""
+    if current_user.commune_id is None:
+        abort(404)
+    form = CovenantForm()
+    form.group_id.choices = [(g.id, g.full_name) for g in _groups()]
+    if request.method == "GET" and request.args.get("amends", type=int):
+        amended = get_scoped(Covenant, request.args.get("amends", type=int))
+        form.amends_id.data, form.group_id.data, form.kind.data = str(amended.id), amended.group_id, amended.kind
+        form.title.data = f"Sửa đổi, bổ sung {amended.title}"
+        form.text.data = amended.final_text or amended.draft_text
+    if request.method == "POST" and form.validate_on_submit():
+        s = db_session()
+        created = []
+        done = _run(lambda: created.append(service.create(
+            s, current_actor(), s.get(Commune, current_user.commune_id), group_id=form.group_id.data,
+            kind=form.kind.data, title=form.title.data, text=form.text.data,
+            amends_id=int(form.amends_id.data) if (form.amends_id.data or "").isdigit() else None)),
+            "Đã lưu dự thảo.", url_for("covenants.index"))
+        if done is not None:
+            return redirect(url_for("covenants.show", covenant_id=created[0].id))
+    s = db_session()
+    items = service.listing(s, visible(current_user, Covenant))
+    return render_template("covenants/index.html", form=form, items=items,
+                           stages={c.id: service.progress(s, c) for c in items}), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/covenants/<int:covenant_id>", methods=["GET", "POST"])
+@staff_required(*RUNNERS)
+def show(covenant_id: int):
+    covenant = get_scoped(Covenant, covenant_id)
+    s = db_session()
+    now = utcnow()
+    draft, opener, meeting = DraftForm(prefix="draft"), OpenCommentsForm(prefix="open"), MeetingForm(prefix="meeting")
+    if request.method == "GET":
+        draft.title.data, draft.text.data = covenant.title, covenant.draft_text
+        meeting.final_text.data = covenant.final_text or covenant.draft_text
+    back = url_for("covenants.show", covenant_id=covenant.id)
+    action, done = request.form.get("action"), None
+    if action == "draft" and draft.validate_on_submit():
+        done = _run(lambda: service.update_draft(s, current_actor(), covenant, title=draft.title.data,
+                                                 text=draft.text.data, now=now), "Đã lưu dự thảo.", back)
+    elif action == "open" and opener.validate_on_submit():
+        done = _run(lambda: service.open_comments(s, current_actor(), covenant, opener.closes_at.data, now=now),
+                    "Đã công khai dự thảo để lấy ý kiến hộ gia đình.", back)
+    elif action == "meeting" and meeting.validate_on_submit():
+        done = _run(lambda: service.call_meeting(s, current_actor(), covenant, service.MeetingInput(
+            meeting.final_text.data, meeting.opens_at.data, meeting.closes_at.data, meeting.announced_on.data),
+            now=now), "Đã tạo cuộc họp thông qua; mở cuộc họp, điểm danh và biểu quyết ở trang cuộc biểu quyết.", back)
+    if done is not None:
+        return done
+    return render_template("covenants/show.html", c=covenant, p=service.progress(s, covenant, now), draft=draft,
+                           opener=opener, meeting=meeting, comments=service.comments(s, covenant),
+                           amendments=service.amendments(s, covenant), stages=service.STAGES), \
+        422 if request.method == "POST" else 200
+
+
+# --- public ------------------------------------------------------------------------------------
+
+def _public_post_limit() -> str:
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+def _public(slug: str, covenant_id: int) -> Covenant:
+    commune = public_commune(slug)
+    covenant = db_session().get(Covenant, covenant_id)
+    if covenant is None or covenant.commune_id != commune.id or covenant.comments_open_at is None:
+        abort(404)
+    return covenant
+
+
+@bp.route("/c/<slug>/covenants/")
+def public_index(slug: str):
+    commune = public_commune(slug)
+    s = db_session()
+    items = [c for c in service.listing(s, (Covenant.commune_id == commune.id) & Covenant.comments_open_at.is_not(None))]
+    return render_template("covenants/public_index.html", commune=commune, items=items,
+                           stages={c.id: service.progress(s, c) for c in items})
+
+
+@bp.route("/c/<slug>/covenants/<int:covenant_id>", methods=["GET", "POST"])
+@limiter.limit(_public_post_limit, methods=["POST"])
+def public_show(slug: str, covenant_id: int):
+    covenant = _public(slug, covenant_id)
+    s = db_session()
+    now = utcnow()
+    form = CommentForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                service.add_comment(s, covenant, name=form.name.data, address=form.address.data,
+                                    text=form.text.data, now=now)
+            except service.CovenantError as exc:
+                s.rollback()
+                flash(str(exc), "error")
+            else:
+                s.commit()
+                flash("Cảm ơn! Ý kiến của hộ đã được ghi nhận.", "success")
+                return redirect(url_for("covenants.public_show", slug=slug, covenant_id=covenant.id))
+    p = service.progress(s, covenant, now)
+    return render_template("covenants/public_show.html", c=covenant, p=p, form=form,
+                           comment_count=len(service.comments(s, covenant)),
+                           amendments=[a for a in service.amendments(s, covenant)
+                                       if service.progress(s, a, now).stage == service.RECOGNISED]), status
