@@ -72,10 +72,13 @@ def register_blueprints(app: Flask) -> None:
     from consult.jobs.views import bp as jobs_bp
     from consult.mail.views import bp as mail_bp
     from consult.consultations.views import bp as consultations_bp
+    from consult.covenants.views import bp as covenants_bp
     from consult.households.views import bp as households_bp
     from consult.main.views import bp as main_bp
     from consult.opinions.views import bp as opinions_bp
     from consult.polls.views import bp as polls_bp
+    from consult.proposals.views import bp as proposals_bp
+    from consult.publication.views import bp as publication_bp
     from consult.reports.views import bp as reports_bp
 
     app.register_blueprint(main_bp)
@@ -89,6 +92,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(proposals_bp)
+    app.register_blueprint(publication_bp)
+    app.register_blueprint(covenants_bp)
 
 
 def register_commands(app: Flask) -> None:

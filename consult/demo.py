@@ -88,9 +88,16 @@ def load_demo(session: Session, instance_path: str, *, now: datetime | None = No
     commune = _structure(session)
     lines = [f"Dữ liệu mẫu: {commune.full_name}, {commune.province} — http://127.0.0.1:5000/c/{commune.slug}/"]
     lines += _accounts(session, commune, instance_path)
-    lines += _consultation(session, commune, now=now)
+    # The finished consultation first: its documents took the register's numbers before the open one's.
     lines += _closed_consultation(session, commune, now=now)
+    lines += _consultation(session, commune, now=now)
     lines += _online_vote(session, commune, instance_path, now=now)
+    lines += _covenants(session, commune, now=now)
+    from consult.proposals.demo import add_demo
+
+    group = session.scalar(select(ResidentialGroup).where(ResidentialGroup.commune_id == commune.id,
+                                                          ResidentialGroup.name == "Khu phố 1"))
+    lines += add_demo(session, commune, group, now)
     return lines
 
 
@@ -103,7 +110,7 @@ def _structure(session: Session) -> Commune:
     rng = random.Random(491)
     for index, size in enumerate(GROUP_SIZES, start=1):
         group = communes.save_group(session, SYSTEM, commune, None, kind="khu_pho", name=f"Khu phố {index}",
-                                    position=index)
+                                    position=index, head_email=f"truong.kp{index}@binhan.example.vn")
         communes.save_unit(session, SYSTEM, commune, None, kind="ban_dieu_hanh",
                            name=f"Ban điều hành khu phố {index}", group_id=group.id)
         communes.save_unit(session, SYSTEM, commune, None, kind="to_ndtq",
@@ -171,6 +178,7 @@ def _consultation(session: Session, commune: Commune, *, now: datetime) -> list[
         letter = documents.issue_letter(session, SYSTEM, existing, letter_day, signer="Vũ Thị Hiền", now=opens_at)
         existing.letter_number = letter.reference
         consultations.publish(session, SYSTEM, existing, now=opens_at)
+        _post_everywhere(session, existing, "draft", letter_day, now=now)
         _demo_opinions(session, existing, units, opens_at)
     return ["", f"Đợt lấy ý kiến mẫu: {existing.title} — http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}",
             f"  kế hoạch và công văn xin ý kiến: http://127.0.0.1:5000/consultations/{existing.id}/plan, "
@@ -222,7 +230,14 @@ def _closed_consultation(session: Session, commune: Commune, *, now: datetime) -
             letter_number="388/UBND", letter_date=start_day)
         existing = consultations.create_consultation(session, SYSTEM, commune, facts, source,
                                                      [u.id for u in units], now=opens_at)
+        plan = documents.default_plan(existing)
+        plan.signer_name = "Vũ Thị Hiền"
+        documents.save_plan(session, SYSTEM, existing, plan, now=opens_at)
+        documents.issue_plan(session, SYSTEM, existing, start_day - timedelta(days=2), now=opens_at)
+        letter = documents.issue_letter(session, SYSTEM, existing, start_day, signer="Vũ Thị Hiền", now=opens_at)
+        existing.letter_number = letter.reference
         consultations.publish(session, SYSTEM, existing, now=opens_at)
+        _post_everywhere(session, existing, "draft", start_day, now=now)
         parts = {p.label: p.id for p in existing.parts}
         groups = {g.name: g.id for g in session.scalars(select(ResidentialGroup).where(
             ResidentialGroup.commune_id == commune.id))}
@@ -257,13 +272,104 @@ def _closed_consultation(session: Session, commune: Commune, *, now: datetime) -
             decision, explanation = next(v for k, v in decisions.items() if row.text.startswith(k))
             reports.decide(session, SYSTEM, existing, row.cluster.id, decision=decision, explanation=explanation,
                            now=closes_at + 2 * day)
-        reports.save_settings(session, SYSTEM, existing, number="45/BC-UBND", report_date=local_date(closes_at + 3 * day),
+        reports.save_settings(session, SYSTEM, existing, number=None, report_date=local_date(closes_at + 3 * day),
                               place="Bình An", signer_mode="TM", signer_name="Vũ Thị Hiền",
                               recipients="- Thường trực HĐND phường;\n- Ủy ban MTTQ Việt Nam phường;\n- Lưu: VT, VP-TK.")
         reports.publish_results(session, SYSTEM, existing, now=closes_at + 3 * day)
+        _post_everywhere(session, existing, "results", local_date(closes_at + 4 * day), now=now)
+        documents.issue_hdnd_report(session, SYSTEM, existing, local_date(closes_at + 5 * day), signer="Vũ Thị Hiền",
+                                    now=closes_at + 5 * day)
     return [f"Đợt đã kết thúc, có báo cáo chính thức: {existing.title} — "
             f"http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}/report "
             f"(flask --app consult report {existing.id} --format docx -o bao-cao.docx)"]
+
+
+def _post_everywhere(session: Session, consultation: Consultation, subject: str, first_day, *, now: datetime) -> None:
+    """Where the draft (or the results) went up (Luật Điều 13): the portal and the commune office
+    on the first day, each cultural house the next day, the loudspeaker for three days."""
+    from consult.publication import service as publication
+    from consult.publication.models import CULTURAL_HOUSE, LOUDSPEAKER, OFFICE, PORTAL
+
+    today = local_date(now)
+    url = f"http://127.0.0.1:5000/c/{consultation.commune.slug}/consultations/{consultation.id}"
+    steps = [(PORTAL, None, first_day, None, url, "Lê Thị Tâm, công chức VP-TK"),
+             (OFFICE, None, first_day, first_day + timedelta(days=35), "", "Nguyễn Văn Bảo, bảo vệ trụ sở UBND")]
+    steps += [(CULTURAL_HOUSE, g.id, first_day + timedelta(days=1), first_day + timedelta(days=36), "",
+               f"Trưởng ban điều hành {g.full_name.lower()}") for g in consultation.commune.groups]
+    steps.append((LOUDSPEAKER, None, first_day, first_day + timedelta(days=2), "", "Đài truyền thanh phường"))
+    for channel, group_id, posted, ended, place, who in steps:
+        if posted > today:
+            continue
+        publication.record_posting(session, SYSTEM, consultation, publication.PostingInput(
+            subject=subject, channel=channel, posted_on=posted, confirmed_by=who, place=place, group_id=group_id,
+            ended_on=ended if ended and ended <= today else None), now=now)
+
+
+COVENANT_TITLE = "Hương ước khu phố 2"
+COVENANT_TEXT = """Chương I. QUY ĐỊNH CHUNG
+Điều 1. Phạm vi điều chỉnh
+Hương ước này quy định việc giữ gìn vệ sinh môi trường, an ninh trật tự và nếp sống văn minh của khu phố 2, phường Bình An.
+Chương II. NỘI DUNG
+Điều 2. Vệ sinh môi trường
+1. Hộ gia đình bỏ rác đúng giờ, từ 18 giờ đến 20 giờ hằng ngày.
+2. Không đổ rác, xả nước thải ra hẻm, mương thoát nước.
+Điều 3. An ninh trật tự
+Không gây tiếng ồn sau 22 giờ; tổ chức tiệc cưới, việc tang thông báo trước cho Ban điều hành khu phố.
+Chương III. TỔ CHỨC THỰC HIỆN
+Điều 4. Hiệu lực
+Hương ước có hiệu lực kể từ ngày được Ủy ban nhân dân phường công nhận."""
+
+
+def _covenants(session: Session, commune: Commune, *, now: datetime) -> list[str]:
+    """The hương ước of khu phố 2 along its whole path (NĐ 61/2023): drafted, commented for 30
+    days, adopted at a meeting of more than half of the households, recognised; and the quy ước
+    of khu phố 3 now posted for comments."""
+    from consult.covenants import service as covenants
+    from consult.covenants.models import Covenant
+    from consult.polls import service as polls
+    from consult.polls.models import PollHousehold
+
+    groups = {g.name: g for g in commune.groups}
+    if session.scalar(select(Covenant.id).where(Covenant.commune_id == commune.id)) is None:
+        day = timedelta(days=1)
+        start = now - 75 * day
+        kp2 = groups["Khu phố 2"]
+        covenant = covenants.create(session, SYSTEM, commune, group_id=kp2.id, kind="huong_uoc", title=COVENANT_TITLE,
+                                    text=COVENANT_TEXT, now=start)
+        covenants.open_comments(session, SYSTEM, covenant, start + 30 * day, now=start)
+        for i, (name, text) in enumerate([("Phan Văn Hùng", "Đề nghị ghi rõ giờ bỏ rác vào ngày lễ, Tết."),
+                                          ("Đỗ Thị Hoa", "Nhất trí với dự thảo.")]):
+            covenants.add_comment(session, covenant, name=name, address=f"Số {12 + i}, khu phố 2", text=text,
+                                  now=start + (3 + i) * day)
+        meeting_at = local_to_utc(datetime.combine(local_date(start + 35 * day), time(19, 30)))
+        poll = covenants.call_meeting(session, SYSTEM, covenant, covenants.MeetingInput(
+            COVENANT_TEXT.replace("hằng ngày.", "hằng ngày, kể cả ngày lễ, Tết."), meeting_at,
+            meeting_at + timedelta(hours=2), local_date(meeting_at) - 5 * day), now=start + 31 * day)
+        polls.open_poll(session, SYSTEM, poll, now=meeting_at)
+        households = list(session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)
+                                          .order_by(PollHousehold.code)))
+        present = households[: len(households) * 3 // 4]
+        for household in present:
+            polls.check_in(session, SYSTEM, poll, poll_household_id=household.id)
+        agree = next(c.id for c in poll.choices if c.kind == "agree")
+        disagree = next(c.id for c in poll.choices if c.kind == "disagree")
+        polls.record_meeting_count(session, SYSTEM, poll, counts={agree: len(present) - 4, disagree: 4},
+                                   method="hands", now=meeting_at + timedelta(hours=1))
+        polls.close_poll(session, SYSTEM, poll, now=meeting_at + timedelta(hours=2))
+        decided = local_date(meeting_at)
+        from consult.polls import deadlines
+
+        work = deadlines.calendar(session, commune.id, decided)
+        polls.mark_sent(session, SYSTEM, poll, work.add_working_days(decided, 2))
+        polls.record_received(session, SYSTEM, poll, work.add_working_days(decided, 2))
+        polls.recognise(session, SYSTEM, poll, number="112/QĐ-UBND", on=work.add_working_days(decided, 5))
+        kp3 = groups["Khu phố 3"]
+        draft = covenants.create(session, SYSTEM, commune, group_id=kp3.id, kind="quy_uoc",
+                                 title="Quy ước giữ gìn vệ sinh khu phố 3", text=COVENANT_TEXT.replace("2", "3"),
+                                 now=now - 2 * day)
+        covenants.open_comments(session, SYSTEM, draft, local_to_utc(datetime.combine(
+            local_date(now) + 30 * day, time(17, 0))), now=now - day)
+    return ["", f"Hương ước, quy ước (Nghị định 61/2023): http://127.0.0.1:5000/c/{commune.slug}/covenants/"]
 
 
 VOTE_TITLE = "Lắp đặt camera an ninh tại các cổng khu phố 1"

@@ -83,8 +83,27 @@ def test_officer_publishes_a_draft_answers_every_opinion_and_publishes_the_resul
     page.get_by_label("Tiêu đề (Chương, Mục, Điều)").fill("Phạm vi điều chỉnh (đã sửa)")
     page.get_by_role("button", name="Lưu").click()
     assert page.get_by_text("Phạm vi điều chỉnh (đã sửa)").first.is_visible()
+    page.get_by_role("link", name="Kế hoạch lấy ý kiến").click()
+    journey.check("kế hoạch lấy ý kiến")
+    page.goto(f"{live_server}/consultations/{consultation_id}")
     page.get_by_role("button", name="Công khai, bắt đầu lấy ý kiến").click()
     journey.check("đã công khai")
+
+    # Posted at the commune office the same day, with the photo of the notice board (Luật Điều 13).
+    page.get_by_role("link", name="Niêm yết, công khai").click()
+    page.get_by_label("Nơi, hình thức công khai").select_option("office")
+    page.get_by_label("Địa điểm cụ thể").fill("")
+    page.get_by_label("Ngày bắt đầu").fill(format_date(today()))
+    page.get_by_label("Người xác nhận").fill("Nguyễn Văn Bảo, bảo vệ trụ sở")
+    photo = tmp_path / "bang-tin.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(photo)
+    page.get_by_label("Ảnh chụp nơi niêm yết").set_input_files(str(photo))
+    page.get_by_role("button", name="Ghi nhận").click()
+    assert page.get_by_text("Đã ghi nhận: Niêm yết tại trụ sở Ủy ban nhân dân").is_visible()
+    assert page.locator("#postings").get_by_role("link", name="bang-tin.png").is_visible()
+    journey.check("niêm yết, công khai")
 
     # The same seed pasted as text gives the same parts.
     page.goto(f"{live_server}/consultations/new")
@@ -142,6 +161,12 @@ def test_officer_publishes_a_draft_answers_every_opinion_and_publishes_the_resul
     page.get_by_role("link", name="Trang công khai kết quả").click()
     assert "Đề nghị giữ nguyên như dự thảo." in page.locator("main").inner_text()
     journey.check("kết quả công khai")
+    page.goto(f"{live_server}/consultations/{consultation_id}/hdnd")
+    journey.check("báo cáo hội đồng nhân dân")
+    page.goto(f"{live_server}/mail/")
+    journey.check("thư đã gửi")
+    page.goto(f"{live_server}/documents/")
+    journey.check("sổ văn bản đi")
     session.rollback()
     assert session.scalar(select(Consultation.status).where(Consultation.id == consultation_id)) == "published"
     context.close()

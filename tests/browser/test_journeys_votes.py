@@ -17,7 +17,6 @@ from datetime import timedelta
 import pytest
 from openpyxl import Workbook
 
-from consult.audit.service import SYSTEM
 from consult.polls import service
 from consult.polls.models import Poll
 from consult.timeutil import format_date, format_datetime, today, utcnow
@@ -160,6 +159,29 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     assert "nằm trong danh sách đã được đếm" in phone.locator("#receipt-result").inner_text()
     assert "3/4 hộ đồng ý" in phone.locator("main").inner_text()
     resident.check("kết quả công khai")
+
+    # The group's hương ước (NĐ 61/2023 Điều 9): drafted, posted 31 days; a household comments on its phone.
+    head_page.goto(f"{live_server}/covenants/")
+    head.check("hương ước")
+    head_page.get_by_label("Tên", exact=True).fill("Hương ước khu phố 1")
+    head_page.get_by_label("Nội dung dự thảo").fill("Điều 1. Giữ gìn vệ sinh\nBỏ rác đúng giờ, từ 18 giờ đến 20 giờ.")
+    head_page.get_by_role("button", name="Lưu dự thảo").click()
+    head_page.get_by_label("Hạn góp ý").fill(format_datetime(utcnow() + timedelta(days=31)))
+    head_page.get_by_role("button", name="Công khai, bắt đầu lấy ý kiến").click()
+    assert head_page.locator("#stage").inner_text() == "Đang lấy ý kiến hộ gia đình"
+    head.check("hương ước đang lấy ý kiến")
+    phone.goto(f"{live_server}/c/{commune.slug}/covenants/")
+    phone.get_by_role("link", name="Hương ước khu phố 1").click()
+    phone.get_by_label("Họ tên đại diện hộ").fill("Nguyễn Văn An")
+    phone.get_by_label("Địa chỉ hộ").fill("Số 2, khu phố 1")
+    phone.get_by_label("Ý kiến góp ý").fill("Đề nghị thêm giờ bỏ rác buổi sáng.")
+    phone.get_by_role("button", name="Gửi ý kiến").click()
+    assert "đã nhận 1 ý kiến" in phone.locator("main").inner_text()
+    resident.check("góp ý hương ước")
+    head_page.goto(f"{live_server}/proposals/")
+    head.check("đề xuất của người dân")
+    phone.goto(f"{live_server}/c/{commune.slug}/proposals/")
+    resident.check("đề xuất của người dân")
     desk.close()
     phone_context.close()
     head.finish()

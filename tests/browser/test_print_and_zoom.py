@@ -18,7 +18,7 @@ from consult.opinions.service import add_resident_opinion
 from consult.reports.models import OpinionCluster
 from consult.reports.service import sync_clusters
 from consult.timeutil import utcnow
-from tests.support.helpers import make_consultation, make_group
+from tests.support.helpers import make_consultation
 from tests.support.pagecheck import SCREENSHOTS
 from tests.support.polls import group_with_households, open_vote
 
@@ -72,7 +72,7 @@ def test_the_draft_and_the_report_print_as_clean_a4_pages(browser, live_server, 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     printed = {}
     for name, url in (("du-thao", f"/c/{commune.slug}/consultations/{c.id}?page=all"),
-                      ("bao-cao", f"/c/{commune.slug}/consultations/{c.id}/report")):
+                      ("bao-cao", f"/c/{commune.slug}/consultations/{c.id}/report?page=all")):
         page.goto(live_server + url)
         page.emulate_media(media="print")
         pdf = tmp_path / f"{name}.pdf"
@@ -92,7 +92,7 @@ def test_the_draft_and_the_report_print_as_clean_a4_pages(browser, live_server, 
     # table cells wrap, and pdftotext reads their lines side by side: short pieces only
     assert "Đề nghị niêm yết thêm tại" in flat and "nhà văn hóa khu phố (11)." in flat and "Tiếp thu. Đã bổ" in flat
     assert report_pages >= 2 and flat.count("STT Điều, khoản,") == report_pages  # the header row on every page
-    for screen_only in ("Tìm trong", "Tải .docx", "Cán bộ đăng nhập"):
+    for screen_only in ("Tìm trong", "Tải .docx", "Cán bộ đăng nhập", "Xem cả báo cáo"):
         assert screen_only not in flat, screen_only
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from consult.communes.models import Household
 from tests.support.helpers import make_commune, make_consultation, make_group, make_unit, make_user
 
-OTHER_MARKERS = ("Tân Đông Hiệp", "Nguyễn Khu Hai", "Ban điều hành khu phố 2", "KP2-", "Biểu quyết của Khu phố 2")
+OTHER_MARKERS = ("Tân Đông Hiệp", "Nguyễn Khu Hai", "Ban điều hành khu phố 2", "KP2-", "Biểu quyết của Khu phố 2",
+                 "Đề xuất của Khu phố 2", "Đề xuất của Khu phố Đông")
 
 
 @dataclass
@@ -65,6 +66,8 @@ def build_world(session) -> World:
 
     from consult.polls.deadlines import add_local_day
 
+    proposal_kp2, support_kp2 = _proposal(session, a, kp2, "Nguyễn Khu Hai")
+    proposal_b, support_b = _proposal(session, b, kpb, "Lê Phía Đông")
     day_a = add_local_day(session, SYSTEM, a.id, date(2026, 8, 21), "Lễ hội").id
     day_b = add_local_day(session, SYSTEM, b.id, date(2026, 8, 21), "Lễ hội").id
     world = World(a, b, kp1, kp2, head)
@@ -88,10 +91,44 @@ def build_world(session) -> World:
         "move": ["indent", "outdent"],
         # A's too: a group head keeps no calendar.
         "local_day_id": [day_a, day_b],
+        # Residents' proposals (Luật Điều 16) of KP2 and of commune B, each with a pending support.
+        "proposal_id": [proposal_kp2, proposal_b],
+        "support_id": [support_kp2, support_b],
         # Jobs of others (a slips PDF holds a group's links): of KP2's head, of commune B.
         "job_id": [make_job(session, a, other_head), make_job(session, b, user_b)],
+        "posting_id": [make_posting(session, cons_b)],
+        # KP2's too: a group head reaches only its own group's.
+        "covenant_id": [make_covenant(session, b, kpb), make_covenant(session, a, kp2)],
     }
     return world
+
+
+def make_covenant(session, commune, group) -> int:
+    """A hương ước of ``group`` posted for comments: its id."""
+    from datetime import timedelta
+
+    from consult.audit.service import SYSTEM
+    from consult.covenants import service
+    from consult.timeutil import utcnow
+
+    covenant = service.create(session, SYSTEM, commune, group_id=group.id, kind="huong_uoc",
+                              title=f"Hương ước {group.name}", text="Điều 1. Phạm vi.")
+    service.open_comments(session, SYSTEM, covenant, utcnow() + timedelta(days=31))
+    return covenant.id
+
+
+def make_posting(session, consultation) -> int:
+    """A posting of ``consultation``'s draft at the commune office, with its photo: its id."""
+    from consult.publication.models import OFFICE, Posting
+    from consult.timeutil import today, utcnow
+
+    posting = Posting(commune_id=consultation.commune_id, consultation_id=consultation.id, subject="draft",
+                      channel=OFFICE, place="Trụ sở", posted_on=today(), confirmed_by="Lê Thị Tâm",
+                      photo_name="niem-yet.png", photo_mimetype="image/png", photo=b"\x89PNG\r\n\x1a\n",
+                      recorded_by="hệ thống", recorded_at=utcnow())
+    session.add(posting)
+    session.flush()
+    return posting.id
 
 
 def make_job(session, commune, user) -> int:
@@ -133,3 +170,17 @@ def _vote(session, commune, group):
     slip = service.issue_ballots(session, SYSTEM, poll)[0]
     service.record_stub(session, SYSTEM, poll, code=slip.code)
     return poll.id, slip.household.id
+
+
+def _proposal(session, commune, group, proposer):
+    """A residents' proposal of the group, open for support, with one online support
+    waiting to be checked: (proposal, support) ids."""
+    from consult.audit.service import SYSTEM
+    from consult.proposals import service
+
+    proposal = service.submit_proposal(
+        session, commune, group_id=group.id, matter_kind="k6", title=f"Đề xuất của {group.name}",
+        content="Đề nghị lắp đèn chiếu sáng hẻm.", name=proposer, address=f"Số 9, {group.name}")
+    service.open_for_support(session, SYSTEM, proposal)
+    support = service.add_online_support(session, proposal, name=proposer, address=f"Số 9, {group.name}")
+    return proposal.id, support.id

@@ -32,7 +32,7 @@ from consult.audit.service import SYSTEM
 from consult.communes.models import Household
 from consult.polls.models import LocalDay
 from tests.support.helpers import csrf_from, login, make_consultation, make_unit, make_user
-from tests.support.scoping import _cluster_id, _vote, build_world, make_job
+from tests.support.scoping import _cluster_id, _proposal, _vote, build_world, make_covenant, make_job, make_posting
 
 ANON, UNIT_REP, GROUP_HEAD, OFFICER, ADMIN, PLATFORM = (
     "anonymous", "unit_rep", "group_head", "officer", "admin", "platform_admin")
@@ -58,6 +58,8 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     "consultations.public_index": EVERYONE,
     "consultations.public_show": EVERYONE,
     "consultations.source": EVERYONE,
+    "covenants.public_index": EVERYONE,
+    "covenants.public_show": EVERYONE,
     "opinions.resident_comment": EVERYONE,
     "reports.public_report": EVERYONE,
     "reports.public_download": EVERYONE,
@@ -151,6 +153,26 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     # --- reminder mail to the units
     "mail.send_reminders": OFFICERS,
     "mail.outbox": OFFICERS,
+    "mail.commune_outbox": frozenset({OFFICER, ADMIN}),
+    "publication.page": OFFICERS,
+    "covenants.index": frozenset({GROUP_HEAD, OFFICER, ADMIN}),
+    "covenants.show": RUNNERS,
+    "publication.end": OFFICERS,
+    "publication.photo": OFFICERS,
+    # --- residents' proposals (Luật Điều 16): residents propose and support on the public
+    # pages; the group head for their group, and the commune's staff, check and decide
+    "proposals.public_index": EVERYONE,
+    "proposals.public_new": EVERYONE,
+    "proposals.public_show": EVERYONE,
+    "proposals.support": EVERYONE,
+    "proposals.index": RUNNERS,
+    "proposals.show": RUNNERS,
+    "proposals.open_support": RUNNERS,
+    "proposals.refuse": RUNNERS,
+    "proposals.confirm_support": RUNNERS,
+    "proposals.reject_support": RUNNERS,
+    "proposals.paper": RUNNERS,
+    "proposals.link_poll": RUNNERS,
     # --- background jobs (a whole ward's slips): every account, each its own jobs only
     "jobs.show": STAFF,
     "jobs.download": STAFF,
@@ -164,6 +186,9 @@ REFUSED_OTHERWISE: dict[tuple[str, str, str], int] = {
     ("consultations.new", "POST", PLATFORM): 404,
     ("polls.holidays", "GET", PLATFORM): 404,
     ("documents.register", "GET", PLATFORM): 404,  # the register of "my commune"
+    ("mail.commune_outbox", "GET", PLATFORM): 404,  # the mail of "my commune"
+    ("covenants.index", "GET", PLATFORM): 404,  # the covenants of "my commune"
+    ("covenants.index", "POST", PLATFORM): 404,
     ("polls.holidays", "POST", PLATFORM): 404,
     ("polls.delete_local_day", "POST", PLATFORM): 404,
     # The calendar page is shared with the commune's staff; their form posts are
@@ -237,6 +262,7 @@ def _arrange(session):
     opinion = add_resident_opinion(session, consultation, part_id=None, text="Đề nghị làm rõ phạm vi áp dụng.",
                                    name="Trần Khu Một", group_id=kp1.id)
     sync_clusters(session, consultation)
+    posting = make_posting(session, consultation)
     finished = make_consultation(session, a, [], now=utcnow() - timedelta(days=40), days=30,
                                  title="Lấy ý kiến dự thảo Nghị quyết về chợ")
     mark_results_published(session, SYSTEM, finished)
@@ -251,6 +277,7 @@ def _arrange(session):
     polls.open_poll(session, SYSTEM, ballot_poll)
     token = polls.issue_ballots(session, SYSTEM, ballot_poll)[0].token
     target = make_user(session, "muc.tieu", "unit_rep", a, unit=paper_unit)  # for admin.user_edit
+    proposal_id, support_id = _proposal(session, a, kp1, "Trần Khu Một")  # open for support, one pending
 
     users = {GROUP_HEAD: ("truong.kp1", None)}
     jobs = {GROUP_HEAD: make_job(session, a, world.head)}  # each account's own job
@@ -269,7 +296,9 @@ def _arrange(session):
         "poll_id": poll_id, "poll_household_id": poll_household_id,
         "local_day_id": world.foreign_ids["local_day_id"][0],  # A's day of 21/08/2026
         "job_id": jobs,  # the signed-in account's own: see test_authorization_matrix
+        "proposal_id": proposal_id, "support_id": support_id,
         "fmt": "docx", "doc": "decision", "ext": "docx", "move": "indent", "slug": a.slug, "token": token,
+        "posting_id": posting, "covenant_id": make_covenant(session, a, kp1),
     }
     overrides = {
         "households.delete": {"household_id": spare.id},
@@ -283,6 +312,8 @@ def _arrange(session):
         "part_id": f["part_id"][0], "reply_id": f["reply_id"][0], "cluster_id": f["cluster_id"][0],
         "opinion_id": f["opinion_id"][0], "poll_id": f["poll_id"][1], "poll_household_id": f["poll_household_id"][1],
         "local_day_id": f["local_day_id"][1], "job_id": f["job_id"][1],
+        "proposal_id": f["proposal_id"][1], "support_id": f["support_id"][1], "posting_id": f["posting_id"][0],
+        "covenant_id": f["covenant_id"][0],
     }
     return world, own, overrides, foreign, users
 

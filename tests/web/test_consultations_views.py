@@ -307,17 +307,40 @@ def test_demo_loads_an_open_binh_an_consultation(runner, session, client, now):
     runner.invoke(args=["demo"])
     from consult.documents.models import OutgoingDocument
 
-    c = session.scalar(select(Consultation))
+    c = session.scalar(select(Consultation).where(Consultation.status == "open"))
     # the plan before publication (Luật Điều 28 khoản 1), then the letter, from the register (NĐ 30)
     entries = session.scalars(select(OutgoingDocument).where(OutgoingDocument.consultation_id == c.id)
                               .order_by(OutgoingDocument.number)).all()
-    assert [(e.kind, e.number) for e in entries] == [("plan", 1), ("letter", 2)]
+    assert [e.kind for e in entries] == ["plan", "letter"] and entries[1].number == entries[0].number + 1
     assert entries[0].issued_on < entries[1].issued_on <= c.opens_at.date() + timedelta(days=1)
     assert c.accepts_opinions(now) and c.letter_number == entries[1].reference
     assert (c.closes_at - c.opens_at).days == 21
     assert session.scalar(select(func.count()).select_from(Opinion)) >= 5
     page = client.get(f"/c/phuong-binh-an/consultations/{c.id}").get_data(as_text=True)
     assert "Đang lấy ý kiến" in page
+
+
+def test_the_demo_walks_one_consultation_through_every_step(runner, session):
+    """Issue: the plan (Luật Điều 28 khoản 1), the letter and its number (NĐ 30), publication at every
+    place the law names (Điều 13), the synthesis report and the results published (Điều 28 khoản 3),
+    the report to the HĐND (khoản 5); and the demo's hương ước (NĐ 61/2023) recognised."""
+    from consult.covenants import service as covenants
+    from consult.covenants.models import Covenant
+    from consult.documents.models import OutgoingDocument
+    from consult.publication import service as publication
+
+    runner.invoke(args=["demo"])
+    c = session.scalar(select(Consultation).where(Consultation.status == "published"))
+    kinds = session.scalars(select(OutgoingDocument.kind).where(OutgoingDocument.consultation_id == c.id)
+                            .order_by(OutgoingDocument.number)).all()
+    assert kinds == ["plan", "letter", "report", "hdnd"]
+    for subject in ("draft", "results"):
+        places = publication.checklist(session, c, subject)
+        assert places and all(p.state == publication.DONE for p in places), (subject, places)
+    assert publication.period_shortfall(c, publication.real_start(session, c)) is None
+    stages = {cov.title: covenants.progress(session, cov).stage for cov in session.scalars(select(Covenant))}
+    assert stages == {"Hương ước khu phố 2": covenants.RECOGNISED,
+                      "Quy ước giữ gìn vệ sinh khu phố 3": covenants.COMMENTS}
 
 
 def test_the_check_page_points_at_doubts_and_indents_a_part(client, session):

@@ -80,6 +80,10 @@ def test_commune_staff_reach_nothing_of_another_commune(app, client, session, ro
         "move": world.foreign_ids["move"],
         "local_day_id": world.foreign_ids["local_day_id"][1:],
         "job_id": world.foreign_ids["job_id"],
+        "proposal_id": world.foreign_ids["proposal_id"][1:],
+        "support_id": world.foreign_ids["support_id"][1:],
+        "posting_id": world.foreign_ids["posting_id"],
+        "covenant_id": world.foreign_ids["covenant_id"][:1],
     }
     for rule in _staff_rules(app):
         args = sorted(rule.arguments)
