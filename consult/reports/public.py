@@ -78,9 +78,12 @@ class Page:
     matching: int
 
 
-def page_of(report: PublicReport, page: int, query: str = "") -> Page:
+def page_of(report: PublicReport, page: int, query: str = "", *, everything: bool = False) -> Page:
+    """One page of the table (or, for printing, every row on one page)."""
     words = fold(query).split()
     rows = [r for r in report.rows if all(w in r.folded for w in words)] if words else list(report.rows)
+    if everything:
+        return Page(rows, 1, 1, len(rows))
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(1, page), pages)
     return Page(rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], page, pages, len(rows))

@@ -134,8 +134,10 @@ def public_report(slug: str, consultation_id: int):
         abort(404)
     report = public.public_report(db_session(), consultation)
     q = request.args.get("q", "").strip()[:200]
-    page = public.page_of(report, request.args.get("page", 1, type=int), q)
-    return render_template("reports/public.html", c=consultation, report=report, page=page, q=q)
+    everything = request.args.get("page") == "all"  # the whole table, to print
+    page = public.page_of(report, request.args.get("page", 1, type=int), q, everything=everything)
+    return render_template("reports/public.html", c=consultation, report=report, page=page, q=q,
+                           everything=everything)
 
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/report.<fmt>")
