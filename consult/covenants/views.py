@@ -15,6 +15,7 @@ from consult.covenants.forms import CommentForm, CovenantForm, DraftForm, Meetin
 from consult.covenants.models import Covenant
 from consult.db import db_session
 from consult.extensions import limiter
+from consult.pages import act
 from consult.timeutil import utcnow
 
 bp = Blueprint("covenants", __name__)
@@ -27,17 +28,7 @@ def _groups() -> list[ResidentialGroup]:
 
 
 def _run(run, success: str, back: str):
-    """Commit a step and go back, or roll it back and say why (None: show the page again)."""
-    s = db_session()
-    try:
-        run()
-    except service.CovenantError as exc:
-        s.rollback()
-        flash(str(exc), "error")
-        return None
-    s.commit()
-    flash(success, "success")
-    return redirect(back)
+    return act(run, success, back, refused=service.CovenantError)
 
 
 @bp.route("/covenants/", methods=["GET", "POST"])

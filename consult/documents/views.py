@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import current_actor, get_scoped, staff_required
@@ -15,6 +15,7 @@ from consult.documents import service
 from consult.documents.docx import hdnd_docx, letter_docx, plan_docx
 from consult.documents.forms import IssueForm, PlanForm
 from consult.documents.models import KINDS, PLAN_FORMS
+from consult.pages import act
 from consult.timeutil import today
 
 bp = Blueprint("documents", __name__)
@@ -23,18 +24,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _act(run, success, back: str):
-    """Run a change: committed and redirected to ``back`` with ``success(result)``, or rolled
-    back with the rule's message (None: the page is shown again, with status 422)."""
-    s = db_session()
-    try:
-        result = run()
-    except service.DocumentError as exc:
-        s.rollback()
-        flash(str(exc), "error")
-        return None
-    s.commit()
-    flash(success(result), "success")
-    return redirect(back)
+    return act(run, success, back, refused=service.DocumentError)
 
 
 def _docx(data: bytes, name: str) -> Response:

@@ -263,18 +263,40 @@ def outbox(session: Session, consultation: Consultation) -> list[OutgoingMail]:
 
 
 _lock = threading.Lock()
+# Without the worker command, the desk page checks the vote deadlines at most this often.
+DEADLINES_EVERY = timedelta(minutes=10)
+_deadlines_checked: list[datetime] = []
 
 
-def start_in_process(app: Flask) -> None:
+def start_in_process(app: Flask, *, deadlines: bool = False) -> None:
     """Deliver what is due in a thread of this process (JOBS_IN_PROCESS); retries wait for
-    the next time mail is queued or the worker command runs."""
-    if not app.config.get("JOBS_IN_PROCESS", True) or not _lock.acquire(blocking=False):
+    the next time mail is queued or the worker command runs. With ``deadlines`` (the desk
+    page), first queue the heads' deadline reminders, at most every 10 minutes, when a mail
+    server is configured."""
+    if not app.config.get("JOBS_IN_PROCESS", True) or (deadlines and not app.config.get("SMTP_HOST")):
         return
+    now = utcnow()
+    check = deadlines and (not _deadlines_checked or now - _deadlines_checked[-1] >= DEADLINES_EVERY)
+    if deadlines and not check:
+        return
+    if not _lock.acquire(blocking=False):
+        return
+    if check:
+        _deadlines_checked[:] = [now]
     settings = SmtpSettings.from_config(app.config)
+    base_url = app.config.get("PUBLIC_BASE_URL") or ""
+    writer = app.extensions["consult_writer_sessionmaker"]
 
     def work():
         try:
-            deliver_due(app.extensions["consult_writer_sessionmaker"], settings)
+            if check:
+                session = writer()
+                try:
+                    queue_deadline_reminders(session, base_url=base_url)
+                    session.commit()
+                finally:
+                    session.close()
+            deliver_due(writer, settings)
         finally:
             _lock.release()
 

@@ -10,6 +10,7 @@ from consult.access import current_actor, get_scoped, staff_required
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import STATUS_PUBLISHED, Consultation
 from consult.db import db_session
+from consult.pages import act
 from consult.publication import service
 from consult.publication.forms import EndForm, PostingForm
 from consult.publication.models import DRAFT, PORTAL, RESULTS, SUBJECTS, Posting
@@ -45,15 +46,11 @@ def page(consultation_id: int):
             confirmed_by=form.confirmed_by.data, place=form.place.data or "", group_id=form.group_id.data or None,
             ended_on=form.ended_on.data, photo_name=getattr(photo, "filename", None),
             photo_data=photo.read() if photo else None)
-        try:
-            posting = service.record_posting(s, current_actor(), consultation, data)
-        except service.PublicationError as exc:
-            s.rollback()
-            flash(str(exc), "error")
-        else:
-            s.commit()
-            flash(f"Đã ghi nhận: {posting.channel_label}, {posting.place}.", "success")
-            return redirect(url_for("publication.page", consultation_id=consultation.id))
+        done = act(lambda: service.record_posting(s, current_actor(), consultation, data),
+                   lambda posting: f"Đã ghi nhận: {posting.channel_label}, {posting.place}.",
+                   url_for("publication.page", consultation_id=consultation.id), refused=service.PublicationError)
+        if done is not None:
+            return done
     items = service.postings(s, consultation)
     start = service.real_start(s, consultation, items)
     return render_template(
@@ -71,19 +68,12 @@ def end(consultation_id: int, posting_id: int):
     consultation = get_scoped(Consultation, consultation_id)
     posting = _posting(consultation, posting_id)
     form = EndForm()
-    s = db_session()
+    back = url_for("publication.page", consultation_id=consultation.id)
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
-    else:
-        try:
-            service.end_posting(s, current_actor(), posting, form.ended_on.data)
-        except service.PublicationError as exc:
-            s.rollback()
-            flash(str(exc), "error")
-        else:
-            s.commit()
-            flash("Đã ghi ngày gỡ.", "success")
-    return redirect(url_for("publication.page", consultation_id=consultation.id))
+        return redirect(back)
+    return act(lambda: service.end_posting(db_session(), current_actor(), posting, form.ended_on.data),
+               "Đã ghi ngày gỡ.", back, refused=service.PublicationError) or redirect(back)
 
 
 @bp.route("/consultations/<int:consultation_id>/postings/<int:posting_id>/photo")

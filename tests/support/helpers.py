@@ -118,3 +118,15 @@ def browser_login(page, base_url: str, username: str, totp_secret: str | None = 
         page.get_by_label("Mã xác thực").fill(pyotp.TOTP(totp_secret).now())
         page.get_by_role("button", name="Xác nhận").click()
     page.wait_for_url("**/staff")
+
+
+def fits_its_columns(row) -> None:
+    """What SQLite stores PostgreSQL may refuse: a text longer than its column, or a NUL."""
+    from sqlalchemy import String
+
+    for column in type(row).__table__.columns:
+        value = getattr(row, column.key)
+        if isinstance(value, str):
+            assert "\x00" not in value, column.key
+            if isinstance(column.type, String) and column.type.length:
+                assert len(value) <= column.type.length, (column.key, len(value))

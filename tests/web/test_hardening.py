@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from sqlalchemy import String, create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from consult import create_app
@@ -30,8 +30,8 @@ from consult.opinions.models import Opinion
 from consult.opinions.service import add_resident_opinion
 from consult.reports import export
 from consult.reports import service as reports
-from tests.support.helpers import PASSWORD, csrf_from, login, make_commune, make_consultation, make_group, \
-    make_unit, make_user, post_form
+from tests.support.helpers import PASSWORD, csrf_from, fits_its_columns, login, make_commune, make_consultation, \
+    make_group, make_unit, make_user, post_form
 
 NUL_MESSAGE = "ký tự không hợp lệ"
 
@@ -41,14 +41,6 @@ def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def _fits_its_columns(row) -> None:
-    """What SQLite stores PostgreSQL may refuse: a text longer than its column, or a NUL."""
-    for column in type(row).__table__.columns:
-        value = getattr(row, column.key)
-        if isinstance(value, str):
-            assert "\x00" not in value, column.key
-            if isinstance(column.type, String) and column.type.length:
-                assert len(value) <= column.type.length, (column.key, len(value))
 
 
 # --- sessions and the second factor ------------------------------------------------------------------
@@ -326,7 +318,7 @@ def test_a_csv_with_old_mac_line_endings_imports(client, session):
 # --- fuzzing: no input ends in HTTP 500, none is half saved ------------------------------------------------
 #
 # On SQLite only, to stay quick; PostgreSQL's stricter refusals (a NUL, a text longer than its
-# column) are checked on what was saved (``_fits_its_columns``).
+# column) are checked on what was saved (``fits_its_columns``).
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -372,7 +364,7 @@ def test_fuzz_residents_comment_form(app, client, session, body, name, phone, pa
     after = _count(session, Opinion)
     if r.status_code == 302:
         assert after == before + 1
-        _fits_its_columns(session.scalars(select(Opinion).order_by(Opinion.id.desc())).first())
+        fits_its_columns(session.scalars(select(Opinion).order_by(Opinion.id.desc())).first())
     else:
         assert after == before
 
@@ -402,7 +394,7 @@ def test_fuzz_household_add_form(client, session, code, representative, address,
     after = _count(session, Household)
     if r.status_code == 302:
         assert after == before + 1
-        _fits_its_columns(session.scalars(select(Household).order_by(Household.id.desc())).first())
+        fits_its_columns(session.scalars(select(Household).order_by(Household.id.desc())).first())
     else:
         assert after == before
 
@@ -433,7 +425,7 @@ def test_fuzz_csv_importer(client, session, rows, delimiter, newline, bom, heade
     if r.status_code == 422:
         assert after == before
     for household in session.scalars(select(Household)):
-        _fits_its_columns(household)
+        fits_its_columns(household)
 
 
 def test_the_error_page_still_shows_after_a_statement_failed(app, client, session):

@@ -86,3 +86,35 @@ def test_the_head_is_mailed_by_the_worker_when_the_decision_is_late_and_pages_sh
     login(client, "truong.kp1")
     page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
     assert 'id="deadline-mail"' in page and "Đã gửi" in page
+
+
+def test_without_the_worker_the_desk_page_queues_and_sends_the_heads_reminder(app, client, session, smtp):
+    """The embedded setup runs no worker: the staff desk starts the deadline check in a thread
+    of the web process (never inside the request), at most every 10 minutes."""
+    import time
+    from datetime import timedelta
+
+    from consult.mail import service
+    from consult.polls.models import STATUS_DECIDED
+    from consult.timeutil import utcnow
+    from tests.support.polls import group_with_households, open_vote
+
+    app.config.update(JOBS_IN_PROCESS=True, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, MAIL_FROM="vp@binhan.vn")
+    service._deadlines_checked.clear()
+    commune, group = group_with_households(session, 3)
+    group.head_email = "truongkp1@binhan.vn"
+    poll = open_vote(session, commune, [group])
+    poll.status, poll.outcome_passed, poll.decided_at = STATUS_DECIDED, True, utcnow() - timedelta(days=30)
+    make_user(session, "truong.kp1", "group_head", commune, group=group)
+    session.commit()
+    login(client, "truong.kp1")
+    assert client.get("/staff").status_code == 200
+    deadline = time.monotonic() + 20
+    while not smtp.to("truongkp1@binhan.vn") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(smtp.to("truongkp1@binhan.vn")) == 1
+    while service._lock.locked() and time.monotonic() < deadline:  # the thread has let go of the database
+        time.sleep(0.05)
+    checked = list(service._deadlines_checked)
+    client.get("/staff")  # within 10 minutes: not checked again
+    assert service._deadlines_checked == checked and len(smtp.to("truongkp1@binhan.vn")) == 1

@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import String, func, select
+from sqlalchemy import func, select
 
 from consult.audit.service import SYSTEM
 from consult.proposals import service
 from consult.proposals.models import Proposal, ProposalSupport
 from consult.timeutil import format_date, utcnow
-from tests.support.helpers import csrf_from, login, make_user, post_form
+from tests.support.helpers import csrf_from, fits_its_columns, login, make_user, post_form
 from tests.support.polls import group_with_households, open_vote
 
 SUPPORTERS = ("Lê Thị Ủng Hộ", "Phạm Văn Đồng Tình")
@@ -247,14 +247,6 @@ _texts = st.lists(st.one_of(st.text(max_size=40), _tricky), max_size=8).map("".j
 _long = st.one_of(_texts, st.integers(150, 300).map(lambda n: "Đ" * n), st.integers(35, 60).map(lambda n: "ß" * n))
 
 
-def _fits_its_columns(row) -> None:
-    """What SQLite stores PostgreSQL may refuse: a text longer than its column, or a NUL."""
-    for column in type(row).__table__.columns:
-        value = getattr(row, column.key)
-        if isinstance(value, str):
-            assert "\x00" not in value, column.key
-            if isinstance(column.type, String) and column.type.length:
-                assert len(value) <= column.type.length, (column.key, len(value))
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -280,7 +272,7 @@ def test_fuzz_the_public_support_form(app, client, session, name, address, code)
     if r.status_code == 302:
         assert after == before + 1
         saved = session.scalars(select(ProposalSupport).order_by(ProposalSupport.id.desc())).first()
-        _fits_its_columns(saved)
+        fits_its_columns(saved)
         assert saved.status == "pending" and saved.household_id is None
     else:
         assert after == before
