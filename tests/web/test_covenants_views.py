@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from consult.audit.service import SYSTEM
@@ -13,7 +16,7 @@ from consult.covenants import service
 from consult.covenants.models import Covenant, CovenantComment
 from consult.polls import service as polls
 from consult.timeutil import format_datetime, local_date, utcnow
-from tests.support.helpers import login, make_user, post_form
+from tests.support.helpers import csrf_from, fits_its_columns, login, make_user, post_form
 from tests.support.polls import group_with_households
 
 TEXT = "Điều 1. Phạm vi\nHương ước này quy định việc giữ gìn vệ sinh chung của khu phố."
@@ -92,3 +95,41 @@ def test_the_recognised_text_is_published_with_its_decision(client, session):
                      {"name": "A", "address": "B", "text": "C"}, get_url="/b/")
     assert shut.status_code == 422 and "không trong thời gian lấy ý kiến" in shut.get_data(as_text=True)
     assert client.get(f"/c/{commune.slug}/covenants/999999").status_code == 404
+
+
+# --- fuzzing the public comment form: no input ends in HTTP 500, none is half saved -----------
+
+_tricky = st.sampled_from(["\x00", "\r\n", "\t", "ß", "\u0958", "\ufeff", "'", '"', "<script>", "Nguyễn Văn An", " "])
+_texts = st.lists(st.one_of(st.text(max_size=40), _tricky), max_size=8).map("".join)
+_long = st.one_of(_texts, st.integers(150, 300).map(lambda n: "Đ" * n), st.integers(4990, 5010).map(lambda n: "a" * n))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_long, address=_long, text=_long)
+def test_fuzz_the_public_comment_form(app, client, session, name, address, text):
+    """NĐ 61/2023 Điều 9 khoản 2 điểm b, comments online: any input ends in a saved comment that fits
+    PostgreSQL's columns, or in a Vietnamese refusal with nothing saved."""
+    app.config["PUBLIC_POST_RATE_LIMIT"] = "100000 per hour"
+    world = getattr(test_fuzz_the_public_comment_form, "_world", None)
+    if world is None or world[0] != id(session):
+        commune, group = group_with_households(session, 2)
+        covenant = service.create(session, SYSTEM, commune, group_id=group.id, kind="huong_uoc",
+                                  title="Hương ước khu phố 1", text=TEXT)
+        service.open_comments(session, SYSTEM, covenant, utcnow() + timedelta(days=31))
+        session.commit()
+        world = test_fuzz_the_public_comment_form._world = (id(session), commune.slug, covenant.id)
+    _, slug, covenant_id = world
+    url = f"/c/{slug}/covenants/{covenant_id}"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    _fresh(session)
+    before = session.query(CovenantComment).count()
+    r = client.post(url, data={"csrf_token": token, "name": name, "address": address, "text": text})
+    assert r.status_code in (302, 400, 422), r.status_code
+    _fresh(session)
+    after = session.query(CovenantComment).count()
+    if r.status_code == 302:
+        assert after == before + 1
+        fits_its_columns(session.scalars(select(CovenantComment).order_by(CovenantComment.id.desc())).first())
+    else:
+        assert after == before
