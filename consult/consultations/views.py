@@ -276,7 +276,8 @@ def public_show(slug: str, consultation_id: int):
         pages=pages, page=pages[number - 1], number=number,
         counts=service.opinion_counts(db_session(), consultation.id),
         status=consultation.effective_status(now), labels=STATUS_LABELS, open=consultation.accepts_opinions(now),
-        remaining=humanize_remaining(consultation.closes_at - now), now=now)
+        remaining=humanize_remaining(consultation.closes_at - now), now=now,
+        postings=publication.postings(db_session(), consultation))
 
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/source")

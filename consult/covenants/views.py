@@ -68,6 +68,7 @@ def show(covenant_id: int):
     s = db_session()
     now = utcnow()
     draft, opener, meeting = DraftForm(prefix="draft"), OpenCommentsForm(prefix="open"), MeetingForm(prefix="meeting")
+    paper = CommentForm(prefix="paper")
     if request.method == "GET":
         draft.title.data, draft.text.data = covenant.title, covenant.draft_text
         meeting.final_text.data = covenant.final_text or covenant.draft_text
@@ -79,6 +80,10 @@ def show(covenant_id: int):
     elif action == "open" and opener.validate_on_submit():
         done = _run(lambda: service.open_comments(s, current_actor(), covenant, opener.closes_at.data, now=now),
                     "Đã công khai dự thảo để lấy ý kiến hộ gia đình.", back)
+    elif action == "paper" and paper.validate_on_submit():
+        done = _run(lambda: service.add_comment(s, covenant, name=paper.name.data, address=paper.address.data,
+                                                text=paper.text.data, channel="paper", now=now),
+                    "Đã ghi ý kiến nhận bằng văn bản.", back)
     elif action == "meeting" and meeting.validate_on_submit():
         done = _run(lambda: service.call_meeting(s, current_actor(), covenant, service.MeetingInput(
             meeting.final_text.data, meeting.opens_at.data, meeting.closes_at.data, meeting.announced_on.data),
@@ -86,7 +91,7 @@ def show(covenant_id: int):
     if done is not None:
         return done
     return render_template("covenants/show.html", c=covenant, p=service.progress(s, covenant, now), draft=draft,
-                           opener=opener, meeting=meeting, comments=service.comments(s, covenant),
+                           opener=opener, meeting=meeting, paper=paper, comments=service.comments(s, covenant),
                            amendments=service.amendments(s, covenant), stages=service.STAGES), \
         422 if request.method == "POST" else 200
 

@@ -60,6 +60,12 @@ def test_the_head_drafts_posts_and_calls_the_meeting_and_households_comment(clie
     login(client, "truong.kp1")
     staff = client.get(url).get_data(as_text=True)
     assert "Đề nghị quy định giờ đổ rác." in staff and "Nguyễn Văn An" in staff
+    # A household that answered on paper: the head types its comment in.
+    r = post_form(client, url, {"action": "paper", "paper-name": "Trần Thị Bình", "paper-address": "Số 9, khu phố 1",
+                                "paper-text": "Nhất trí với dự thảo."}, follow_redirects=True)
+    assert "Đã ghi ý kiến nhận bằng văn bản." in r.get_data(as_text=True) and "văn bản" in r.get_data(as_text=True)
+    _fresh(session)
+    assert [m.channel for m in service.comments(session, covenant)] == ["online", "paper"]
     # The comment period has not ended: no meeting form yet; a forged post is refused.
     day = utcnow() + timedelta(days=32)
     early = post_form(client, url, {"action": "meeting", "meeting-final_text": TEXT,

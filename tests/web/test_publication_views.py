@@ -55,6 +55,10 @@ def test_officer_records_a_posting_with_its_photo_and_sees_what_is_left(client, 
     assert "đủ 30 ngày vào hết ngày" in text
     [posting] = _postings(session)
     assert posting.confirmed_by.startswith("Nguyễn Văn Bảo vệ") and posting.photo_mimetype == "image/png"
+    # Residents see where the draft is posted (Điều 13), not who confirmed it nor the photo.
+    public = client.get(f"/c/{c.commune.slug}/consultations/{c.id}").get_data(as_text=True)
+    assert f"Dự thảo: Trụ sở Ủy ban nhân dân Phường Bình An, từ ngày {format_date(today())}" in public
+    assert "Nguyễn Văn Bảo vệ" not in public
     shown = client.get(f"/consultations/{c.id}/postings/{posting.id}/photo")
     assert shown.status_code == 200 and shown.data == _png() and shown.mimetype == "image/png"
     ended = post_form(client, f"/consultations/{c.id}/postings/{posting.id}/end",
