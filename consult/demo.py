@@ -169,20 +169,24 @@ def _consultation(session: Session, commune: Commune, *, now: datetime) -> list[
             opens_at=opens_at, closes_at=closes_at, letter_number="491/UBND", letter_date=letter_day)
         existing = consultations.create_consultation(session, SYSTEM, commune, facts, source,
                                                      [u.id for u in units], now=opens_at)
-        # The plan (Luật Điều 28 khoản 1) two days before, then the letter to the units,
-        # both numbered from the register of outgoing documents.
-        plan = documents.default_plan(existing)
-        plan.signer_name = "Vũ Thị Hiền"
-        documents.save_plan(session, SYSTEM, existing, plan, now=opens_at)
-        documents.issue_plan(session, SYSTEM, existing, letter_day - timedelta(days=2), now=opens_at)
-        letter = documents.issue_letter(session, SYSTEM, existing, letter_day, signer="Vũ Thị Hiền", now=opens_at)
-        existing.letter_number = letter.reference
-        consultations.publish(session, SYSTEM, existing, now=opens_at)
+        _plan_letter_publish(session, existing, letter_day, opens_at)
         _post_everywhere(session, existing, "draft", letter_day, now=now)
         _demo_opinions(session, existing, units, opens_at)
     return ["", f"Đợt lấy ý kiến mẫu: {existing.title} — http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}",
             f"  kế hoạch và công văn xin ý kiến: http://127.0.0.1:5000/consultations/{existing.id}/plan, "
             "sổ văn bản đi: http://127.0.0.1:5000/documents/"]
+
+
+def _plan_letter_publish(session: Session, consultation: Consultation, letter_day, opens_at: datetime) -> None:
+    """The plan (Luật Điều 28 khoản 1) two days before the letter to the units, both numbered
+    from the register of outgoing documents, then the draft published."""
+    plan = documents.default_plan(consultation)
+    plan.signer_name = "Vũ Thị Hiền"
+    documents.save_plan(session, SYSTEM, consultation, plan, now=opens_at)
+    documents.issue_plan(session, SYSTEM, consultation, letter_day - timedelta(days=2), now=opens_at)
+    letter = documents.issue_letter(session, SYSTEM, consultation, letter_day, signer="Vũ Thị Hiền", now=opens_at)
+    consultation.letter_number = letter.reference
+    consultations.publish(session, SYSTEM, consultation, now=opens_at)
 
 
 def _demo_opinions(session: Session, consultation: Consultation, units: list[Unit], start: datetime) -> None:
@@ -230,13 +234,7 @@ def _closed_consultation(session: Session, commune: Commune, *, now: datetime) -
             letter_number="388/UBND", letter_date=start_day)
         existing = consultations.create_consultation(session, SYSTEM, commune, facts, source,
                                                      [u.id for u in units], now=opens_at)
-        plan = documents.default_plan(existing)
-        plan.signer_name = "Vũ Thị Hiền"
-        documents.save_plan(session, SYSTEM, existing, plan, now=opens_at)
-        documents.issue_plan(session, SYSTEM, existing, start_day - timedelta(days=2), now=opens_at)
-        letter = documents.issue_letter(session, SYSTEM, existing, start_day, signer="Vũ Thị Hiền", now=opens_at)
-        existing.letter_number = letter.reference
-        consultations.publish(session, SYSTEM, existing, now=opens_at)
+        _plan_letter_publish(session, existing, start_day, opens_at)
         _post_everywhere(session, existing, "draft", start_day, now=now)
         parts = {p.label: p.id for p in existing.parts}
         groups = {g.name: g.id for g in session.scalars(select(ResidentialGroup).where(
