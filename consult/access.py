@@ -76,6 +76,12 @@ def visible(user: User, model):
     return false()
 
 
+def visible_groups() -> list[ResidentialGroup]:
+    """The residential groups this user may reach, in the commune's order."""
+    return list(db_session().scalars(select(ResidentialGroup).where(visible(current_user, ResidentialGroup)).order_by(
+        ResidentialGroup.commune_id, ResidentialGroup.position, ResidentialGroup.name)))
+
+
 def get_scoped(model, object_id: int):
     """The object when this user may reach it; 404 otherwise (existence not leaked)."""
     obj = db_session().scalar(select(model).where(model.id == object_id, visible(current_user, model)))

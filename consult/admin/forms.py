@@ -1,19 +1,19 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from consult.auth.models import ROLES
 from consult.communes.models import COMMUNE_KINDS, GROUP_KINDS, UNIT_KINDS
+from consult.fields import Form
 
 
-class CommuneForm(FlaskForm):
+class CommuneForm(Form):
     kind = SelectField("Loại", choices=list(COMMUNE_KINDS.items()))
     name = StringField("Tên", validators=[DataRequired("Vui lòng nhập tên."), Length(max=120)])
     province = StringField("Tỉnh, thành phố", validators=[DataRequired("Vui lòng nhập tỉnh."), Length(max=120)])
     slug = StringField("Mã đường dẫn (không dấu)", validators=[Optional(), Length(max=60)])
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     kind = SelectField("Loại", choices=list(GROUP_KINDS.items()))
     name = StringField("Tên", validators=[DataRequired("Vui lòng nhập tên."), Length(max=120)])
     position = IntegerField("Thứ tự", default=0, validators=[Optional()])
@@ -21,14 +21,14 @@ class GroupForm(FlaskForm):
                              validators=[Optional(), Length(max=200)])
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     kind = SelectField("Loại", choices=list(UNIT_KINDS.items()))
     name = StringField("Tên đơn vị", validators=[DataRequired("Vui lòng nhập tên đơn vị."), Length(max=200)])
     group_id = SelectField("Thuộc khu dân cư", coerce=int, default=0)
     email = StringField("Thư điện tử", validators=[Optional(), Length(max=200)])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField("Tên đăng nhập", validators=[DataRequired("Vui lòng nhập tên đăng nhập.")])
     full_name = StringField("Họ và tên", validators=[DataRequired("Vui lòng nhập họ tên."), Length(max=160)])
     role = SelectField("Vai trò", choices=list(ROLES.items()))
@@ -37,7 +37,7 @@ class UserForm(FlaskForm):
     password = PasswordField("Mật khẩu ban đầu", validators=[DataRequired("Vui lòng nhập mật khẩu.")])
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     active = BooleanField("Đang hoạt động")
     new_password = PasswordField("Đặt mật khẩu mới (để trống nếu không đổi)", validators=[Optional()])
     reset_totp = BooleanField("Xóa xác thực hai lớp (người dùng phải đăng ký lại)")

@@ -1,14 +1,15 @@
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from consult.fields import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     username = StringField("Tên đăng nhập", validators=[DataRequired("Vui lòng nhập tên đăng nhập.")])
     password = PasswordField("Mật khẩu", validators=[DataRequired("Vui lòng nhập mật khẩu.")])
 
 
-class TotpForm(FlaskForm):
+class TotpForm(Form):
     code = StringField(
         "Mã xác thực (6 chữ số) hoặc mã khôi phục",
         validators=[DataRequired("Vui lòng nhập mã xác thực."), Length(max=20)],
@@ -16,7 +17,7 @@ class TotpForm(FlaskForm):
     )
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     code = StringField(
         "Mã 6 chữ số trên ứng dụng",
         validators=[DataRequired("Vui lòng nhập mã xác thực."), Length(max=10)],
@@ -24,7 +25,7 @@ class EnrolForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired("Vui lòng nhập mật khẩu hiện tại.")])
     new = PasswordField("Mật khẩu mới", validators=[DataRequired("Vui lòng nhập mật khẩu mới.")])
     confirm = PasswordField(

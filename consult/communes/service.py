@@ -21,7 +21,7 @@ from consult.communes.models import (
     ResidentialGroup,
     Unit,
 )
-from consult.textutil import slugify
+from consult.textutil import checked_text, slugify
 
 
 class StructureError(ValueError):
@@ -29,12 +29,7 @@ class StructureError(ValueError):
 
 
 def _required(value: str | None, label: str, max_len: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise StructureError(f"Vui lòng nhập {label}.")
-    if len(value) > max_len:
-        raise StructureError(f"{label[:1].upper()}{label[1:]} dài quá {max_len} ký tự.")
-    return value
+    return checked_text(value, label, max_len, StructureError)
 
 
 def save_commune(session: Session, actor: Actor, commune: Commune | None, *, kind: str, name: str,

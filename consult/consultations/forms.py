@@ -1,10 +1,9 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
 from consult.consultations.models import DOC_KINDS
-from consult.fields import LocalDateField, LocalDateTimeField
+from consult.fields import Form, LocalDateField, LocalDateTimeField
 
 PART_KINDS = [("chapter", "Chương"), ("section", "Mục"), ("article", "Điều"), ("clause", "Khoản"), ("point", "Điểm")]
 
@@ -14,7 +13,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ConsultationForm(FlaskForm):
+class ConsultationForm(Form):
     title = StringField("Tên đợt lấy ý kiến", validators=[DataRequired("Vui lòng nhập tên đợt lấy ý kiến."),
                                                          Length(max=500)])
     doc_kind = SelectField("Loại dự thảo", choices=list(DOC_KINDS.items()))
@@ -41,18 +40,18 @@ class NewConsultationForm(ConsultationForm):
     draft_file = FileField("Hoặc tải lên tệp dự thảo (.docx, .doc, .odt, .pdf, .txt)")
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(Form):
     closes_at = LocalDateTimeField("Hạn mới (HH:MM dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập hạn mới.")])
     reason = TextAreaField("Lý do gia hạn", validators=[DataRequired("Vui lòng ghi lý do gia hạn."), Length(max=1000)])
 
 
-class RelabelForm(FlaskForm):
+class RelabelForm(Form):
     kind = SelectField("Loại", choices=PART_KINDS)
     number = StringField("Số hiệu", validators=[DataRequired("Vui lòng nhập số hiệu."), Length(max=10)])
     title = StringField("Tiêu đề (Chương, Mục, Điều)", validators=[Optional(), Length(max=1000)])
 
 
-class SplitForm(FlaskForm):
+class SplitForm(Form):
     at_text = TextAreaField("Phần mới bắt đầu từ đoạn văn này (chép nguyên văn vài chữ đầu)",
                             validators=[DataRequired("Vui lòng chép đoạn văn bắt đầu phần mới.")])
     kind = SelectField("Loại phần mới", choices=PART_KINDS)

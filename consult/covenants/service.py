@@ -20,7 +20,7 @@ from consult.covenants.models import KINDS, Covenant, CovenantComment
 from consult.polls import service as polls
 from consult.polls.errors import PollError
 from consult.polls.models import FORM_MEETING, STATUS_DECIDED, Poll
-from consult.textutil import nfc
+from consult.textutil import checked_text
 from consult.timeutil import format_date, format_datetime, local_date, utcnow
 
 COMMENT_MIN_DAYS = 30  # NĐ 61/2023 Điều 9: the draft is posted at least 30 days
@@ -81,13 +81,8 @@ def progress(session: Session, covenant: Covenant, now: datetime | None = None) 
     return Progress(ADOPTED, meeting, ballots)
 
 
-def _text(value: str, what: str, limit: int) -> str:
-    value = nfc(value or "").strip()
-    if not value:
-        raise CovenantError(f"Vui lòng nhập {what}.")
-    if len(value) > limit:
-        raise CovenantError(f"{what[0].upper()}{what[1:]} dài quá {limit} ký tự.")
-    return value
+def _text(value: str | None, what: str, limit: int) -> str:
+    return checked_text(value, what, limit, CovenantError)
 
 
 def create(session: Session, actor: Actor, commune: Commune, *, group_id: int, kind: str, title: str,

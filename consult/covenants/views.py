@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from consult.access import current_actor, get_scoped, staff_required, visible
+from consult.access import current_actor, get_scoped, staff_required, visible, visible_groups
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
-from consult.communes.models import Commune, ResidentialGroup
+from consult.communes.models import Commune
 from consult.consultations.views import public_commune
 from consult.covenants import service
 from consult.covenants.forms import CommentForm, CovenantForm, DraftForm, MeetingForm, OpenCommentsForm
@@ -22,11 +21,6 @@ bp = Blueprint("covenants", __name__)
 RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
 
 
-def _groups() -> list[ResidentialGroup]:
-    return list(db_session().scalars(select(ResidentialGroup).where(visible(current_user, ResidentialGroup))
-                                     .order_by(ResidentialGroup.position, ResidentialGroup.name)))
-
-
 def _run(run, success: str, back: str):
     return act(run, success, back, refused=service.CovenantError)
 
@@ -38,7 +32,7 @@ def index():
     if current_user.commune_id is None:
         abort(404)
     form = CovenantForm()
-    form.group_id.choices = [(g.id, g.full_name) for g in _groups()]
+    form.group_id.choices = [(g.id, g.full_name) for g in visible_groups()]
     if request.method == "GET" and request.args.get("amends", type=int):
         amended = get_scoped(Covenant, request.args.get("amends", type=int))
         form.amends_id.data, form.group_id.data, form.kind.data = str(amended.id), amended.group_id, amended.kind

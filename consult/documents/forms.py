@@ -1,14 +1,13 @@
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
 from consult.documents.models import PLAN_FORMS
-from consult.fields import LocalDateField
+from consult.fields import Form, LocalDateField
 
 SIGNER_MODES = [("TM", "TM. Ủy ban nhân dân — Chủ tịch ký"), ("KT", "KT. Chủ tịch — Phó Chủ tịch ký")]
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     forms = SelectMultipleField("Hình thức lấy ý kiến (khoản 1 Điều 26; chọn một hoặc nhiều)",
                                 choices=list(PLAN_FORMS.items()), widget=widgets.ListWidget(prefix_label=False),
                                 option_widget=widgets.CheckboxInput())
@@ -26,6 +25,6 @@ class PlanForm(FlaskForm):
     signer_name = StringField("Họ tên người ký", validators=[Optional(), Length(max=160)])
 
 
-class IssueForm(FlaskForm):
+class IssueForm(Form):
     issued_on = LocalDateField("Ngày ban hành (dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập ngày ban hành.")])
     signer_name = StringField("Họ tên người ký", validators=[Optional(), Length(max=160)])

@@ -138,7 +138,7 @@ def hdnd_download(consultation_id: int):
 
     data = hdnd_docx(consultation, report_data(s, consultation, public=True), entry, signer_mode=current.signer_mode,
                      signer_name=entry.signer if entry else "", results_url=url,
-                     postings=[p for p in postings(s, consultation) if p.subject == RESULTS])
+                     postings=postings(s, consultation, RESULTS))
     name = f"bao-cao-hdnd-{entry.number:02d}-{entry.year}.docx" if entry else f"du-thao-bao-cao-hdnd-{consultation.id}.docx"
     return _docx(data, name)
 

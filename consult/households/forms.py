@@ -1,14 +1,15 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from consult.fields import Form
 
-class ImportForm(FlaskForm):
+
+class ImportForm(Form):
     file = FileField("Tệp danh sách hộ (.csv UTF-8 hoặc .xlsx)")
 
 
-class HouseholdForm(FlaskForm):
+class HouseholdForm(Form):
     group_id = SelectField("Khu phố, thôn", coerce=int)
     code = StringField("Mã hộ", validators=[DataRequired("Vui lòng nhập mã hộ."), Length(max=40)])
     representative = StringField("Họ tên đại diện hộ", validators=[DataRequired("Vui lòng nhập tên đại diện hộ."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from consult.access import current_actor, get_scoped, staff_required, visible
+from consult.access import current_actor, get_scoped, staff_required, visible_groups
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
 from consult.communes.models import Commune, Household, ResidentialGroup
 from consult.communes.service import household_counts
@@ -17,17 +17,10 @@ bp = Blueprint("households", __name__, url_prefix="/households")
 MANAGERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
 
 
-def _my_groups() -> list[ResidentialGroup]:
-    from sqlalchemy import select
-
-    return list(db_session().scalars(select(ResidentialGroup).where(visible(current_user, ResidentialGroup))
-                                     .order_by(ResidentialGroup.commune_id, ResidentialGroup.position)))
-
-
 @bp.route("/")
 @staff_required(*MANAGERS)
 def index():
-    groups = _my_groups()
+    groups = visible_groups()
     if len(groups) == 1:
         return redirect(url_for("households.group", group_id=groups[0].id))
     counts = household_counts(db_session(), current_user.commune_id) if current_user.commune_id else {}
@@ -77,7 +70,7 @@ def import_file(group_id: int):
 
 def _form(commune_id: int, obj=None) -> HouseholdForm:
     form = HouseholdForm(obj=obj)
-    form.group_id.choices = [(g.id, g.full_name) for g in _my_groups() if g.commune_id == commune_id]
+    form.group_id.choices = [(g.id, g.full_name) for g in visible_groups() if g.commune_id == commune_id]
     return form
 
 

@@ -1,16 +1,15 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import FieldList, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from consult.fields import LocalDateField
+from consult.fields import Form, LocalDateField
 
 # The server checks the real limit and says so in Vietnamese; this is only a
 # ceiling on what a form field will carry.
 TEXT_CEILING = 200_000
 
 
-class ResidentOpinionForm(FlaskForm):
+class ResidentOpinionForm(Form):
     part_id = SelectField("Góp ý cho", coerce=int, default=0)
     text = TextAreaField("Nội dung góp ý", validators=[Length(max=TEXT_CEILING)], render_kw={"rows": 7})
     name = StringField("Họ và tên", validators=[Length(max=400)], render_kw={"autocomplete": "name"})
@@ -19,12 +18,12 @@ class ResidentOpinionForm(FlaskForm):
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
 
 
-class UnitCommentForm(FlaskForm):
+class UnitCommentForm(Form):
     part_id = SelectField("Góp ý cho", coerce=int, default=0)
     text = TextAreaField("Nội dung góp ý", validators=[Length(max=TEXT_CEILING)], render_kw={"rows": 6})
 
 
-class CommentRow(FlaskForm):
+class CommentRow(Form):
     class Meta:
         csrf = False
 
@@ -32,7 +31,7 @@ class CommentRow(FlaskForm):
     text = TextAreaField("Ý kiến", validators=[Length(max=TEXT_CEILING)], render_kw={"rows": 3})
 
 
-class PaperReplyForm(FlaskForm):
+class PaperReplyForm(Form):
     unit_id = SelectField("Đơn vị", coerce=int, validators=[DataRequired("Vui lòng chọn đơn vị.")])
     kind = RadioField("Nội dung trả lời", choices=[("agree", "Nhất trí với dự thảo, không có ý kiến góp ý"),
                                                    ("comments", "Có ý kiến góp ý (ghi ở dưới)")], default="agree")

@@ -1,13 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, IntegerField, RadioField, SelectField, SelectMultipleField, \
     StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from consult.fields import LocalDateField, LocalDateTimeField
+from consult.fields import Form, LocalDateField, LocalDateTimeField
 from consult.polls.models import DAY_KINDS, FORMS, MATTER_KINDS
 
 
-class MemberRow(FlaskForm):
+class MemberRow(Form):
     class Meta:
         csrf = False
 
@@ -16,7 +15,7 @@ class MemberRow(FlaskForm):
     is_leader = BooleanField("Tổ trưởng")
 
 
-class PollForm(FlaskForm):
+class PollForm(Form):
     title = StringField("Tên cuộc biểu quyết", validators=[DataRequired("Vui lòng nhập tên."), Length(max=300)])
     question = TextAreaField("Nội dung biểu quyết (câu hỏi)", validators=[DataRequired("Vui lòng nhập nội dung."),
                                                                         Length(max=4000)])
@@ -45,17 +44,17 @@ class PollForm(FlaskForm):
     committee = FieldList(FormField(MemberRow), min_entries=5, max_entries=5)
 
 
-class SlipForm(FlaskForm):
+class SlipForm(Form):
     code = StringField("Mã phiếu (in dưới mã QR)", validators=[Optional(), Length(max=20)])
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     code = StringField("Mã phiếu hoặc quét mã QR", validators=[Optional(), Length(max=20)])
     household_id = IntegerField("Hộ", validators=[Optional()])
     cluster = StringField("Cụm dân cư (nếu họp theo cụm)", validators=[Optional(), Length(max=80)])
 
 
-class PaperCountForm(FlaskForm):
+class PaperCountForm(Form):
     """Biên bản kiểm phiếu (NĐ 59 Mẫu 02): the totals of one group's box."""
 
     group_id = SelectField("Khu dân cư", coerce=int)
@@ -76,7 +75,7 @@ class PaperCountForm(FlaskForm):
                               validators=[DataRequired("Hãy ghi họ tên người chứng kiến."), Length(max=2000)])
 
 
-class LocalDayForm(FlaskForm):
+class LocalDayForm(Form):
     day = LocalDateField("Ngày (dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập ngày.")])
     kind = SelectField("Loại ngày", choices=list(DAY_KINDS.items()))
     name = StringField("Tên, lý do", validators=[DataRequired("Vui lòng nhập tên."), Length(max=120)])

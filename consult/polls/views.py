@@ -8,9 +8,8 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from flask_login import current_user
 from sqlalchemy import select
 
-from consult.access import current_actor, fully_signed_in, get_scoped, staff_required, visible
+from consult.access import current_actor, fully_signed_in, get_scoped, staff_required, visible, visible_groups
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
-from consult.communes.models import ResidentialGroup
 from consult.consultations.views import public_commune
 from consult.covenants import service as covenants
 from consult.db import db_session, reads_first, writer_session
@@ -36,11 +35,6 @@ bp = Blueprint("polls", __name__)
 PUBLIC_PAGE_SIZE = 200
 RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _groups():
-    return list(db_session().scalars(select(ResidentialGroup).where(visible(current_user, ResidentialGroup))
-                                     .order_by(ResidentialGroup.position, ResidentialGroup.name)))
 
 
 def _fail(exc: Exception, poll: Poll | None = None):
@@ -72,7 +66,7 @@ def index():
 @staff_required(*RUNNERS)
 def new():
     form = PollForm()
-    groups = _groups()
+    groups = visible_groups()
     form.group_ids.choices = [(g.id, g.full_name) for g in groups]
     if request.method == "GET":
         form.group_ids.data = [groups[0].id] if len(groups) == 1 else []
@@ -126,7 +120,7 @@ def edit(poll_id: int):
         flash("Chỉ sửa được cuộc biểu quyết khi còn là bản nháp.", "error")
         return redirect(url_for("polls.show", poll_id=poll.id))
     form = PollForm()
-    groups = _groups()
+    groups = visible_groups()
     form.group_ids.choices = [(g.id, g.full_name) for g in groups]
     if request.method == "GET":
         _fill(form, poll)

@@ -54,7 +54,7 @@ from consult.proposals.models import (
     Proposal,
     ProposalSupport,
 )
-from consult.textutil import fold, nfc
+from consult.textutil import checked_text, fold
 from consult.timeutil import format_date, local_day_bounds, today, utcnow
 
 WINDOW_MONTHS = 3  # Luật Điều 16: support is valid 3 months
@@ -164,18 +164,7 @@ def standing(session: Session, proposal: Proposal, *, now: datetime | None = Non
 
 def _text(value: str | None, label: str, max_len: int, *, required: bool = True, one_line: bool = True) -> str | None:
     """Trimmed, composed text (single spaces when ``one_line``); a Vietnamese refusal otherwise."""
-    value = nfc(value or "")
-    value = " ".join(value.split()) if one_line else value.strip()
-    if not value:
-        if required:
-            raise ProposalError(f"Vui lòng ghi {label}.")
-        return None
-    name = label[:1].upper() + label[1:]
-    if "\x00" in value:  # no text column of PostgreSQL holds it
-        raise ProposalError(f"{name} có ký tự không hợp lệ (ký tự NUL).")
-    if len(value) > max_len:
-        raise ProposalError(f"{name} dài quá {max_len:,} ký tự.".replace(",", "."))
-    return value
+    return checked_text(value, label, max_len, ProposalError, required=required, one_line=one_line, verb="ghi")
 
 
 def _phone(value: str | None) -> str | None:

@@ -1,13 +1,12 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from consult.fields import LocalDateField
+from consult.fields import Form, LocalDateField
 from consult.publication.models import CHANNELS, SUBJECTS
 
 
-class PostingForm(FlaskForm):
+class PostingForm(Form):
     subject = SelectField("Nội dung công khai", choices=list(SUBJECTS.items()))
     channel = SelectField("Nơi, hình thức công khai (Điều 13)", choices=list(CHANNELS.items()))
     group_id = SelectField("Khu dân cư (khi niêm yết tại nhà văn hóa)", coerce=int, choices=[])
@@ -20,5 +19,5 @@ class PostingForm(FlaskForm):
     photo = FileField("Ảnh chụp nơi niêm yết (JPG, PNG; không bắt buộc)")
 
 
-class EndForm(FlaskForm):
+class EndForm(Form):
     ended_on = LocalDateField("Ngày gỡ (dd/mm/yyyy)", validators=[InputRequired("Vui lòng nhập ngày gỡ.")])

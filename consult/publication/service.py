@@ -167,9 +167,12 @@ def end_posting(session: Session, actor: Actor, posting: Posting, ended_on: date
            details={"ended_on": ended_on.isoformat()})
 
 
-def postings(session: Session, consultation: Consultation) -> list[Posting]:
-    return list(session.scalars(select(Posting).where(Posting.consultation_id == consultation.id)
-                                .order_by(Posting.subject, Posting.posted_on, Posting.id)))
+def postings(session: Session, consultation: Consultation, subject: str | None = None) -> list[Posting]:
+    """The consultation's postings (of one subject: the draft or the results), in order."""
+    query = select(Posting).where(Posting.consultation_id == consultation.id)
+    if subject:
+        query = query.where(Posting.subject == subject)
+    return list(session.scalars(query.order_by(Posting.subject, Posting.posted_on, Posting.id)))
 
 
 # --- what is done and what is still to do --------------------------------------------------------

@@ -1,12 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from consult.fields import LocalDateField
+from consult.fields import Form, LocalDateField
 from consult.reports.models import DECISIONS
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = RadioField("Hướng xử lý", choices=list(DECISIONS.items()), validate_choice=False)
     explanation = TextAreaField("Giải trình (bắt buộc khi không tiếp thu)", validators=[Length(max=20_000)],
                                 render_kw={"rows": 3})
@@ -14,7 +13,7 @@ class DecisionForm(FlaskForm):
                                  render_kw={"rows": 2})
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     number = StringField("Số, ký hiệu", validators=[Optional(), Length(max=60)],
                          render_kw={"placeholder": "05/BC-UBND"})
     report_date = LocalDateField("Ngày báo cáo (dd/mm/yyyy)", validators=[Optional()])

@@ -80,8 +80,15 @@ def test_the_hdnd_report_page_waits_for_the_published_results(client, session):
     assert refused.status_code == 422 and _count(session) == 0
     mark_results_published(session, SYSTEM, session.merge(c))
     session.commit()
+    # The results posted at the commune office (Điều 28 khoản 3): the report says where.
+    posted = post_form(client, f"/consultations/{c.id}/publication", {
+        "subject": "results", "channel": "office", "group_id": "0", "place": "", "ended_on": "",
+        "posted_on": format_date(today()), "confirmed_by": "Lê Thị Tâm"}, content_type="multipart/form-data")
+    assert posted.status_code == 302
     r = post_form(client, f"/consultations/{c.id}/hdnd", {"issue-issued_on": format_date(today())},
                   follow_redirects=True)
     assert "Báo cáo số <strong>01/BC-UBND</strong>" in r.get_data(as_text=True)
     report = Document(io.BytesIO(client.get(f"/consultations/{c.id}/hdnd.docx").data))
     assert any("Kính gửi: Hội đồng nhân dân" in p.text for p in report.paragraphs)
+    assert any(f"Trụ sở Ủy ban nhân dân Phường Bình An (từ ngày {format_date(today())})" in p.text
+               for p in report.paragraphs)
