@@ -11,7 +11,7 @@ ballots acknowledged (HTTP 200).
 The load generator is asyncio over raw HTTP/1.1 keep-alive connections on loopback
 (never the Flask test client). Prints a table and a last line ``RESULT ...``.
 
-    python bench/ballot_flow.py [--workers 2] [--clients 32] [--seconds 15] [--households 3000]
+    python bench/ballot_flow.py [--workers 2] [--clients 32] [--seconds 15] [--households 12000]
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ app = create_app({"INSTANCE_PATH": os.environ["BENCH_INSTANCE"], "DATABASE_URL":
 '''
 
 
+WARM_UP = 2.0  # seconds
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,15 +84,21 @@ def stop(process: subprocess.Popen) -> None:
 
 
 class Client:
-    """One keep-alive HTTP/1.1 connection."""
+    """One keep-alive HTTP/1.1 connection, from its own loopback address.
 
-    def __init__(self, port: int):
-        self.port = port
+    Sync workers close every connection, so the server keeps each one in TIME_WAIT for
+    a minute; a thousand connections a second from one address would soon reuse a port
+    still waiting there, and that SYN waits a second to be sent again. Phones come from
+    many addresses: so do the clients (127.0.<phase>.<n>)."""
+
+    def __init__(self, port: int, source: str):
+        self.port, self.source = port, source
         self.reader = self.writer = None
 
     async def request(self, method: str, path: str, *, body: bytes = b"", headers: dict | None = None):
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port,
+                                                                     local_addr=(self.source, 0))
         lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: keep-alive"]
         for key, value in (headers or {}).items():
             lines.append(f"{key}: {value}")
@@ -123,8 +132,8 @@ async def ceiling(port: int, clients: int, seconds: float) -> tuple[float, float
     latencies: list[float] = []
     stop_at = time.perf_counter() + seconds
 
-    async def worker():
-        client = Client(port)
+    async def worker(n):
+        client = Client(port, f"127.0.1.{n + 1}")
         while time.perf_counter() < stop_at:
             begin = time.perf_counter()
             status, _, _ = await client.request("GET", "/")
@@ -132,18 +141,18 @@ async def ceiling(port: int, clients: int, seconds: float) -> tuple[float, float
             assert status == 200
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(n) for n in range(clients)))
     return len(latencies) / (time.perf_counter() - started), percentile(latencies, 0.99)
 
 
-async def flows(port: int, tokens: list[str], choice: int, clients: int, seconds: float):
+async def flows(port: int, queue: list[str], choice: int, clients: int, seconds: float):
+    """Flows until the time is up, each with the next unused token of ``queue`` (taken from its end)."""
     latencies, posts, acknowledged, errors = [], [], 0, 0
-    queue = list(reversed(tokens))
     stop_at = time.perf_counter() + seconds
 
-    async def worker():
+    async def worker(n):
         nonlocal acknowledged, errors
-        client = Client(port)
+        client = Client(port, f"127.0.2.{n + 1}")
         while queue and time.perf_counter() < stop_at:
             token = queue.pop()
             begin = time.perf_counter()
@@ -165,7 +174,7 @@ async def flows(port: int, tokens: list[str], choice: int, clients: int, seconds
                 errors += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(n) for n in range(clients)))
     elapsed = time.perf_counter() - started
     return acknowledged / elapsed, percentile(latencies, 0.99), percentile(posts, 0.99), acknowledged, errors
 
@@ -209,7 +218,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--households", type=int, default=3000)
+    parser.add_argument("--households", type=int, default=12000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="consult-bench-") as tmp:
@@ -224,16 +233,22 @@ def main() -> None:
         session.close()
         app.extensions["consult_engine"].dispose()
 
+        # Each run starts with a warm-up that is not measured: a worker's first requests load the
+        # code and compile the templates (with 32 clients, a second's wait for the first of each).
         process, port = start_gunicorn(folder, "ceiling_app", args.workers, {})
         try:
+            asyncio.run(ceiling(port, args.clients, WARM_UP))
             ceiling_rps, ceiling_p99 = asyncio.run(ceiling(port, args.clients, args.seconds))
         finally:
             stop(process)
         env = {"BENCH_INSTANCE": str(instance), "BENCH_DATABASE_URL": url}
         process, port = start_gunicorn(folder, "consult_app", args.workers, env)
         try:
+            queue = list(reversed(tokens))
+            warm = asyncio.run(flows(port, queue, choice, args.clients, WARM_UP))
             flow_rate, p99, post_p99, acknowledged, errors = asyncio.run(
-                flows(port, tokens, choice, args.clients, args.seconds))
+                flows(port, queue, choice, args.clients, args.seconds))
+            acknowledged, errors = acknowledged + warm[3], errors + warm[4]
         finally:
             stop(process)
 

@@ -47,8 +47,18 @@ class Commune(Base):
 
     @property
     def full_name(self) -> str:
-        """'Phường Bình An'."""
-        return f"{self.kind_label} {self.name}"
+        return commune_full_name(self.kind, self.name)
+
+
+def group_full_name(kind: str, name: str) -> str:
+    """'Khu phố 1' — the name already holds the kind when it starts with it."""
+    label = GROUP_KINDS.get(kind, kind)
+    return name if name.lower().startswith(label.lower()) else f"{label} {name}"
+
+
+def commune_full_name(kind: str, name: str) -> str:
+    """'Phường Bình An'."""
+    return f"{COMMUNE_KINDS.get(kind, kind)} {name}"
 
 
 class ResidentialGroup(Base):
@@ -71,10 +81,7 @@ class ResidentialGroup(Base):
 
     @property
     def full_name(self) -> str:
-        """'Khu phố 1' — the name already holds the kind when it starts with it."""
-        if self.name.lower().startswith(self.kind_label.lower()):
-            return self.name
-        return f"{self.kind_label} {self.name}"
+        return group_full_name(self.kind, self.name)
 
 
 class Household(Base):

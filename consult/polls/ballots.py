@@ -11,14 +11,14 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from consult import security
 from consult.audit.service import Actor, record
-from consult.communes.models import ResidentialGroup
+from consult.communes.models import Commune, ResidentialGroup, commune_full_name, group_full_name
 from consult.polls import secrecy
 from consult.polls.models import (
     FORM_BALLOT,
@@ -31,6 +31,7 @@ from consult.polls.models import (
     PaperCount,
     Participation,
     Poll,
+    PollChoice,
     PollHousehold,
 )
 from consult.textutil import nfc
@@ -106,50 +107,154 @@ def store_ballots(session: Session, actor: Actor, poll: Poll, issued: list[Issue
 
 # --- ballots ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class NamedPlace:
+    """The commune or the group, as the ballot page names it."""
+
+    full_name: str
+    slug: str = ""
+
+
+@dataclass(frozen=True)
+class BallotChoice:
+    id: int
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class BallotPoll:
+    """What a ballot needs of its vote: the state, read with the token on every request,
+    and the texts, choices and keys, fixed from the vote's opening on (``_FIXED``)."""
+
+    id: int
+    commune: NamedPlace
+    form: str
+    status: str
+    phase: str
+    opens_at: datetime
+    closes_at: datetime
+    consent_closes_at: datetime | None
+    title: str
+    question: str
+    content: str
+    public_key: bytes | None
+    texts_key: bytes | None
+    choices: tuple[BallotChoice, ...]
+
+
+@dataclass(frozen=True)
+class BallotHousehold:
+    id: int
+    code: str
+    group_id: int
+
+
+@dataclass(frozen=True)
+class LiveToken:
+    """A live ballot token with what its page shows, read in one query (``find_token``)."""
+
+    id: int
+    poll_id: int
+    household: BallotHousehold
+    group: NamedPlace
+    poll: BallotPoll
+    voted_on: date | None  # in the vote's current phase
+
+
 @dataclass
 class BallotView:
-    poll: Poll
-    token: BallotToken
-    household: PollHousehold
-    group: ResidentialGroup
+    poll: BallotPoll
+    token: LiveToken
+    household: BallotHousehold
+    group: NamedPlace
     phase: str
     choices: list[tuple[int | str, str, str]]  # (value, label, kind)
     voted_on: date | None
 
 
-def find_token(session: Session, *, token: str | None = None, code: str | None = None) -> BallotToken:
+# One statement for the token, its household and group, the vote's state and commune, and
+# whether the household has voted in the vote's current phase: built once, so only its
+# parameters change from request to request.
+_TOKEN_COLUMNS = (BallotToken.id, BallotToken.poll_id, BallotToken.revoked_at, PollHousehold.id, PollHousehold.code,
+                  PollHousehold.group_id, ResidentialGroup.kind, ResidentialGroup.name, Poll.form, Poll.status,
+                  Poll.phase, Poll.opens_at, Poll.closes_at, Poll.consent_closes_at, Poll.title, Poll.opened_at,
+                  Poll.public_key, Commune.kind, Commune.name, Commune.slug, Participation.voted_on)
+
+
+def _token_statement(column):
+    return (select(*_TOKEN_COLUMNS)
+            .join(PollHousehold, PollHousehold.id == BallotToken.poll_household_id)
+            .join(ResidentialGroup, ResidentialGroup.id == PollHousehold.group_id)
+            .join(Poll, Poll.id == BallotToken.poll_id)
+            .join(Commune, Commune.id == Poll.commune_id)
+            .outerjoin(Participation, and_(Participation.poll_id == BallotToken.poll_id,
+                                           Participation.phase == Poll.phase,
+                                           Participation.poll_household_id == PollHousehold.id))
+            .where(column == bindparam("digest")))
+
+
+_BY_TOKEN = _token_statement(BallotToken.token_hash)
+_BY_CODE = _token_statement(BallotToken.code_hash)
+
+# The question, attached text, choices and keys of opened votes, by (vote, opening time,
+# public key): none of them changes once a vote is open (``save_poll`` edits drafts only),
+# and the public key, new at every opening, tells one database's vote from another's.
+_FIXED: dict[tuple, tuple] = {}
+_FIXED_MAX = 512
+
+
+def _fixed_parts(session: Session, poll_id: int, opened_at, public_key) -> tuple:
+    key = (poll_id, opened_at, public_key)
+    parts = _FIXED.get(key) if public_key is not None else None
+    if parts is None:
+        connection = session.connection()
+        question, content, texts_key = connection.execute(
+            select(Poll.question, Poll.content, Poll.texts_key).where(Poll.id == poll_id)).one()
+        choices = tuple(BallotChoice(*row) for row in connection.execute(
+            select(PollChoice.id, PollChoice.label, PollChoice.kind).where(PollChoice.poll_id == poll_id)
+            .order_by(PollChoice.position)))
+        parts = (question, content or "", texts_key, choices)
+        if public_key is not None:
+            if len(_FIXED) >= _FIXED_MAX:
+                _FIXED.clear()
+            _FIXED[key] = parts
+    return parts
+
+
+def find_token(session: Session, *, token: str | None = None, code: str | None = None) -> LiveToken:
     """The live token for a QR link or a manual code; BallotRejected otherwise."""
-    # One query for what the ballot page shows: the token, its household and group, the
-    # vote with its commune and choices.
-    loaded = select(BallotToken).options(
-        joinedload(BallotToken.household).joinedload(PollHousehold.group),
-        joinedload(BallotToken.poll).joinedload(Poll.commune), joinedload(BallotToken.poll).selectinload(Poll.choices))
     if token:
-        row = session.scalar(loaded.where(BallotToken.token_hash == security.hash_token(token)))
+        statement, digest = _BY_TOKEN, security.hash_token(token)
     elif code:
-        row = session.scalar(loaded.where(BallotToken.code_hash == security.hash_token(normalize_code(code))))
+        statement, digest = _BY_CODE, security.hash_token(normalize_code(code))
     else:
-        row = None
+        statement = None
+    row = session.connection().execute(statement, {"digest": digest}).first() if statement is not None else None
     if row is None:
         raise BallotRejected("Mã phiếu không đúng. Hãy kiểm tra lại mã trên phiếu.")
-    if row.revoked_at is not None:
+    (token_id, poll_id, revoked_at, household_id, household_code, group_id, group_kind, group_name, form, status,
+     phase, opens_at, closes_at, consent_closes_at, title, opened_at, public_key, commune_kind, commune_name, slug,
+     voted_on) = row
+    if revoked_at is not None:
         raise BallotRejected("Phiếu này đã bị hủy vì hộ đã được cấp phiếu mới. Hãy dùng phiếu mới nhất.")
-    return row
+    question, content, texts_key, choices = _fixed_parts(session, poll_id, opened_at, public_key)
+    commune = NamedPlace(commune_full_name(commune_kind, commune_name), slug)
+    poll = BallotPoll(poll_id, commune, form, status, phase, opens_at, closes_at, consent_closes_at, title, question,
+                      content, public_key, texts_key, choices)
+    group = NamedPlace(group_full_name(group_kind, group_name))
+    return LiveToken(token_id, poll_id, BallotHousehold(household_id, household_code, group_id), group, poll,
+                     voted_on)
 
 
-def ballot_view(session: Session, token: BallotToken) -> BallotView:
+def ballot_view(token: LiveToken) -> BallotView:
     """What the ballot page shows for a token: the vote, the household, the phase and its choices."""
-    poll = session.get(Poll, token.poll_id)
-    household = token.household
-    voted_on = session.scalar(select(Participation.voted_on).where(
-        Participation.poll_id == poll.id, Participation.phase == poll.phase,
-        Participation.poll_household_id == household.id))
+    poll = token.poll
     if poll.phase == PHASE_CONSENT:
         choices = [(key, label, key) for key, label in CONSENT_CHOICES.items()]
     else:
         choices = [(c.id, c.label, c.kind) for c in poll.choices]
-    return BallotView(poll, token, household, household.group, poll.phase, choices,
-                      voted_on)
+    return BallotView(poll, token, token.household, token.group, poll.phase, choices, token.voted_on)
 
 
 def _check_window(poll: Poll, now: datetime) -> None:
@@ -196,25 +301,29 @@ def _mark(session: Session, poll: Poll, household: PollHousehold, channel: str, 
     _mark_ids(session, poll.id, poll.phase, household.id, channel, now)
 
 
+# The mark's insert does nothing on conflict, so a second try leaves no error naming the
+# household in the database's log; built once for each database.
+_MARK = {name: dialect_insert(Participation.__table__).on_conflict_do_nothing()
+         .returning(Participation.poll_household_id)
+         for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_VOTED_ON = select(Participation.voted_on).where(
+    Participation.poll_id == bindparam("poll_id"), Participation.phase == bindparam("phase"),
+    Participation.poll_household_id == bindparam("poll_household_id"))
+
+
 def _mark_ids(session: Session, poll_id: int, phase: str, household_id: int, channel: str, now: datetime) -> None:
-    """The household's "has voted" mark; the database refuses a second one. The insert
-    does nothing on conflict, so a second try leaves no error naming the household
-    in the database's log."""
+    """The household's "has voted" mark; the database refuses a second one."""
+    connection = session.connection()
     values = dict(poll_id=poll_id, phase=phase, poll_household_id=household_id, voted_on=local_date(now),
                   channel=channel)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inserted = session.execute(insert(Participation).values(**values).on_conflict_do_nothing()
-                               .returning(Participation.poll_household_id)).first()
-    if inserted is None:
-        day = session.scalar(select(Participation.voted_on).where(
-            Participation.poll_id == poll_id, Participation.phase == phase,
-            Participation.poll_household_id == household_id))
+    if connection.execute(_MARK[connection.dialect.name], values).first() is None:
+        day = connection.execute(_VOTED_ON, values).scalar()
         raise AlreadyVoted(f"Hộ này đã biểu quyết{' ngày ' + format_date(day) if day else ''}; "
                            "mỗi hộ chỉ có một phiếu.")
 
 
 def cast_online(session: Session, token_value: str | None, choice, *, code: str | None = None,
-                other_text: str | None = None, now: datetime | None = None, found: BallotToken | None = None) -> str:
+                other_text: str | None = None, now: datetime | None = None, found: LiveToken | None = None) -> str:
     """An online ballot (or consent answer) from the QR link or the typed code.
 
     The household is marked as having voted, and its choice is stored only as a
@@ -240,7 +349,7 @@ class PreparedBallot:
     tracker: bytes
 
 
-def prepare_ballot(token: BallotToken, choice, *, other_text: str | None = None,
+def prepare_ballot(token: LiveToken, choice, *, other_text: str | None = None,
                    now: datetime | None = None) -> PreparedBallot:
     """Check and encrypt a ballot, writing nothing: the page does it outside any write
     transaction, so that the database's write lock (SQLite's is one per database) is held
@@ -259,24 +368,28 @@ def prepare_ballot(token: BallotToken, choice, *, other_text: str | None = None,
                           secrecy.tracker(ciphertext, sealed))
 
 
+_CAST = insert(CastBallot.__table__)
+_POLL_STATE = (select(Poll.status, Poll.phase, Poll.closes_at, Poll.consent_closes_at)
+               .where(Poll.id == bindparam("poll_id")))
+
+
 def record_ballot(session: Session, ballot: PreparedBallot, *, now: datetime | None = None) -> str:
     """Record a prepared ballot: the vote is checked again inside the write transaction
     (it may have closed since), then the mark and the ciphertext. Returns the receipt."""
     now = now or utcnow()
-    state = session.execute(select(Poll.status, Poll.phase, Poll.closes_at, Poll.consent_closes_at)
-                            .where(Poll.id == ballot.poll_id)).one()
+    connection = session.connection()
+    state = connection.execute(_POLL_STATE, {"poll_id": ballot.poll_id}).one()
     if state.status != STATUS_OPEN or state.phase != ballot.phase or now >= state.closes_at or (
             ballot.phase == PHASE_CONSENT and state.consent_closes_at is not None and now >= state.consent_closes_at):
         raise BallotRejected("Cuộc biểu quyết đã kết thúc hoặc đã sang vòng khác; phiếu không được ghi nhận.")
     _mark_ids(session, ballot.poll_id, ballot.phase, ballot.household_id, "online", now)
-    session.add(CastBallot(poll_id=ballot.poll_id, phase=ballot.phase, group_id=ballot.group_id,
-                           ciphertext=ballot.ciphertext, sealed_text=ballot.sealed, tracker=ballot.tracker))
-    session.flush()
+    connection.execute(_CAST, dict(poll_id=ballot.poll_id, phase=ballot.phase, group_id=ballot.group_id,
+                                   ciphertext=ballot.ciphertext, sealed_text=ballot.sealed, tracker=ballot.tracker))
     return secrecy.receipt_code(ballot.tracker) if ballot.phase == PHASE_VOTE else ""
 
 
 def record_stub(session: Session, actor: Actor, poll: Poll, *, token_value: str | None = None,
-                code: str | None = None, now: datetime | None = None) -> tuple[PollHousehold, bool]:
+                code: str | None = None, now: datetime | None = None) -> tuple[BallotHousehold, bool]:
     """The Tổ phát phiếu records a returned slip's stub (scanned or by its code): the
     household took part. The ballot part, which names no household, goes into the box
     unread. Returns the household and whether this stub was new."""

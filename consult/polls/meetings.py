@@ -33,7 +33,7 @@ def check_in(session: Session, actor: Actor, poll: Poll, *, poll_household_id: i
     if poll.form != FORM_MEETING or poll.status != STATUS_OPEN:
         raise PollError("Chỉ điểm danh khi cuộc họp đang diễn ra.")
     if token_value or code:
-        household = find_token(session, token=token_value, code=code).household
+        household = session.get(PollHousehold, find_token(session, token=token_value, code=code).household.id)
     else:
         household = session.get(PollHousehold, poll_household_id or 0)
     if household is None or household.poll_id != poll.id:

@@ -509,7 +509,7 @@ def ballot(token: str):
 
 def _ballot_page(row, *, token: str | None = None, code: str | None = None):
     s = db_session()
-    view = service.ballot_view(s, row)
+    view = service.ballot_view(row)
     poll = view.poll
     staff_recording = poll.form == FORM_BALLOT and _staff_can_record(poll)
     step = request.form.get("step") if request.method == "POST" else None
