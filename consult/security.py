@@ -55,3 +55,19 @@ def is_safe_redirect(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def cross_site_post() -> bool:
+    """Whether the browser says this request was sent from another site: by
+    ``Sec-Fetch-Site`` (every current browser), else by the ``Origin`` host.
+    A request without either (an old browser, a script) is not called cross-site.
+    """
+    from flask import request
+
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc != request.host

@@ -19,8 +19,8 @@ from consult.mail.models import TOPICS as MAIL_TOPICS
 from consult import throttle
 from consult.jobs import service as jobs
 from consult.polls import jobs as slip_jobs
-from consult.extensions import limiter
-from consult import office
+from consult.extensions import csrf, limiter
+from consult import office, security
 from consult.polls import documents, rules, service
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.auth.service import qr_svg
@@ -497,7 +497,16 @@ def ballot_code():
     return render_template("polls/ballot_code.html", form=form, error=None)
 
 
+CROSS_SITE = "Phiếu chỉ được gửi từ trang phiếu biểu quyết của hệ thống; hãy mở lại đường dẫn trên phiếu."
+
+
+# The link's token is the household's credential: a page elsewhere cannot post a ballot
+# without it, so the household's own steps carry no session CSRF token (and no session
+# cookie), and a post the browser marks as cross-site is refused. The staff's steps on the
+# same page act on a signed-in session and check the session's CSRF token
+# (``_ballot_page``).
 @bp.route("/b/<token>", methods=["GET", "POST"])
+@csrf.exempt
 @_ballot_limits(None)
 @reads_first
 def ballot(token: str):
@@ -513,6 +522,10 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
     poll = view.poll
     staff_recording = poll.form == FORM_BALLOT and _staff_can_record(poll)
     step = request.form.get("step") if request.method == "POST" else None
+    if step in ("stub", "checkin"):
+        csrf.protect()
+    elif request.method == "POST" and security.cross_site_post():
+        return render_template("polls/ballot_error.html", error=CROSS_SITE), 403
     if step == "stub" and staff_recording:
         # The Tổ phát phiếu scans a returned slip's stub: the household took part.
         w = writer_session()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import os
 import queue
-import re
 import shutil
 import signal
 import socket
@@ -95,11 +94,8 @@ def _vote(port: int, token: str, agree, failures: list[str]) -> str:
         if response.status != 200:
             failures.append(f"GET {response.status}")
             return "retry"
-        cookie = response.getheader("Set-Cookie").split(";", 1)[0]
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        connection.request("POST", f"/b/{token}", body=urlencode({"csrf_token": csrf, "step": "confirm",
-                                                                   "choice": agree}),
-                           headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        connection.request("POST", f"/b/{token}", body=urlencode({"step": "confirm", "choice": agree}),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
         response = connection.getresponse()
         page = response.read().decode()
         connection.close()

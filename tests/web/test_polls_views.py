@@ -47,10 +47,10 @@ def test_online_vote_on_khoan_4_refused_on_the_page_and_nothing_saved(client, se
     assert r.status_code == 302
 
 
-def _ballot_post(client, token, step, choice_value, other="", csrf=None):
-    csrf = csrf or csrf_from(client.get(f"/b/{token}").get_data(as_text=True))
-    return client.post(f"/b/{token}", data={"csrf_token": csrf, "step": step, "choice": str(choice_value),
-                                            "other_text": other})
+def _ballot_post(client, token, step, choice_value, other="", **headers):
+    """A household's step on its link: the link's token is its credential, no session CSRF token."""
+    return client.post(f"/b/{token}", data={"step": step, "choice": str(choice_value), "other_text": other},
+                       headers=headers)
 
 
 def test_household_votes_with_confirmation_receipt_and_second_attempt(client, session):
@@ -62,14 +62,14 @@ def test_household_votes_with_confirmation_receipt_and_second_attempt(client, se
     token = ballots[0].token
     page = client.get(f"/b/{token}").get_data(as_text=True)
     assert "Hộ <strong>KP1-001</strong>" in page and poll.question in page and "<script" not in page
-    csrf = csrf_from(page)
+    assert "csrf_token" not in page  # nor a session cookie: the link is the household's credential
     review = _ballot_post(client, token, "review", choice(poll, "agree"))
     assert "Xác nhận biểu quyết" in review.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Participation).where(Participation.phase == "vote")) == 0
     done = _ballot_post(client, token, "confirm", choice(poll, "agree"))
     receipt = re.search(r'id="receipt">([A-Z0-9-]+)<', done.get_data(as_text=True)).group(1)
     assert "Hộ này đã biểu quyết ngày" in client.get(f"/b/{token}").get_data(as_text=True)
-    again = _ballot_post(client, token, "confirm", choice(poll, "disagree"), csrf=csrf)
+    again = _ballot_post(client, token, "confirm", choice(poll, "disagree"))
     assert again.status_code == 409 and "Hộ này đã biểu quyết ngày" in again.get_data(as_text=True)
     public = client.get(f"/c/{commune.slug}/polls/{poll.id}?receipt={receipt}").get_data(as_text=True)
     assert "nằm trong danh sách đã được đếm" in public
@@ -139,6 +139,30 @@ def test_failed_posts_are_counted_per_ballot_token(app, client, session):
     assert _ballot_post(client, ballots[1].token, "confirm", choice(poll, "agree")).status_code == 200
 
 
+def test_a_ballot_sent_from_another_site_is_refused(client, session):
+    """The household's link is its credential, so its steps carry no session CSRF token; a post
+    the browser marks as sent from another page (Sec-Fetch-Site, else Origin) records nothing."""
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    session.commit()
+    agree = choice(poll, "agree")
+    page = client.get(f"/b/{ballots[0].token}")
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                    {"Origin": "https://ke-gian.example"}, {"Origin": "null"}):
+        r = _ballot_post(client, ballots[0].token, "confirm", agree, **headers)
+        assert r.status_code == 403 and "trang phiếu biểu quyết của hệ thống" in r.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Participation).where(Participation.phase == "vote")) == 0
+    r = _ballot_post(client, ballots[0].token, "confirm", agree, **{"Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 200 and 'id="receipt"' in r.get_data(as_text=True)
+    r = _ballot_post(client, ballots[1].token, "confirm", agree, Origin="http://localhost")
+    assert r.status_code == 200 and 'id="receipt"' in r.get_data(as_text=True)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Participation).where(Participation.phase == "vote")) == 2
+
+
 def test_closed_vote_refuses_the_ballot(client, session):
     commune, group = _head(session)
     poll = open_vote(session, commune, [group])
@@ -148,8 +172,7 @@ def test_closed_vote_refuses_the_ballot(client, session):
     session.commit()
     r = client.get(f"/b/{ballots[0].token}")
     assert "Cuộc biểu quyết đã kết thúc" in r.get_data(as_text=True)
-    csrf = csrf_from(client.get("/b/").get_data(as_text=True))
-    r = _ballot_post(client, ballots[0].token, "confirm", choice(poll, "agree"), csrf=csrf)
+    r = _ballot_post(client, ballots[0].token, "confirm", choice(poll, "agree"))
     assert r.status_code == 410 and "đã kết thúc" in r.get_data(as_text=True)
 
 
@@ -164,6 +187,10 @@ def test_committee_records_stubs_then_the_count_of_the_box(client, session):
     login(client, "truong.kp1")
     page = client.get(f"/b/{token}").get_data(as_text=True)
     assert "Ghi cuống phiếu của hộ KP1-001" in page and 'name="choice"' not in page
+    # The staff's step acts on their signed-in session: it needs the session's CSRF token.
+    forged = client.post(f"/b/{token}", data={"step": "stub"})
+    assert forged.status_code == 400 and "Phiên làm việc đã hết hạn" in forged.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Participation)) == 0
     r = client.post(f"/b/{token}", data={"csrf_token": csrf_from(page), "step": "stub"})
     assert r.status_code == 302
     url = f"/polls/{poll.id}/slips"
