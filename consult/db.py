@@ -81,9 +81,14 @@ def db_session() -> Session:
 
 
 def writer_session() -> Session:
-    """A writing session of its own in this request (see ``reads_first``)."""
+    """A writing session of its own in this request (see ``reads_first``). PostgreSQL locks
+    rows, not the database: there it is the request's own session, one connection and one
+    round of checkout and transaction fewer."""
     if "db_writer" not in g:
-        g.db_writer = current_app.extensions["consult_writer_sessionmaker"]()
+        if current_app.extensions["consult_engine"].dialect.name == "sqlite":
+            g.db_writer = current_app.extensions["consult_writer_sessionmaker"]()
+        else:
+            g.db_writer = db_session()
     return g.db_writer
 
 

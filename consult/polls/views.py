@@ -568,7 +568,8 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
             w = writer_session()
             try:
                 prepared = service.prepare_ballot(row, choice, other_text=other)
-                s.commit()  # the read transaction ends; nothing was written (the pages keep their objects)
+                if w is not s:
+                    s.commit()  # the read transaction ends; nothing was written (the pages keep their objects)
                 receipt = service.record_ballot(w, prepared)
             except service.AlreadyVoted as exc:
                 w.rollback()
