@@ -215,6 +215,38 @@ def prepare(url: str, instance: Path, households: int):
     return result
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu(master: int) -> float:
+    """CPU seconds of a gunicorn master's workers: the live ones and those it has reaped."""
+    def times(pid: int, first: int) -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[first]) + int(fields[first + 1])
+
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    live = 0
+    for pid in children:
+        try:
+            live += times(int(pid), 11)  # utime, stime
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return (live + times(master, 13)) / TICK  # + cutime, cstime
+
+
+def machine_cpu() -> float:
+    """CPU seconds the whole machine was busy (all processes: workers, database, load generator)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / TICK  # not idle, not waiting for the disk
+
+
+async def metered(process: subprocess.Popen, run) -> tuple[tuple, float, float]:
+    """Run a measurement; also return the CPU its workers and the whole machine spent."""
+    workers, machine = workers_cpu(process.pid), machine_cpu()
+    result = await run
+    return result, workers_cpu(process.pid) - workers, machine_cpu() - machine
+
+
 def measure(folder: Path, instance: Path, url: str, tokens: list[str], choice: int, workers: int, clients: int,
             seconds: float) -> dict:
     """The ceiling, then the flows, with the same gunicorn settings. Each starts with a warm-up that is
@@ -223,21 +255,31 @@ def measure(folder: Path, instance: Path, url: str, tokens: list[str], choice: i
     process, port = start_gunicorn(folder, "ceiling_app", workers, {})
     try:
         asyncio.run(ceiling(port, clients, WARM_UP))
-        ceiling_rps, ceiling_p99 = asyncio.run(ceiling(port, clients, seconds))
+        started = time.perf_counter()
+        (ceiling_rps, ceiling_p99), ceiling_workers, ceiling_machine = asyncio.run(
+            metered(process, ceiling(port, clients, seconds)))
+        ceiling_requests = ceiling_rps * (time.perf_counter() - started)
     finally:
         stop(process)
     process, port = start_gunicorn(folder, "consult_app", workers,
                                    {"BENCH_INSTANCE": str(instance), "BENCH_DATABASE_URL": url})
     try:
         warm = asyncio.run(flows(port, tokens, choice, clients, WARM_UP))
-        flow_rate, p99, post_p99, acknowledged, errors = asyncio.run(flows(port, tokens, choice, clients, seconds))
+        started = time.perf_counter()
+        (flow_rate, p99, post_p99, acknowledged, errors), flow_workers, flow_machine = asyncio.run(
+            metered(process, flows(port, tokens, choice, clients, seconds)))
+        flow_requests = 2 * flow_rate * (time.perf_counter() - started)
     finally:
         stop(process)
     if not tokens:
         sys.exit("every household voted before the time was up: run with more --households")
     return dict(workers=workers, ceiling_rps=ceiling_rps, ceiling_p99=ceiling_p99, flow_rate=flow_rate, p99=p99,
                 post_p99=post_p99, ratio=flow_rate * 2 / ceiling_rps, acknowledged=acknowledged + warm[3],
-                errors=errors + warm[4])
+                errors=errors + warm[4],
+                # CPU milliseconds a request costs: in the workers, and on the whole machine
+                ceiling_workers_ms=ceiling_workers / ceiling_requests * 1000,
+                ceiling_machine_ms=ceiling_machine / ceiling_requests * 1000,
+                flow_workers_ms=flow_workers / flow_requests * 1000, flow_machine_ms=flow_machine / flow_requests * 1000)
 
 
 def run_database(url: str, folder: Path, name: str, workers_list: list[int], args) -> tuple[str, list[dict], int, int]:
@@ -299,13 +341,15 @@ def main() -> None:
 
     print(f"| database, gunicorn workers ({args.clients} clients, {args.seconds:.0f} s each) | ceiling: constant "
           "Flask view | ballot flow (GET + POST) | ratio (flows/s × 2) / ceiling, goal ≥ 0.5 | p99 / POST p99 "
-          "(goal < 100 ms) |")
-    print("|---|---|---|---|---|")
+          "(goal < 100 ms) | CPU a request, workers: ceiling / ballot | CPU a request, whole machine: ceiling / "
+          "ballot |")
+    print("|---|---|---|---|---|---|---|")
     for dialect, rows, _, _ in results:
         for row in rows:
             print(f"| {dialect}, -w {row['workers']} | {row['ceiling_rps']:,.0f} req/s (p99 "
                   f"{row['ceiling_p99'] * 1000:.0f} ms) | {row['flow_rate']:,.1f} flows/s | {row['ratio']:.2f} | "
-                  f"{row['p99'] * 1000:.0f} / {row['post_p99'] * 1000:.0f} ms |")
+                  f"{row['p99'] * 1000:.0f} / {row['post_p99'] * 1000:.0f} ms | {row['ceiling_workers_ms']:.2f} / "
+                  f"{row['flow_workers_ms']:.2f} ms | {row['ceiling_machine_ms']:.2f} / {row['flow_machine_ms']:.2f} ms |")
     for dialect, rows, acknowledged, tallied in results:
         errors = sum(row["errors"] for row in rows)
         print(f"{dialect}: acknowledged {acknowledged}, counted after the close {tallied}, errors {errors}")

@@ -8,6 +8,9 @@ it at teardown. Services receive the session as an argument and never commit.
 
 from __future__ import annotations
 
+import os
+import weakref
+
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -28,6 +31,22 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    # A forked process (gunicorn's workers fork from a preloaded master) must not use the
+    # parent's pooled connections: it drops them without closing the parent's (SQLAlchemy's
+    # "Using Connection Pools with Multiprocessing or os.fork()").
+    reference = weakref.ref(engine)
+
+    def drop_inherited_connections() -> None:
+        inherited = reference()
+        if inherited is not None:
+            inherited.dispose(close=False)
+
+    os.register_at_fork(after_in_child=drop_inherited_connections)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
