@@ -552,3 +552,53 @@ def test_a_staff_page_while_the_database_is_down_gets_503_in_vietnamese(app, cli
         assert r.status_code == 503
         assert "Vui lòng thử lại" in r.get_data(as_text=True)
     assert client.get("/households/").status_code in (200, 302)
+
+
+_ballot_field = st.one_of(_long, st.sampled_from(["", "0", "-1", "1e9", "agree", "other", "10000000000000000000000"]))
+
+
+@SQLITE_ONLY
+@FUZZ
+@given(step=st.one_of(*[st.just("confirm")] * 3, st.sampled_from(["review", "stub", "checkin"]), _texts),
+       pick=st.sampled_from(["agree", "disagree", "other", "forged"]), forged=_ballot_field, other=_long,
+       link=st.sampled_from(["own", "own", "mangled", "used"]))
+def test_fuzz_household_ballot(app, client, session, step, pick, forged, other, link):
+    """No ballot post ends in HTTP 500. A refused one records nothing; a recorded one is the household's
+    only mark and only ballot, with the receipt the page shows; an "ý kiến khác" over 500 characters
+    or a choice not of the vote is refused."""
+    from consult.audit.service import SYSTEM
+    from consult.polls import secrecy
+    from consult.polls import service as polls
+    from consult.polls.models import CastBallot, Participation
+    from tests.support.polls import choice, group_with_households, open_vote, pass_consent
+
+    app.config["TOKEN_RATE_LIMIT"] = app.config["TOKEN_FAILURE_RATE_LIMIT"] = "100000 per hour"
+    world = getattr(test_fuzz_household_ballot, "_world", None)
+    if world is None or world[0] != id(session):
+        commune, group = group_with_households(session, 120)
+        poll = open_vote(session, commune, [group])
+        pass_consent(session, poll)
+        tokens = [b.token for b in polls.issue_ballots(session, SYSTEM, poll)]
+        session.commit()
+        choices = {kind: str(choice(poll, kind)) for kind in ("agree", "disagree", "other")}
+        world = test_fuzz_household_ballot._world = (id(session), tokens, choices, [])
+    _, tokens, choices, used = world
+    token, reused = tokens.pop(), link == "used" and bool(used)
+    if link == "mangled":
+        token = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    elif reused:
+        token = used[-1]
+    value = forged if pick == "forged" else choices[pick]
+    marks, ballots = _count(session, Participation), _count(session, CastBallot)
+    r = client.post(f"/b/{token}", data={"step": step, "choice": value, "other_text": other})
+    assert r.status_code in (200, 400, 404, 409, 410, 422), r.status_code
+    page = r.get_data(as_text=True)
+    recorded = 'id="receipt"' in page
+    assert _count(session, Participation) == marks + recorded
+    assert _count(session, CastBallot) == ballots + recorded
+    if recorded:
+        used.append(token)
+        assert step == "confirm" and link != "mangled" and not reused and value in choices.values()
+        assert not (pick == "other" and not other.strip()) and len(other.strip()) <= 500
+        tracker = session.scalars(select(CastBallot.tracker).order_by(CastBallot.id.desc())).first()
+        assert secrecy.receipt_code(tracker) in page
