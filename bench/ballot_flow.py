@@ -331,10 +331,15 @@ def main() -> None:
             if url is None:
                 # The tests' throw-away server (Debian's binaries; fsync off, as in the tests).
                 from tests.support.pgserver import PostgresServer, find_bindir
-                server = PostgresServer(find_bindir()).start()
-                url = server.url()
+                bindir = find_bindir()
+                if bindir is None:
+                    print("PostgreSQL is not installed (Debian's postgresql package): measured on SQLite only")
+                else:
+                    server = PostgresServer(bindir).start()
+                    url = server.url()
             try:
-                results.append(run_database(url, folder, "postgresql", args.workers, args))
+                if url is not None:
+                    results.append(run_database(url, folder, "postgresql", args.workers, args))
             finally:
                 if server is not None:
                     server.stop()
