@@ -16,7 +16,10 @@ The load generator is asyncio over raw HTTP/1.1 keep-alive connections on loopba
                                 [--seconds 10] [--households 16000] [--database-url URL]
 
 By default it runs SQLite and PostgreSQL (a throw-away server from Debian's binaries, as
-in the tests), each with -w 2 and -w 4, and compares each with its own ceiling.
+in the tests), each with -w 2 and -w 4, and compares each with its own ceiling. It counts
+the CPU a request costs in the workers and on the whole machine, and, in a further run of
+the first number of workers, samples the workers with py-spy (without pausing them) and
+prints where their CPU goes, library by library.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -247,8 +251,64 @@ async def metered(process: subprocess.Popen, run) -> tuple[tuple, float, float]:
     return result, workers_cpu(process.pid) - workers, machine_cpu() - machine
 
 
+# Where a worker's CPU goes, by the innermost frame of a known library in each sample (py-spy).
+PROFILE_PARTS = [
+    ("encryption (libsodium through PyNaCl)", ("/nacl/", "consult/polls/secrecy.py")),
+    ("psycopg", ("/psycopg/",)),
+    ("SQLAlchemy (and sqlite3 under it)", ("/sqlalchemy/",)),
+    ("Jinja and the templates", ("/jinja2/", "/templates/", "markupsafe")),
+    ("Flask-Limiter", ("/flask_limiter/", "/limits/")),
+    ("Flask-Login, Flask-WTF, itsdangerous", ("/flask_login/", "/flask_wtf/", "/wtforms/", "/itsdangerous/")),
+    ("Flask and Werkzeug", ("/flask/", "/werkzeug/")),
+    ("gunicorn: the rest (accept, HTTP parsing, access log)", ("/gunicorn/", "/logging/", "/socket.py")),
+    ("consult's own code", ("/consult/",)),
+]
+
+
+def start_profiles(master: int, seconds: float, folder: Path) -> list[tuple[subprocess.Popen, Path]]:
+    """py-spy sampling every worker of a gunicorn master, without pausing them."""
+    profiles = []
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        output = folder / f"worker-{pid}.txt"
+        profiles.append((subprocess.Popen(
+            ["py-spy", "record", "--pid", pid, "--duration", str(max(1, int(seconds))), "--rate", "200",
+             "--format", "raw", "--nonblocking", "--output", str(output)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), output))
+    return profiles
+
+
+def profile_shares(profiles: list[tuple[subprocess.Popen, Path]]) -> list[tuple[str, float]]:
+    """The share of the samples of each part of PROFILE_PARTS (the rest: Python's own library)."""
+    counts: dict[str, int] = {}
+    for process, output in profiles:
+        process.wait(timeout=120)
+        if not output.exists():
+            continue
+        for line in output.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            part = "Python's standard library and the rest"
+            for frame in reversed(stack.split(";")):  # from the innermost frame out
+                if frame.startswith("close_graceful (gunicorn/"):
+                    part = "gunicorn: after the response, waiting for the client to close (close_graceful)"
+                    break
+                if frame.startswith("write (gunicorn/"):
+                    part = "gunicorn: sending the response (sendall, the loopback's kernel work)"
+                    break
+                # "function (sqlalchemy/engine/base.py:1872)": py-spy names files from their sys.path entry
+                path = "/" + frame[frame.rfind("(") + 1:frame.rfind(":")]
+                found = next((name for name, marks in PROFILE_PARTS if any(m in path for m in marks)), None)
+                if found:
+                    part = found
+                    break
+            counts[part] = counts.get(part, 0) + int(count)
+    total = sum(counts.values()) or 1
+    return sorted(((part, n / total) for part, n in counts.items()), key=lambda item: -item[1])
+
+
 def measure(folder: Path, instance: Path, url: str, tokens: list[str], choice: int, workers: int, clients: int,
-            seconds: float) -> dict:
+            seconds: float, profile: bool = False) -> dict:
     """The ceiling, then the flows, with the same gunicorn settings. Each starts with a warm-up that is
     not measured: a worker's first requests load the code and compile the templates (with 32 clients,
     a second's wait for the first of each). Flows take the next unused tokens of ``tokens``."""
@@ -269,13 +329,20 @@ def measure(folder: Path, instance: Path, url: str, tokens: list[str], choice: i
         (flow_rate, p99, post_p99, acknowledged, errors), flow_workers, flow_machine = asyncio.run(
             metered(process, flows(port, tokens, choice, clients, seconds)))
         flow_requests = 2 * flow_rate * (time.perf_counter() - started)
+        shares = []
+        if profile and shutil.which("py-spy"):
+            # A separate run, so that the sampling does not touch the figures above.
+            profiles = start_profiles(process.pid, seconds / 2, folder)
+            profiled = asyncio.run(flows(port, tokens, choice, clients, seconds / 2))
+            acknowledged, errors = acknowledged + profiled[3], errors + profiled[4]
+            shares = profile_shares(profiles)
     finally:
         stop(process)
     if not tokens:
         sys.exit("every household voted before the time was up: run with more --households")
     return dict(workers=workers, ceiling_rps=ceiling_rps, ceiling_p99=ceiling_p99, flow_rate=flow_rate, p99=p99,
                 post_p99=post_p99, ratio=flow_rate * 2 / ceiling_rps, acknowledged=acknowledged + warm[3],
-                errors=errors + warm[4],
+                errors=errors + warm[4], shares=shares,
                 # CPU milliseconds a request costs: in the workers, and on the whole machine
                 ceiling_workers_ms=ceiling_workers / ceiling_requests * 1000,
                 ceiling_machine_ms=ceiling_machine / ceiling_requests * 1000,
@@ -291,8 +358,9 @@ def run_database(url: str, folder: Path, name: str, workers_list: list[int], arg
     session.close()
     app.extensions["consult_engine"].dispose()
     queue = list(reversed(tokens))
-    rows = [measure(folder, instance, url, queue, choice, workers, args.clients, args.seconds)
-            for workers in workers_list]
+    rows = [measure(folder, instance, url, queue, choice, workers, args.clients, args.seconds,
+                    profile=args.profile and n == 0)
+            for n, workers in enumerate(workers_list)]
 
     from consult import create_app
     from consult.audit.service import SYSTEM
@@ -317,6 +385,8 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=16000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL database to use instead of starting one")
+    parser.add_argument("--no-profile", dest="profile", action="store_false",
+                        help="skip sampling the workers with py-spy (done for the first number of workers)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="consult-bench-") as tmp:
@@ -355,6 +425,14 @@ def main() -> None:
                   f"{row['ceiling_p99'] * 1000:.0f} ms) | {row['flow_rate']:,.1f} flows/s | {row['ratio']:.2f} | "
                   f"{row['p99'] * 1000:.0f} / {row['post_p99'] * 1000:.0f} ms | {row['ceiling_workers_ms']:.2f} / "
                   f"{row['flow_workers_ms']:.2f} ms | {row['ceiling_machine_ms']:.2f} / {row['flow_machine_ms']:.2f} ms |")
+    for dialect, rows, _, _ in results:
+        for row in rows:
+            if row["shares"]:
+                print(f"\nWhere the workers' CPU goes ({dialect}, -w {row['workers']}; py-spy, by the innermost frame of "
+                      "each library):\n\n| part | share |\n|---|---|")
+                for part, share in row["shares"]:
+                    print(f"| {part} | {share:.0%} |")
+    print()
     for dialect, rows, acknowledged, tallied in results:
         errors = sum(row["errors"] for row in rows)
         print(f"{dialect}: acknowledged {acknowledged}, counted after the close {tallied}, errors {errors}")
