@@ -24,7 +24,8 @@ from consult.auth.models import (
     RecoveryCode,
     User,
 )
-from consult.communes.models import ResidentialGroup, Unit
+from consult.communes.models import Unit
+from consult.communes.service import group_of
 from consult.timeutil import utcnow
 
 RECOVERY_CODE_COUNT = 10
@@ -69,8 +70,7 @@ def create_user(
     if commune_id is None and role != ROLE_ADMIN:
         raise AccountError("Tài khoản này phải thuộc một xã, phường.")
     if role == ROLE_GROUP_HEAD:
-        group = session.get(ResidentialGroup, group_id) if group_id else None
-        if group is None or group.commune_id != commune_id:
+        if group_of(session, commune_id, group_id) is None:
             raise AccountError("Trưởng khu phố / thôn phải gắn với một khu phố, thôn của xã, phường.")
     else:
         group_id = None

@@ -95,10 +95,8 @@ def save_unit(session: Session, actor: Actor, commune: Commune, unit: Unit | Non
     if kind not in UNIT_KINDS:
         raise StructureError("Loại đơn vị không hợp lệ.")
     name = _required(name, "tên đơn vị", 200)
-    if group_id:
-        group = session.get(ResidentialGroup, group_id)
-        if group is None or group.commune_id != commune.id:
-            raise StructureError("Khu dân cư không thuộc xã, phường này.")
+    if group_id and group_of(session, commune.id, group_id) is None:
+        raise StructureError("Khu dân cư không thuộc xã, phường này.")
     clash = session.scalar(select(Unit.id).where(Unit.commune_id == commune.id, func.lower(Unit.name) == name.lower()))
     if clash and (unit is None or clash != unit.id):
         raise StructureError(f"Đã có đơn vị tên “{name}”.")
@@ -111,6 +109,13 @@ def save_unit(session: Session, actor: Actor, commune: Commune, unit: Unit | Non
     session.flush()
     record(session, actor, "unit.create" if creating else "unit.update", unit, details={"name": name})
     return unit
+
+
+def group_of(session: Session, commune_id: int | None, group_id) -> ResidentialGroup | None:
+    """The residential group ``group_id`` when it belongs to this commune; None otherwise
+    (no id, an unknown one, or another commune's group)."""
+    group = session.get(ResidentialGroup, group_id) if group_id else None
+    return group if group is not None and group.commune_id == commune_id else None
 
 
 def list_communes(session: Session, condition) -> list[Commune]:

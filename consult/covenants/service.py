@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.audit.service import Actor, record
-from consult.communes.models import Commune, ResidentialGroup
+from consult.communes.models import Commune
+from consult.communes.service import group_of
 from consult.covenants.models import KINDS, Covenant, CovenantComment
 from consult.polls import service as polls
 from consult.polls.errors import PollError
@@ -89,8 +90,8 @@ def create(session: Session, actor: Actor, commune: Commune, *, group_id: int, k
            text: str, amends_id: int | None = None, now: datetime | None = None) -> Covenant:
     """A draft hương ước or quy ước of one group (or an amendment of a recognised one)."""
     now = now or utcnow()
-    group = session.get(ResidentialGroup, group_id) if group_id else None
-    if group is None or group.commune_id != commune.id:
+    group = group_of(session, commune.id, group_id)
+    if group is None:
         raise CovenantError("Hãy chọn khu dân cư của xã, phường này.")
     if kind not in KINDS:
         raise CovenantError("Hãy chọn hương ước hoặc quy ước.")

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.audit.service import Actor, record
-from consult.communes.models import ResidentialGroup, Unit
+from consult.communes.models import Unit
+from consult.communes.service import group_of
 from consult.consultations.models import Consultation, DraftPart, Invitation
 from consult.consultations.service import ConsultationClosed, ConsultationError
 from consult.opinions.models import (
@@ -125,8 +126,8 @@ def add_resident_opinion(session: Session, consultation: Consultation, *, part_i
         raise OpinionRejected("Họ và tên dài quá 160 ký tự.")
     if "\x00" in name:
         raise OpinionRejected("Họ và tên có ký tự không hợp lệ (ký tự NUL).")
-    group = session.get(ResidentialGroup, group_id) if group_id else None
-    if group is None or group.commune_id != consultation.commune_id:
+    group = group_of(session, consultation.commune_id, group_id)
+    if group is None:
         raise OpinionRejected("Vui lòng chọn khu phố, thôn nơi bạn sinh sống.")
     phone = re.sub(r"[\s.\-]", "", phone or "") or None
     if phone and not _PHONE_RE.match(phone):

@@ -35,7 +35,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from consult.audit.service import Actor, record
-from consult.communes.models import Commune, Household, ResidentialGroup
+from consult.communes.models import Commune, Household
+from consult.communes.service import group_of
 from consult.polls.models import MATTER_KINDS, Poll
 from consult.proposals.models import (
     CHANNEL_ONLINE,
@@ -196,8 +197,8 @@ def submit_proposal(session: Session, commune: Commune, *, group_id: int | None,
     """A resident proposes a matter for their residential group to decide (Luật Điều 16);
     it waits for the group head's check before it is public."""
     now = now or utcnow()
-    group = session.get(ResidentialGroup, group_id) if group_id else None
-    if group is None or group.commune_id != commune.id:
+    group = group_of(session, commune.id, group_id)
+    if group is None:
         raise ProposalError("Vui lòng chọn khu phố, thôn sẽ quyết định nội dung này.")
     if matter_kind not in MATTER_KINDS:
         raise ProposalError("Vui lòng chọn loại nội dung (Điều 15 Luật Thực hiện dân chủ ở cơ sở).")

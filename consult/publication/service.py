@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from consult.audit.service import Actor, record
 from consult.communes.models import ResidentialGroup
+from consult.communes.service import group_of
 from consult.consultations.models import STATUS_DRAFT, STATUS_PUBLISHED, Consultation
 from consult.consultations.service import MIN_PERIOD_DAYS, MIN_PERIOD_DAYS_HUONG_UOC
 from consult.polls.deadlines import calendar
@@ -95,8 +96,8 @@ def record_posting(session: Session, actor: Actor, consultation: Consultation, d
                                "báo cáo tổng hợp trước.")
     group = None
     if data.channel == CULTURAL_HOUSE:
-        group = session.get(ResidentialGroup, data.group_id) if data.group_id else None
-        if group is None or group.commune_id != consultation.commune_id:
+        group = group_of(session, consultation.commune_id, data.group_id)
+        if group is None:
             raise PublicationError("Hãy chọn khu dân cư có nhà văn hóa nơi niêm yết.")
     place = nfc((data.place or "").strip()) or default_place(consultation, data.channel, group)
     if not place:
