@@ -13,6 +13,7 @@ from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
 from consult.communes.service import list_groups
 from consult.consultations.views import public_commune
 from consult.db import db_session
+from consult.pages import act
 from consult.extensions import limiter
 from consult.polls.models import MATTER_KINDS, STATUS_DRAFT as POLL_DRAFT
 from consult.polls.models import STATUS_LABELS as POLL_LABELS
@@ -111,17 +112,9 @@ def support(slug: str, proposal_id: int):
 # --- the group head and the commune's staff ---------------------------------------------------------
 
 def _act(proposal_id: int, run, success: str):
-    """Run one change: committed with ``success``, or rolled back with the rule's message."""
-    s = db_session()
-    try:
-        run()
-    except ProposalError as exc:
-        s.rollback()
-        flash(str(exc), "error")
-    else:
-        s.commit()
-        flash(success, "success")
-    return redirect(url_for("proposals.show", proposal_id=proposal_id))
+    """Run one change (``pages.act``); back to the proposal's page either way, a refusal with the rule's message."""
+    back = url_for("proposals.show", proposal_id=proposal_id)
+    return act(run, success, back, refused=ProposalError) or redirect(back)
 
 
 def _support(proposal: Proposal, support_id: int) -> ProposalSupport:
