@@ -139,6 +139,37 @@ def test_failed_posts_are_counted_per_ballot_token(app, client, session):
     assert _ballot_post(client, ballots[1].token, "confirm", choice(poll, "agree")).status_code == 200
 
 
+def test_the_ballot_page_follows_the_vote_through_its_phases(client, session):
+    """The page's vote is read with the token on every request (only its fixed texts, choices and
+    keys are kept between requests): the consent round, then the vote, then its close, on one link;
+    a household that answered the consent round has not voted yet."""
+    from tests.support.polls import shares
+
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    session.commit()
+    token = ballots[0].token
+    page = client.get(f"/b/{token}").get_data(as_text=True)
+    assert "Đồng ý biểu quyết trực tuyến?" in page and poll.question not in page
+    for ballot in ballots:
+        service.cast_online(session, ballot.token, "agree")
+    service.close_consent(session, SYSTEM, poll, shares=shares(poll))
+    session.commit()
+    page = client.get(f"/b/{token}").get_data(as_text=True)
+    assert poll.question in page and "Đồng ý biểu quyết trực tuyến?" not in page
+    assert "Hộ này đã biểu quyết" not in page and 'name="choice"' in page
+    done = _ballot_post(client, token, "confirm", choice(poll, "agree"))
+    assert 'id="receipt"' in done.get_data(as_text=True)
+    assert "Hộ này đã biểu quyết ngày" in client.get(f"/b/{token}").get_data(as_text=True)
+    close(session, poll)
+    session.commit()
+    page = client.get(f"/b/{ballots[1].token}").get_data(as_text=True)
+    assert "Cuộc biểu quyết đã kết thúc" in page and 'name="choice"' not in page
+    r = _ballot_post(client, ballots[1].token, "confirm", choice(poll, "agree"))
+    assert r.status_code == 410
+
+
 def test_a_ballot_sent_from_another_site_is_refused(client, session):
     """The household's link is its credential, so its steps carry no session CSRF token; a post
     the browser marks as sent from another page (Sec-Fetch-Site, else Origin) records nothing."""
