@@ -206,7 +206,10 @@ class CastBallot(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     sealed_text: Mapped[bytes] = mapped_column(LargeBinary)
-    # SHA-256 of the two: listed on the public bulletin; the receipt is its start.
+    # The proofs that each ciphertext holds 0 or 1 and that they add up to a valid ballot
+    # (``secrecy.prove_ballot``); checked when recorded and again at the count.
+    proofs: Mapped[bytes] = mapped_column(LargeBinary, default=b"", server_default="")
+    # SHA-256 of the ballot: listed on the public bulletin; the receipt is its start.
     tracker: Mapped[str] = mapped_column(String(64), unique=True)
 
 
@@ -222,6 +225,9 @@ class BallotBox(Base):
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     other_texts: Mapped[list] = mapped_column(JSON, default=list)
     ballots: Mapped[int] = mapped_column(default=0)
+    # The count's record: what it checked, the ballots it refused, each group's sum and its
+    # decryption with proofs (``secrecy``; published in the election record).
+    record: Mapped[dict | None] = mapped_column(JSON)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     counted_by: Mapped[str] = mapped_column(String(200))
 

@@ -119,6 +119,15 @@ def new_key(poll_id: int, members: int) -> NewKey:
     return NewKey(key.public, key.texts_public, k, shares)
 
 
+def key_fingerprint(public: bytes, texts_public: bytes) -> str:
+    """The vote key's fingerprint, printed on the opening notice, each share card, every
+    slip, the ballot page and the minutes: 100 bits of SHA-256 over both public keys, in
+    five groups of four (base32), so that a key swapped in the database shows."""
+    digest = hashlib.sha256(b"consult/vote-key/v1" + bytes(public) + bytes(texts_public)).digest()
+    body = base64.b32encode(digest).decode()[:20]
+    return "-".join(body[i:i + 4] for i in range(0, 20, 4))
+
+
 def _share_check(poll_id: int, index: int, share: bytes) -> bytes:
     return hashlib.sha256(f"consult/share/{poll_id}/{index}".encode() + share).digest()[:4]
 
