@@ -7,6 +7,8 @@ Luật Điều 19 (phát phiếu), NĐ 59 Điều 4 (paper) and Điều 5 (onlin
 
 from __future__ import annotations
 
+import hmac
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,8 +19,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from consult import security
-from consult.audit.service import Actor, record
+from consult.audit.models import AuditEntry
+from consult.audit.service import Actor, chain_key, compute_hash, record
 from consult.communes.models import Commune, ResidentialGroup, commune_full_name, group_full_name
+from consult import verify
 from consult.polls import secrecy
 from consult.polls.models import (
     FORM_BALLOT,
@@ -222,6 +226,46 @@ def _fixed_parts(session: Session, poll_id: int, opened_at, public_key) -> tuple
     return parts
 
 
+# The key fingerprint each vote's opening wrote into the audit trail, by (vote, opening time):
+# immutable once written, read and its entry's HMAC checked once per process.
+_OPENED_WITH: dict[tuple, str | None] = {}
+
+
+def opening_fingerprint(session: Session, poll_id: int, opened_at=None) -> str | None:
+    """The fingerprint of the key the vote was opened with, from the audit trail's opening
+    entry, whose HMAC is keyed outside the database (``consult.audit``): a key swapped in the
+    ``poll`` row, or an opening entry edited to match it, is found out. None if missing."""
+    cache_key = (poll_id, opened_at)
+    if opened_at is not None and cache_key in _OPENED_WITH:
+        return _OPENED_WITH[cache_key]
+    entry = session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "poll.open", AuditEntry.object_type == "poll",
+        AuditEntry.object_id == str(poll_id)).order_by(AuditEntry.id.desc()).limit(1)).first()
+    found = None
+    if entry is not None and hmac.compare_digest(entry.hash, compute_hash(entry, chain_key(session))):
+        try:
+            found = json.loads(entry.details or "{}").get("fingerprint")
+        except ValueError:
+            found = None
+    if opened_at is not None:
+        if len(_OPENED_WITH) >= _FIXED_MAX:
+            _OPENED_WITH.clear()
+        _OPENED_WITH[cache_key] = found
+    return found
+
+
+KEY_CHANGED = ("Khóa mã hóa của cuộc biểu quyết không phải khóa đã công bố khi mở (dấu vân tay khác); "
+               "phiếu không được nhận. Hãy báo Tổ lấy ý kiến và Ủy ban nhân dân xã, phường.")
+
+
+def key_is_opening_key(session: Session, poll_id: int, opened_at, public_key: bytes | None,
+                       texts_key: bytes | None) -> bool:
+    if public_key is None or texts_key is None:
+        return False
+    opened = opening_fingerprint(session, poll_id, opened_at)
+    return opened is not None and hmac.compare_digest(opened, secrecy.key_fingerprint(public_key, texts_key))
+
+
 def find_token(session: Session, *, token: str | None = None, code: str | None = None) -> LiveToken:
     """The live token for a QR link or a manual code; BallotRejected otherwise."""
     if token:
@@ -239,6 +283,8 @@ def find_token(session: Session, *, token: str | None = None, code: str | None =
     if revoked_at is not None:
         raise BallotRejected("Phiếu này đã bị hủy vì hộ đã được cấp phiếu mới. Hãy dùng phiếu mới nhất.")
     question, content, texts_key, choices = _fixed_parts(session, poll_id, opened_at, public_key)
+    if form == FORM_ONLINE and not key_is_opening_key(session, poll_id, opened_at, public_key, texts_key):
+        raise BallotRejected(KEY_CHANGED)
     commune = NamedPlace(commune_full_name(commune_kind, commune_name), slug)
     poll = BallotPoll(poll_id, commune, form, status, phase, opens_at, closes_at, consent_closes_at, title, question,
                       content, public_key, texts_key, choices)
@@ -345,15 +391,28 @@ class PreparedBallot:
     household_id: int
     group_id: int
     ciphertext: bytes
+    proofs: bytes
     sealed: bytes
-    tracker: bytes
+    tracker: str
+
+
+def ballot_rule(phase: str, choices: int) -> tuple[int, int, int]:
+    """(choices, fewest, most chosen) of an online ballot: exactly one choice, in the consent
+    round as in the vote (online votes are khoản 6 matters, never elections: NĐ 59 Điều 5)."""
+    return (len(CONSENT_CHOICES) if phase == PHASE_CONSENT else choices), 1, 1
+
+
+def ballot_context(poll_id: int, phase: str, public_key: bytes, choices: int) -> bytes:
+    """What every proof of the vote's ballots is bound to (``consult.verify.ballot_context``)."""
+    n, low, high = ballot_rule(phase, choices)
+    return verify.ballot_context(poll_id, phase, public_key, n, low, high)
 
 
 def prepare_ballot(token: LiveToken, choice, *, other_text: str | None = None,
                    now: datetime | None = None) -> PreparedBallot:
-    """Check and encrypt a ballot, writing nothing: the page does it outside any write
-    transaction, so that the database's write lock (SQLite's is one per database) is held
-    only for the two inserts of ``record_ballot``."""
+    """Check and encrypt a ballot, with its proofs, writing nothing: the page does it outside
+    any write transaction, so that the database's write lock (SQLite's is one per database)
+    is held only for the two inserts of ``record_ballot``."""
     now = now or utcnow()
     poll = token.poll
     if poll.form != FORM_ONLINE:
@@ -361,11 +420,26 @@ def prepare_ballot(token: LiveToken, choice, *, other_text: str | None = None,
     _check_window(poll, now)
     index, kind = _choice_index(poll, choice)
     text = _check_other_text(kind, other_text)
-    choices = len(CONSENT_CHOICES) if poll.phase == PHASE_CONSENT else len(poll.choices)
-    ciphertext = secrecy.encrypt_choice(poll.public_key, choices, index)
+    choices, low, high = ballot_rule(poll.phase, len(poll.choices))
+    ciphertext, proofs = secrecy.encrypt_ballot(
+        poll.public_key, ballot_context(poll.id, poll.phase, poll.public_key, len(poll.choices)), choices, index,
+        low, high)
     sealed = secrecy.seal_text(poll.texts_key, text)
-    return PreparedBallot(poll.id, poll.phase, token.household.id, token.household.group_id, ciphertext, sealed,
-                          secrecy.tracker(ciphertext, sealed))
+    return PreparedBallot(poll.id, poll.phase, token.household.id, token.household.group_id, ciphertext, proofs,
+                          sealed, secrecy.tracker(ciphertext, proofs, sealed))
+
+
+def check_prepared(ballot: PreparedBallot, public_key: bytes, choices: int) -> None:
+    """The proofs of a ballot encrypted elsewhere than in ``prepare_ballot`` (BallotRejected
+    when they fail); the count checks every ballot again."""
+    n, low, high = ballot_rule(ballot.phase, choices)
+    try:
+        verify.check_ballot(public_key, ballot_context(ballot.poll_id, ballot.phase, public_key, choices), n, low,
+                            high, ballot.ciphertext, ballot.proofs)
+    except verify.Invalid as exc:
+        raise BallotRejected(f"Phiếu không hợp lệ: {exc}") from None
+    if ballot.tracker != secrecy.tracker(ballot.ciphertext, ballot.proofs, ballot.sealed):
+        raise BallotRejected("Mã theo dõi không khớp với phiếu.")
 
 
 _CAST = insert(CastBallot.__table__)
@@ -384,7 +458,8 @@ def record_ballot(session: Session, ballot: PreparedBallot, *, now: datetime | N
         raise BallotRejected("Cuộc biểu quyết đã kết thúc hoặc đã sang vòng khác; phiếu không được ghi nhận.")
     _mark_ids(session, ballot.poll_id, ballot.phase, ballot.household_id, "online", now)
     connection.execute(_CAST, dict(poll_id=ballot.poll_id, phase=ballot.phase, group_id=ballot.group_id,
-                                   ciphertext=ballot.ciphertext, sealed_text=ballot.sealed, tracker=ballot.tracker))
+                                   ciphertext=ballot.ciphertext, proofs=ballot.proofs, sealed_text=ballot.sealed,
+                                   tracker=ballot.tracker))
     return secrecy.receipt_code(ballot.tracker) if ballot.phase == PHASE_VOTE else ""
 
 
@@ -498,21 +573,142 @@ def _rebuild_key(poll: Poll, shares: list[str] | None) -> secrecy.VoteKey:
         raise PollError(str(exc)) from None
 
 
-def _count_encrypted(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey,
-                     choices: int) -> tuple[dict[int, list[int]], list[str], int]:
-    """Add up the phase's ciphertexts per group and decrypt only the sums; open the
-    sealed texts and shuffle them. Returns counts per group (by choice position)."""
-    sums: dict[int, secrecy.Aggregate] = {}
-    sealed: list[bytes] = []
-    ballots = 0
-    rows = session.execute(select(CastBallot.group_id, CastBallot.ciphertext, CastBallot.sealed_text).where(
-        CastBallot.poll_id == poll.id, CastBallot.phase == phase).execution_options(yield_per=2000))
-    for group_id, ciphertext, sealed_text in rows:
-        sums.setdefault(group_id, secrecy.Aggregate(choices)).add(bytes(ciphertext))
-        sealed.append(bytes(sealed_text))
-        ballots += 1
-    counts = {group_id: aggregate.decrypt(key) for group_id, aggregate in sums.items()}
-    return counts, secrecy.open_texts(key, sealed), ballots
+@dataclass
+class PhaseCount:
+    """What the count of one phase found: counts per group (by choice position), the
+    "ý kiến khác" texts, and the record of what it checked and refused (``BallotBox.record``)."""
+
+    counts: dict[int, list[int]]
+    texts: list[str]
+    ballots: int
+    record: dict
+
+
+class TamperedBox(PollError):
+    """The box is not what the vote's households cast: nothing is decrypted."""
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+def marks_by_group(session: Session, poll: Poll, phase: str) -> dict[int, int]:
+    """The "has voted" marks of the vote's own households, per group (a mark of another
+    vote's household, or of a household outside the vote's groups, counts nowhere)."""
+    groups = [g.group_id for g in poll.groups]
+    rows = session.execute(select(PollHousehold.group_id, func.count()).join(
+        Participation, Participation.poll_household_id == PollHousehold.id).where(
+        Participation.poll_id == poll.id, Participation.phase == phase, PollHousehold.poll_id == poll.id,
+        PollHousehold.group_id.in_(groups)).group_by(PollHousehold.group_id))
+    return dict(rows.all())
+
+
+def _verify_rows(public: bytes, context: bytes, rule: tuple[int, int, int], rows: list[tuple]) -> list[str | None]:
+    """Each row's fault (None when its proofs hold): the check of ``consult.verify``."""
+    choices, low, high = rule
+    out = []
+    for ciphertext, proofs in rows:
+        try:
+            verify.check_ballot(public, context, choices, low, high, ciphertext, proofs)
+        except verify.Invalid as exc:
+            out.append(str(exc))
+        else:
+            out.append(None)
+    return out
+
+
+def _verify_all(public: bytes, context: bytes, rule: tuple[int, int, int], rows: list[tuple]) -> list[str | None]:
+    """Proof checks of a whole box, on every core for a large one (the checks are pure)."""
+    import os
+
+    workers = min(4, os.cpu_count() or 1)
+    if len(rows) < 4000 or workers < 2:
+        return _verify_rows(public, context, rule, rows)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(rows) // (workers * 4))
+    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = pool.map(_verify_rows, *zip(*[(public, context, rule, chunk) for chunk in chunks]))
+        return [fault for chunk in results for fault in chunk]
+
+
+def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey) -> PhaseCount:
+    """Count one phase's ciphertexts, checking what it counts (issue: the count checks what it
+    counts): the key is the vote's; only the vote's own groups; per group as many ballots as
+    marks of the vote's own households of that group; every tracker recomputed from its
+    ciphertext, proofs and sealed text; no ciphertext twice; every proof verified. A ballot
+    whose proofs fail is left out and named in the record; any other fault stops the count
+    (``TamperedBox``) before anything is decrypted. Only each group's sum is decrypted, with
+    a proof of each decryption; the texts are opened one by one and shuffled."""
+    if not hmac.compare_digest(bytes(key.public), bytes(poll.public_key)) or not key_is_opening_key(
+            session, poll.id, None, poll.public_key, poll.texts_key) or not hmac.compare_digest(
+            bytes(key.texts_public), bytes(poll.texts_key)):
+        raise TamperedBox("Khóa của cuộc biểu quyết không phải khóa đã công bố khi mở, hoặc không khớp với các mã "
+                          "khóa của Tổ lấy ý kiến: không kiểm phiếu. Hãy báo quản trị viên.")
+    choices, low, high = ballot_rule(phase, len(poll.choices))
+    context = ballot_context(poll.id, phase, poll.public_key, len(poll.choices))
+    groups = {g.group_id: g for g in poll.groups}
+    marks = marks_by_group(session, poll, phase)
+    rows = session.execute(select(CastBallot.group_id, CastBallot.ciphertext, CastBallot.proofs,
+                                  CastBallot.sealed_text, CastBallot.tracker).where(
+        CastBallot.poll_id == poll.id, CastBallot.phase == phase).order_by(CastBallot.tracker)).all()
+    faults: list[str] = []
+    per_group: dict[int, list[tuple]] = {g: [] for g in groups}
+    seen: set[bytes] = set()
+    for group_id, ciphertext, proofs, sealed, tracker in rows:
+        ciphertext, proofs, sealed = bytes(ciphertext), bytes(proofs), bytes(sealed)
+        if group_id not in groups:
+            faults.append(f"phiếu {tracker[:16]}… ghi cho khu dân cư không thuộc cuộc biểu quyết")
+            continue
+        if secrecy.tracker(ciphertext, proofs, sealed) != tracker:
+            faults.append(f"mã theo dõi của phiếu {tracker[:16]}… không khớp với bản mã của nó")
+        alphas = {ciphertext[i:i + verify.POINT] for i in range(0, len(ciphertext), verify.PAIR)}
+        if alphas & seen:
+            faults.append(f"phiếu {tracker[:16]}… chép lại bản mã của một phiếu khác")
+        seen |= alphas
+        per_group[group_id].append((ciphertext, proofs, sealed, tracker))
+    for group_id, group in groups.items():
+        if len(per_group[group_id]) != marks.get(group_id, 0):
+            faults.append(f"{group.group.full_name}: {len(per_group[group_id])} phiếu nhưng "
+                          f"{marks.get(group_id, 0)} hộ được ghi là đã biểu quyết")
+    if faults:
+        raise TamperedBox("Hòm phiếu không khớp với những gì các hộ đã bỏ: " + "; ".join(faults[:5])
+                          + (f" (và {len(faults) - 5} lỗi khác)" if len(faults) > 5 else "")
+                          + ". Không giải mã gì; hãy báo quản trị viên.")
+    box = [(group_id, ballot) for group_id, ballots in per_group.items() for ballot in ballots]
+    proof_faults = _verify_all(poll.public_key, context, (choices, low, high), [(b[0], b[1]) for _, b in box])
+    texts_box = secrecy.TextOpener(key)
+    sums = {group_id: secrecy.Aggregate(choices) for group_id in groups}
+    refused: dict[int, list[dict]] = {group_id: [] for group_id in groups}
+    for (group_id, (ciphertext, _, sealed, tracker)), fault in zip(box, proof_faults):
+        if fault is not None:
+            refused[group_id].append({"tracker": tracker, "reason": fault})
+            continue
+        sums[group_id].add(ciphertext)
+        texts_box.add(sealed)
+    counts: dict[int, list[int]] = {}
+    record_groups = []
+    for group_id, aggregate in sums.items():
+        decryptions = aggregate.decrypt_with_proofs(
+            key, lambda index, g=group_id: verify.decryption_context(poll.id, phase, poll.public_key, g, index))
+        counts[group_id] = [d.count for d in decryptions]
+        record_groups.append({
+            "id": group_id, "name": groups[group_id].group.full_name, "households": groups[group_id].households,
+            "marked": marks.get(group_id, 0), "ballots": len(per_group[group_id]), "counted": aggregate.count,
+            "refused": refused[group_id],
+            "sum": [_b64(alpha + beta) for alpha, beta in aggregate.sums],
+            "counts": counts[group_id],
+            "decryption": [{"c": _b64(d.c), "v": _b64(d.v)} for d in decryptions]})
+    total_refused = sum(len(r) for r in refused.values())
+    record = {"phase": phase, "fingerprint": secrecy.key_fingerprint(poll.public_key, poll.texts_key),
+              "checked": {"key": True, "groups": len(groups), "ballots": len(box), "trackers": len(box),
+                          "proofs": len(box), "marks": sum(marks.values())},
+              "refused": total_refused, "groups": record_groups}
+    return PhaseCount(counts, texts_box.texts(), len(box) - total_refused, record)
 
 
 def consent_answers(session: Session, poll: Poll) -> int:

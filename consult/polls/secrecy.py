@@ -25,11 +25,14 @@ hands the shares out once, when the vote opens, and keeps only the public
 keys. At the count, ``k`` members enter their shares, the seed is rebuilt in
 memory, checked against the public key, used, and dropped.
 
-Proofs. Helios and ElectionGuard add zero-knowledge proofs because the voter's
-device encrypts. Here the server encrypts (pages carry no script), so such
-proofs would only repeat the server's word; the bulletin board instead lets
-every household find its ballot's tracker, and the public check that the
-number of ciphertexts equals the number of households marked as voted.
+Proofs. Every ciphertext carries a disjunctive Chaum-Pedersen proof that it
+encrypts 0 or 1, and every ballot a proof that its choices add up to what the
+vote allows (one; at most the seats in an election); every decrypted sum
+carries a Chaum-Pedersen proof that it is the sum's decryption. Their
+definition, the specifications they follow and their checks are in
+``consult/verify.py``, the verifier anyone can run on the vote's election
+record; the server checks with the same functions when it records a ballot and
+again at the count.
 """
 
 from __future__ import annotations
@@ -46,9 +49,9 @@ from nacl import bindings as sodium
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
-POINT = 32
-PAIR = 2 * POINT
-IDENTITY = b"\x01" + b"\x00" * 31
+from consult import verify
+
+POINT, PAIR, IDENTITY = verify.POINT, verify.PAIR, verify.IDENTITY
 # Sealed "ý kiến khác": UTF-8 padded to one size, so that a text's presence or
 # length shows nothing (every ballot carries one, empty or not).
 TEXT_BYTES = 2048
@@ -179,18 +182,64 @@ def rebuild_key(poll_id: int, public: bytes, threshold: int, texts: list[str]) -
 
 
 # --- ballots ---------------------------------------------------------------------------------
+# The proofs follow the specifications cited in ``consult/verify.py``, whose functions check
+# them (here and in anyone's hands); this part makes them.
 
-def encrypt_choice(public: bytes, choices: int, chosen: int) -> bytes:
-    """One ballot: for each choice an ElGamal pair (α ‖ β), 1 for ``chosen``, 0 for the others."""
-    out = bytearray()
+def _range_proof(public: bytes, context: bytes, digest: bytes, label: bytes, alpha: bytes, beta: bytes,
+                 values: range, value: int, r: bytes) -> bytes:
+    """A disjunctive Chaum-Pedersen proof that ``(α, β)``, made with randomness ``r``,
+    encrypts one of ``values`` (it encrypts ``value``): the other branches simulated,
+    the true one answered once the challenge is known (CDS 1994; Helios, ElectionGuard)."""
+    branches: list[tuple[bytes, bytes] | None] = []
+    commitments: list[bytes] = []
+    w = _random_scalar()
+    for candidate in values:
+        if candidate == value:
+            branches.append(None)
+            commitments += [verify.base_mult(w), verify.mult(w, public)]
+        else:
+            c, v = _random_scalar(), _random_scalar()
+            branches.append((c, v))
+            commitments += [verify.sub(verify.base_mult(v), verify.mult(c, alpha)),
+                            verify.sub(verify.mult(v, public), verify.mult(c, verify.sub(beta, verify.small(candidate))))]
+    c_true = verify.range_statement(context, digest, label, alpha, beta, commitments)
+    for branch in branches:
+        if branch is not None:
+            c_true = sodium.crypto_core_ed25519_scalar_sub(c_true, branch[0])
+    v_true = sodium.crypto_core_ed25519_scalar_add(w, sodium.crypto_core_ed25519_scalar_mul(c_true, r))
+    return b"".join(c + v for c, v in ((c_true, v_true) if b is None else b for b in branches))
+
+
+def encrypt_ballot(public: bytes, context: bytes, choices: int, chosen: set[int] | int, low: int = 1,
+                   high: int = 1) -> tuple[bytes, bytes]:
+    """One ballot: for each choice an ElGamal pair (α ‖ β) of 1 (chosen) or 0, each with its
+    own fresh randomness, and the proofs (``verify.check_ballot``) that each holds 0 or 1 and
+    that their sum lies in [low, high]. Refuses a choice outside the rule: no valid proof of
+    an invalid ballot can be made."""
+    chosen = {chosen} if isinstance(chosen, int) else set(chosen)
+    if not chosen <= set(range(choices)) or not low <= len(chosen) <= high:
+        raise ValueError("not a valid ballot for this vote")
+    randomness, cipher_pairs = [], []
     for index in range(choices):
         r = _random_scalar()
         alpha = sodium.crypto_scalarmult_ed25519_base_noclamp(r)
         beta = sodium.crypto_scalarmult_ed25519_noclamp(r, public)
-        if index == chosen:
+        if index in chosen:
             beta = sodium.crypto_core_ed25519_add(beta, G)
-        out += alpha + beta
-    return bytes(out)
+        randomness.append(r)
+        cipher_pairs.append((alpha, beta))
+    ciphertext = b"".join(a + b for a, b in cipher_pairs)
+    digest = hashlib.sha512(ciphertext).digest()
+    proofs = bytearray()
+    for index, ((alpha, beta), r) in enumerate(zip(cipher_pairs, randomness)):
+        proofs += _range_proof(public, context, digest, verify.text(index), alpha, beta, range(0, 2),
+                               int(index in chosen), r)
+    total_r = randomness[0]
+    for r in randomness[1:]:
+        total_r = sodium.crypto_core_ed25519_scalar_add(total_r, r)
+    alpha, beta = verify.total(cipher_pairs)
+    proofs += _range_proof(public, context, digest, b"sum", alpha, beta, range(low, high + 1), len(chosen), total_r)
+    return ciphertext, bytes(proofs)
 
 
 def seal_text(texts_public: bytes, text: str) -> bytes:
@@ -202,9 +251,9 @@ def seal_text(texts_public: bytes, text: str) -> bytes:
     return SealedBox(PublicKey(texts_public)).encrypt(padded)
 
 
-def tracker(ciphertext: bytes, sealed: bytes) -> str:
+def tracker(ciphertext: bytes, proofs: bytes, sealed: bytes) -> str:
     """The ballot's fingerprint, shown to the household and on the bulletin board."""
-    return hashlib.sha256(ciphertext + sealed).hexdigest()
+    return verify.tracker(ciphertext, proofs, hashlib.sha256(sealed).digest())
 
 
 def receipt_code(ballot_tracker: str) -> str:
@@ -213,37 +262,50 @@ def receipt_code(ballot_tracker: str) -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
+@dataclass(frozen=True)
+class Decryption:
+    """A sum's count with the Chaum-Pedersen proof that it is the sum's decryption."""
+
+    count: int
+    c: bytes
+    v: bytes
+
+
 class Aggregate:
     """The running component-wise sum of ballots of ``choices`` choices."""
 
     def __init__(self, choices: int):
         self.choices = choices
-        self.sums: list[list[bytes]] | None = None
+        self.sums: list[list[bytes]] = [[IDENTITY, IDENTITY] for _ in range(choices)]
         self.count = 0
 
     def add(self, ciphertext: bytes) -> None:
-        if len(ciphertext) != self.choices * PAIR:
-            raise ValueError("ciphertext of the wrong size")
-        parts = [ciphertext[i:i + POINT] for i in range(0, len(ciphertext), POINT)]
-        if self.sums is None:
-            self.sums = [[parts[2 * i], parts[2 * i + 1]] for i in range(self.choices)]
-        else:
-            add = sodium.crypto_core_ed25519_add
-            for i, pair in enumerate(self.sums):
-                pair[0] = add(pair[0], parts[2 * i])
-                pair[1] = add(pair[1], parts[2 * i + 1])
+        for pair, (alpha, beta) in zip(self.sums, verify.pairs(ciphertext, self.choices)):
+            pair[0] = sodium.crypto_core_ed25519_add(pair[0], alpha)
+            pair[1] = sodium.crypto_core_ed25519_add(pair[1], beta)
         self.count += 1
 
     def decrypt(self, key: VoteKey) -> list[int]:
         """The count of each choice; only ever called on a sum, after the close."""
-        if self.sums is None:
-            return [0] * self.choices
-        x = key.scalar
-        counts = []
-        for alpha, beta in self.sums:
-            shared = sodium.crypto_scalarmult_ed25519_noclamp(x, alpha)
-            counts.append(_small_log(sodium.crypto_core_ed25519_sub(beta, shared), self.count))
-        return counts
+        return [d.count for d in self.decrypt_with_proofs(key, lambda index: b"")]
+
+    def decrypt_with_proofs(self, key: VoteKey, context) -> list[Decryption]:
+        """Each choice's count with its proof (``verify.check_decryption``); ``context(i)`` is
+        ``verify.decryption_context`` of choice ``i``."""
+        x, public = key.scalar, key.public
+        out = []
+        for index, (alpha, beta) in enumerate(self.sums):
+            if self.count == 0:
+                out.append(Decryption(0, b"", b""))
+                continue
+            m = sodium.crypto_core_ed25519_sub(beta, verify.mult(x, alpha))
+            count = _small_log(m, self.count)
+            w = _random_scalar()
+            c = verify.decryption_statement(context(index), public, alpha, beta, m, verify.base_mult(w),
+                                            verify.mult(w, alpha))
+            v = sodium.crypto_core_ed25519_scalar_add(w, sodium.crypto_core_ed25519_scalar_mul(c, x))
+            out.append(Decryption(count, c, v))
+        return out
 
 
 def _small_log(point: bytes, bound: int) -> int:
@@ -254,7 +316,7 @@ def _small_log(point: bytes, bound: int) -> int:
     baby = {IDENTITY: 0}
     current = IDENTITY
     for j in range(1, step):
-        current = sodium.crypto_core_ed25519_add(current, G) if current != IDENTITY else G
+        current = sodium.crypto_core_ed25519_add(current, G)
         baby[current] = j
     giant = _base_mult(step)
     current = point
@@ -265,18 +327,33 @@ def _small_log(point: bytes, bound: int) -> int:
     raise ValueError("the sum does not decrypt to a count of ballots")
 
 
-def open_texts(key: VoteKey, sealed: list[bytes]) -> list[str]:
-    """The non-empty "ý kiến khác" texts, in random order (decrypted only after the close)."""
-    box = SealedBox(key.texts_key)
-    texts = []
-    for blob in sealed:
+class TextOpener:
+    """Opens the sealed "ý kiến khác" texts one by one as the count reads them (only after
+    the close), keeping only the non-empty ones; ``texts()`` returns them shuffled."""
+
+    def __init__(self, key: VoteKey):
+        self.box = SealedBox(key.texts_key)
+        self.found: list[str] = []
+
+    def add(self, blob: bytes) -> None:
         try:
-            padded = box.decrypt(blob)
+            padded = self.box.decrypt(blob)
         except CryptoError:
             raise ValueError("a sealed text does not open with the vote's key") from None
         length = int.from_bytes(padded[:2], "big")
         text = padded[2:2 + length].decode("utf-8")
         if text:
-            texts.append(text)
-    secrets.SystemRandom().shuffle(texts)
-    return texts
+            self.found.append(text)
+
+    def texts(self) -> list[str]:
+        texts = list(self.found)
+        secrets.SystemRandom().shuffle(texts)
+        return texts
+
+
+def open_texts(key: VoteKey, sealed: list[bytes]) -> list[str]:
+    """The non-empty "ý kiến khác" texts, in random order (decrypted only after the close)."""
+    opener = TextOpener(key)
+    for blob in sealed:
+        opener.add(blob)
+    return opener.texts()

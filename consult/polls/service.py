@@ -47,12 +47,13 @@ from consult.polls.models import (
 )
 from consult.textutil import nfc
 from consult.polls.errors import AlreadyVoted, BallotRejected, PollError
+from consult.polls.secrecy import key_fingerprint
 from consult.polls.ballots import (
     CODE_ALPHABET, CONSENT_CHOICES, MAX_OTHER_TEXT, BallotView, IssuedBallot, PaperCountInput, ballot_view, bulletin,
     bulletin_page,
     cast_online, consent_answers, find_token, issue_ballots, normalize_code, paper_counts, prepare_ballot,
-    receipt_published, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, _count_encrypted,
-    _rebuild_key)
+    receipt_published, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, count_phase,
+    TamperedBox, _rebuild_key)
 from consult.polls.meetings import (
     attendance_count, check_in, meeting_can_decide, procedures, record_meeting_count, record_procedure)
 from consult.polls.counting import (
@@ -64,6 +65,8 @@ from consult.polls.deadlines import (
 from consult.timeutil import local_date, today, utcnow
 
 __all__ = [
+    "TamperedBox",
+    "key_fingerprint",
     "AlreadyVoted",
     "BallotRejected",
     "BallotView",
@@ -345,7 +348,8 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
         shares = [KeyShare(m.name, m.role, code) for m, code in zip(poll.committee, key.shares)]
     session.flush()
     record(session, actor, "poll.open", poll, now=now, details={
-        "households": len(households), "key_shares": len(shares), "key_threshold": poll.key_threshold})
+        "households": len(households), "key_shares": len(shares), "key_threshold": poll.key_threshold,
+        "fingerprint": key_fingerprint(poll.public_key, poll.texts_key) if poll.public_key else None})
     return shares
 
 
@@ -359,8 +363,12 @@ def close_consent(session: Session, actor: Actor, poll: Poll, *, shares: list[st
     if poll.form != FORM_ONLINE or poll.phase != PHASE_CONSENT or poll.status != STATUS_OPEN:
         raise PollError("Không có vòng lấy ý kiến đồng ý biểu quyết trực tuyến đang mở.")
     key = _rebuild_key(poll, shares)
-    counts, _, _ = _count_encrypted(session, poll, PHASE_CONSENT, key, len(CONSENT_CHOICES))
-    agreed = sum(c[0] for c in counts.values())
+    counted = count_phase(session, poll, PHASE_CONSENT, key)
+    agreed = sum(c[0] for c in counted.counts.values())
+    session.add(BallotBox(poll_id=poll.id, phase=PHASE_CONSENT, ballots=counted.ballots, other_texts=[],
+                          counts={str(g): {k: n for k, n in zip(CONSENT_CHOICES, values) if n}
+                                  for g, values in counted.counts.items()},
+                          record=counted.record, counted_at=now, counted_by=actor.name))
     households = total_households(poll)
     poll.consent_agreed, poll.consent_closes_at = agreed, now
     if rules.consent_reached(households, agreed):
@@ -379,18 +387,15 @@ def _store_online_result(session: Session, actor: Actor, poll: Poll, shares: lis
     """Count the online ballots with the board's shares: the sums per group are
     decrypted and written once, with the "ý kiến khác" texts in random order."""
     key = _rebuild_key(poll, shares)
-    counts, texts, ballots = _count_encrypted(session, poll, PHASE_VOTE, key, len(poll.choices))
-    marked = session.scalar(select(func.count()).select_from(Participation).where(
-        Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE)) or 0
-    if ballots != marked:
-        raise PollError(f"Số phiếu đã mã hóa ({ballots}) khác số hộ đã biểu quyết ({marked}): dữ liệu bị can thiệp, "
-                        "không kiểm phiếu. Hãy báo quản trị viên.")
+    counted = count_phase(session, poll, PHASE_VOTE, key)
     by_id = {str(group_id): {str(c.id): n for c, n in zip(poll.choices, values) if n}
-             for group_id, values in counts.items()}
-    session.add(BallotBox(poll_id=poll.id, phase=PHASE_VOTE, counts=by_id, other_texts=texts, ballots=ballots,
-                          counted_at=now, counted_by=actor.name))
+             for group_id, values in counted.counts.items()}
+    session.add(BallotBox(poll_id=poll.id, phase=PHASE_VOTE, counts=by_id, other_texts=counted.texts,
+                          ballots=counted.ballots, record=counted.record, counted_at=now, counted_by=actor.name))
     session.flush()
-    record(session, actor, "poll.count", poll, now=now, details={"ballots": ballots, "counts": by_id})
+    record(session, actor, "poll.count", poll, now=now, details={
+        "ballots": counted.ballots, "counts": by_id, "refused": counted.record["refused"],
+        "fingerprint": counted.record["fingerprint"]})
 
 
 def close_poll(session: Session, actor: Actor, poll: Poll, *, shares: list[str] | None = None,

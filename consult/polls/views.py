@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,11 +23,12 @@ from consult.polls import jobs as slip_jobs
 from consult.extensions import csrf, limiter
 from consult import office, security
 from consult.polls import documents, rules, service
+from consult.polls import record as election_record
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.auth.service import qr_svg
 from consult.polls.forms import CheckInForm, LocalDayForm, PaperCountForm, PollForm, SlipForm
 from consult.polls.models import (DAY_KINDS, FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
-                                  PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, LocalDay, Poll,
+                                  PHASE_CONSENT, PHASE_VOTE, PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, LocalDay, Poll,
                                   PollHousehold)
 from consult.timeutil import local_date, today, utcnow
 
@@ -595,6 +597,23 @@ def public_index(slug: str):
     return render_template("polls/public_index.html", commune=commune, polls=polls, labels=STATUS_LABELS)
 
 
+@bp.route("/c/<slug>/polls/<int:poll_id>/record.json")
+def public_record(slug: str, poll_id: int):
+    """The vote's election record (every ballot's ciphertexts, proofs and tracker, each
+    group's sum and its proven decryption, the result), for ``python -m consult.verify``."""
+    commune = public_commune(slug)
+    s = db_session()
+    poll = s.get(Poll, poll_id)
+    phase = request.args.get("phase", PHASE_VOTE)
+    if (poll is None or poll.commune_id != commune.id or phase not in (PHASE_VOTE, PHASE_CONSENT)
+            or not election_record.record_available(s, poll, phase)):
+        abort(404)
+    name = f"ho-so-bieu-quyet-{poll.id}{'-dong-y' if phase == PHASE_CONSENT else ''}.json"
+    return Response(stream_with_context(election_record.election_record(s, poll, phase)),
+                    mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
 @bp.route("/c/<slug>/polls/<int:poll_id>")
 def public_show(slug: str, poll_id: int):
     """Results with a chart, the households that took part, and a receipt check;
@@ -620,4 +639,8 @@ def public_show(slug: str, poll_id: int):
     return render_template("polls/public_show.html", commune=commune, poll=poll, result=result,
                            participants=participants, receipt=receipt, bulletin=bulletin, page=page, pages=pages,
                            first_number=offset + 1, found=found, labels=STATUS_LABELS, forms=FORMS,
-                           kinds=MATTER_KINDS, recognition=rules.recognition(poll.matter_kind, poll.commune_wide))
+                           kinds=MATTER_KINDS, recognition=rules.recognition(poll.matter_kind, poll.commune_wide),
+                           record=election_record.record_available(s, poll) if result else False,
+                           consent_record=election_record.record_available(s, poll, PHASE_CONSENT),
+                           fingerprint=(service.key_fingerprint(poll.public_key, poll.texts_key)
+                                        if poll.public_key else None))

@@ -360,7 +360,7 @@ def test_online_choices_are_stored_only_as_ciphertexts(session):
     session.commit()
     insp = inspect(session.get_bind())
     assert {c["name"] for c in insp.get_columns("cast_ballot")} == {
-        "id", "poll_id", "phase", "group_id", "ciphertext", "sealed_text", "tracker"}
+        "id", "poll_id", "phase", "group_id", "ciphertext", "proofs", "sealed_text", "tracker"}
     rows = session.scalars(select(CastBallot).where(CastBallot.poll_id == poll.id, CastBallot.phase == "vote")).all()
     assert len(rows) == 6
     assert {len(r.ciphertext) for r in rows} == {3 * 64} and len({len(r.sealed_text) for r in rows}) == 1
@@ -368,7 +368,8 @@ def test_online_choices_are_stored_only_as_ciphertexts(session):
     types = {c["name"]: str(c["type"]).upper() for c in insp.get_columns("participation")}
     assert types["voted_on"] == "DATE" and not {c for c in types if "choice" in c}
     # Before the count nothing holds a result.
-    assert session.execute(text("SELECT count(*) FROM ballot_box WHERE poll_id = :p"), {"p": poll.id}).scalar() == 0
+    assert session.execute(text("SELECT count(*) FROM ballot_box WHERE poll_id = :p AND phase = 'vote'"),
+                           {"p": poll.id}).scalar() == 0
     assert not service.tally(session, poll).counted
     # The audit trail of online votes says nothing of any household.
     assert session.execute(text("SELECT count(*) FROM audit_entry WHERE details LIKE '%KP1-00%'")).scalar() == 0
