@@ -34,7 +34,8 @@ def _b64(data: bytes) -> str:
 
 
 def election_record(session: Session, poll: Poll, phase: str = PHASE_VOTE) -> Iterator[str]:
-    """The record as JSON text, in pieces."""
+    """The record as JSON text, in pieces: the vote read now, the ballots as the pieces are
+    taken (a response streams them after its view has returned)."""
     box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == phase))
     if box is None or box.record is None:
         raise LookupError("the phase has not been counted")
@@ -52,10 +53,16 @@ def election_record(session: Session, poll: Poll, phase: str = PHASE_VOTE) -> It
         "fingerprint": secrecy.key_fingerprint(poll.public_key, poll.texts_key),
         "counted_at": box.counted_at.isoformat(),
     }
+    groups, refused = list(box.record["groups"]), box.record["refused"]
+    return _pieces(session, poll.id, phase, head, groups, refused, n)
+
+
+def _pieces(session: Session, poll_id: int, phase: str, head: dict, groups: list[dict], refused: int,
+            n: int) -> Iterator[str]:
     text = json.dumps(head, ensure_ascii=False, indent=1)
     yield text[:text.rindex("}")].rstrip() + ',\n "groups": ['
     totals = [0] * n
-    for index, group in enumerate(box.record["groups"]):
+    for index, group in enumerate(groups):
         meta = {key: group[key] for key in ("id", "name", "households", "marked", "refused", "sum", "counts",
                                             "decryption")}
         totals = [t + c for t, c in zip(totals, group["counts"])]
@@ -63,14 +70,14 @@ def election_record(session: Session, poll: Poll, phase: str = PHASE_VOTE) -> It
         yield ("\n  " if index == 0 else ",\n  ") + piece[:-1] + ', "ballots": ['
         rows = session.execute(select(CastBallot.ciphertext, CastBallot.proofs, CastBallot.sealed_text,
                                       CastBallot.tracker).where(
-            CastBallot.poll_id == poll.id, CastBallot.phase == phase, CastBallot.group_id == group["id"])
+            CastBallot.poll_id == poll_id, CastBallot.phase == phase, CastBallot.group_id == group["id"])
             .order_by(CastBallot.tracker).execution_options(yield_per=1000))
         for number, (ciphertext, proofs, sealed, tracker) in enumerate(rows):
             ballot = {"tracker": tracker, "ciphertext": _b64(ciphertext), "proofs": _b64(proofs),
                       "text_digest": hashlib.sha256(bytes(sealed)).hexdigest()}
             yield ("\n   " if number == 0 else ",\n   ") + json.dumps(ballot)
         yield "]}"
-    yield '\n ],\n "result": ' + json.dumps({"totals": totals, "refused": box.record["refused"]}) + "\n}\n"
+    yield '\n ],\n "result": ' + json.dumps({"totals": totals, "refused": refused}) + "\n}\n"
 
 
 def election_record_dict(session: Session, poll: Poll, phase: str = PHASE_VOTE) -> dict:
