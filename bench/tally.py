@@ -6,9 +6,12 @@
    counts per choice, each group's threshold, the outcome) against the bare
    ``GROUP BY`` of the participation marks it rests on, in the same run.
 2. An online vote of 100,000 encrypted ballots (three choices: a ciphertext per
-   choice and a sealed "ý kiến khác" each): times the count at the close, the
-   homomorphic sum and the decryption of the sums with the board's key, and the
-   encryption of one ballot.
+   choice with its proof of 0 or 1, the proof of one choice, a sealed "ý kiến
+   khác"), every one really encrypted: times the encryption with proofs and the
+   verification of one ballot (two and three choices) beside the bare libsodium
+   operations they make, measured in the same run; verifying the whole box on
+   every core; and the count at the close (the box's checks, every proof, the
+   homomorphic sum, the proven decryption of each sum, the texts).
 
     python bench/tally.py [--ballots 1000000] [--encrypted 100000] [--database-url URL]
 
@@ -52,12 +55,61 @@ def _best(fn, runs=5):
     return min(timings), max(timings), value
 
 
+def _bare_ops() -> dict[str, float]:
+    """Seconds per bare libsodium operation, measured in this run."""
+    from nacl import bindings as sodium
+
+    r = sodium.crypto_core_ed25519_scalar_reduce(pysecrets.token_bytes(64))
+    p = sodium.crypto_scalarmult_ed25519_base_noclamp(r)
+    out = {}
+    for name, fn in (("var", lambda: sodium.crypto_scalarmult_ed25519_noclamp(r, p)),
+                     ("base", lambda: sodium.crypto_scalarmult_ed25519_base_noclamp(r)),
+                     ("valid", lambda: sodium.crypto_core_ed25519_is_valid_point(p))):
+        out[name] = min(_timed(fn, 2000) for _ in range(3)) / 2000
+    return out
+
+
+def _timed(fn, times: int) -> float:
+    begin = time.perf_counter()
+    for _ in range(times):
+        fn()
+    return time.perf_counter() - begin
+
+
+def _per_ballot(fn, times: int = 300) -> float:
+    """Milliseconds per call, best of three."""
+    return min(_timed(fn, times) for _ in range(3)) / times * 1000
+
+
+def _encrypt_chunk(public: bytes, texts_public: bytes, context: bytes, choices: int, picks: list[int]) -> list:
+    from consult.polls import secrecy
+
+    out = []
+    for pick in picks:
+        ciphertext, proofs = secrecy.encrypt_ballot(public, context, choices, pick)
+        out.append((ciphertext, proofs, secrecy.seal_text(texts_public, "Ý kiến khác" if pick == 2 else "")))
+    return out
+
+
+def _encrypt_many(public, texts_public, context, choices, picks) -> list:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = 5000
+    chunks = [picks[i:i + size] for i in range(0, len(picks), size)]
+    with ProcessPoolExecutor(max(1, multiprocessing.cpu_count()), mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = pool.map(_encrypt_chunk, *zip(*[(public, texts_public, context, choices, c) for c in chunks]))
+        return [ballot for part in parts for ballot in part]
+
+
 def run(url: str, ballots: int, encrypted: int, tmp: str) -> None:
     from sqlalchemy import func, insert, select
 
     from consult import create_app, migrate
     from consult.audit.service import SYSTEM
     from consult.communes.service import save_commune, save_group
+    from consult import verify
+    from consult.polls import ballots as ballots_module
     from consult.polls import secrecy, service
     from consult.polls.models import (CastBallot, CommitteeMember, PaperCount, Participation, Poll, PollChoice,
                                       PollGroup, PollHousehold)
@@ -133,17 +185,28 @@ def run(url: str, ballots: int, encrypted: int, tmp: str) -> None:
     session.flush()
     key = secrecy.new_key(online.id, 3)
     online.public_key, online.texts_key = key.public, key.texts_public
-    # Encrypting one ballot, as cast_online does (three ciphertexts and a sealed text).
-    sample = 2_000
+    # The opening's audit entry carries the key's fingerprint; the count checks it.
+    from consult.audit.service import record as audit_record
+
+    audit_record(session, SYSTEM, "poll.open", online, now=now,
+                 details={"fingerprint": secrecy.key_fingerprint(key.public, key.texts_public)})
+    session.commit()
+    choices = len(online.choices)
+    context = ballots_module.ballot_context(online.id, "vote", key.public, choices)
+    bare = _bare_ops()
+    enc = {n: _per_ballot(lambda n=n: secrecy.encrypt_ballot(key.public, ballots_module.ballot_context(
+        online.id, "vote", key.public, n), n, 0)) for n in (2, 3)}
+    samples = {n: secrecy.encrypt_ballot(key.public, ballots_module.ballot_context(online.id, "vote", key.public, n),
+                                         n, 0) for n in (2, 3)}
+    ver = {n: _per_ballot(lambda n=n: verify.check_ballot(key.public, ballots_module.ballot_context(
+        online.id, "vote", key.public, n), n, 1, 1, *samples[n])) for n in (2, 3)}
+    # The box: every ballot really encrypted with its proofs (the count refuses copies), on
+    # both cores.
     begin = time.perf_counter()
-    pool = []
-    truth = [0, 0, 0]
-    for i in range(sample):
-        pick = 0 if rng.random() < 0.7 else rng.choice([1, 2])
-        pool.append((pick, secrecy.encrypt_choice(key.public, 3, pick),
-                     secrecy.seal_text(key.texts_public, "Ý kiến khác" if pick == 2 else "")))
-    encrypt_ms = (time.perf_counter() - begin) / sample * 1000
-    # The box: real ciphertexts, drawn from the pool (the sum costs the same whatever they encrypt).
+    picks = [0 if rng.random() < 0.7 else rng.choice([1, 2]) for _ in range(encrypted)]
+    truth = [picks.count(i) for i in range(choices)]
+    made = _encrypt_many(key.public, key.texts_public, context, choices, picks)
+    encrypt_all_s = time.perf_counter() - begin
     for offset in range(0, encrypted, batch):
         size = min(batch, encrypted - offset)
         rows = [{"poll_id": online.id, "group_id": group.id, "code": f"O-{offset + i}",
@@ -151,21 +214,25 @@ def run(url: str, ballots: int, encrypted: int, tmp: str) -> None:
         ids = session.scalars(insert(PollHousehold).returning(PollHousehold.id), rows).all()
         session.execute(insert(Participation), [{"poll_id": online.id, "phase": "vote", "poll_household_id": i,
                                                  "voted_on": today, "channel": "online"} for i in ids])
-        cast = []
-        for _ in ids:
-            pick, ciphertext, sealed = pool[rng.randrange(sample)]
-            truth[pick] += 1
-            cast.append({"poll_id": online.id, "phase": "vote", "group_id": group.id, "ciphertext": ciphertext,
-                         "sealed_text": sealed, "tracker": pysecrets.token_hex(32)})
-        session.execute(insert(CastBallot), cast)
+        session.execute(insert(CastBallot), [
+            {"poll_id": online.id, "phase": "vote", "group_id": group.id, "ciphertext": c, "proofs": p,
+             "sealed_text": t, "tracker": secrecy.tracker(c, p, t)} for c, p, t in made[offset:offset + size]])
     session.commit()
-    print(f"built {encrypted:,} encrypted ballots in {time.perf_counter() - started:.1f} s")
+    print(f"built {encrypted:,} encrypted ballots with their proofs in {time.perf_counter() - started:.1f} s "
+          f"(encryption {encrypt_all_s:.1f} s on every core)")
+    begin = time.perf_counter()
+    faults = ballots_module._verify_all(key.public, context, (choices, 1, 1), [(c, p) for c, p, _ in made])
+    verify_all_s = time.perf_counter() - begin
+    assert not any(faults), "a ballot made by the prover failed its proofs"
+    del made
     codes = key.shares[:2]
     begin = time.perf_counter()
-    counted = service.close_poll(session, SYSTEM, session.get(Poll, online.id), shares=codes)
+    counted = service.close_poll(session, SYSTEM, session.get(Poll, online.id), shares=codes,
+                                 now=online.closes_at + timedelta(seconds=1))
     count_s = time.perf_counter() - begin
     assert [counted.total(c.id) for c in counted.choices] == truth, "the count differs from the ballots cast"
     session.rollback()
+    encrypt_ms, verify_ms = enc[2], ver[2]
 
     print()
     print(f"| measure | {dialect} |")
@@ -174,12 +241,23 @@ def run(url: str, ballots: int, encrypted: int, tmp: str) -> None:
           f"{tally_worst * 1000:.0f} ms |")
     print(f"| bare GROUP BY of the participation marks (best of 5) | {bare_best * 1000:.0f} ms |")
     print(f"| ratio tally / bare GROUP BY | {tally_best / bare_best:.2f} |")
-    print(f"| count of {encrypted:,} encrypted ballots (sum, decrypt, open texts) | {count_s:.1f} s |")
-    print(f"| encryption of one ballot (3 choices + sealed text) | {encrypt_ms:.2f} ms |")
+    print(f"| bare libsodium: scalar mult, variable base / fixed base | {bare['var'] * 1000:.3f} ms / "
+          f"{bare['base'] * 1000:.3f} ms |")
+    for n in (2, 3):
+        floor_enc = (n * 5 + 1) * bare["var"] + (n * 3 + 1) * bare["base"]
+        floor_ver = (n * 6 + 3) * bare["var"] + (n * 2 + 1) * bare["base"] + 2 * n * bare["valid"]
+        print(f"| encryption with proofs, {n} choices (bare operations it makes) | {enc[n]:.2f} ms "
+              f"({floor_enc * 1000:.2f} ms, ratio {enc[n] / (floor_enc * 1000):.2f}) |")
+        print(f"| verification of one ballot, {n} choices (bare operations) | {ver[n]:.2f} ms "
+              f"({floor_ver * 1000:.2f} ms, ratio {ver[n] / (floor_ver * 1000):.2f}) |")
+    print(f"| verifying {encrypted:,} ballots of {choices} choices on every core | {verify_all_s:.1f} s |")
+    print(f"| count of {encrypted:,} encrypted ballots at the close (checks, proofs, sum, proven decryption, "
+          f"texts) | {count_s:.1f} s |")
     print(f"\noutcome of the paper vote: {result.participated:,}/{result.households:,} took part; {result.summary}")
     print(f"RESULT tally_ms={tally_best * 1000:.0f} bare_group_by_ms={bare_best * 1000:.0f} "
           f"ratio={tally_best / bare_best:.2f} encrypted_count_s={count_s:.2f} encrypted_ballots={encrypted} "
-          f"encrypt_ballot_ms={encrypt_ms:.3f} database={dialect}")
+          f"encrypt_ballot_ms={encrypt_ms:.3f} verify_ballot_ms={verify_ms:.3f} verify_all_s={verify_all_s:.1f} "
+          f"database={dialect}")
 
 
 if __name__ == "__main__":
