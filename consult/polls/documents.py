@@ -6,13 +6,15 @@ from __future__ import annotations
 import hashlib
 
 from docx.shared import Pt
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.adminpaper import body, header_block, new_document, para, signatures, title, to_bytes
 from consult.polls import rules
-from consult.polls.models import FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PROCEDURE_SUBJECTS, Poll
-from consult.polls.service import (Tally, attendance_count, bulletin, paper_counts, participants, procedures,
-                                   report_deadline, tally, total_households)
+from consult.polls.models import (FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS, PROCEDURE_SUBJECTS,
+                                  BallotBox, Poll)
+from consult.polls.service import (Tally, attendance_count, bulletin, key_fingerprint, paper_counts, participants,
+                                   procedures, report_deadline, tally, total_households)
 from consult.timeutil import format_date, format_datetime, local_date
 
 
@@ -280,6 +282,19 @@ def minutes_docx(session: Session, poll: Poll) -> bytes:
             digest = hashlib.sha256("\n".join(trackers).encode()).hexdigest()
             body(document, f"Bảng công khai có {len(trackers)} phiếu đã mã hóa; dấu vân tay của bảng (SHA-256): "
                            f"{digest}.")
+            if poll.public_key and poll.texts_key:
+                body(document, "Dấu vân tay khóa của cuộc biểu quyết (in trên thông báo mở, phiếu giữ khóa và từng "
+                               f"phiếu): {key_fingerprint(poll.public_key, poll.texts_key)}.")
+            box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == "vote"))
+            if box is not None and box.record:
+                checked, refused = box.record["checked"], box.record["refused"]
+                body(document, f"Khi kiểm phiếu đã kiểm tra: khóa đúng là khóa công bố khi mở; {checked['ballots']} "
+                               f"phiếu thuộc đúng các khu dân cư của cuộc biểu quyết, bằng số hộ đã biểu quyết; mã theo "
+                               f"dõi và chứng minh hợp lệ của từng phiếu; chứng minh giải mã đúng của từng tổng. "
+                               + (f"Số phiếu bị loại vì chứng minh không hợp lệ: {refused} (mã theo dõi công bố trong "
+                                  "hồ sơ kiểm phiếu)." if refused else "Không có phiếu nào bị loại.")
+                               + " Hồ sơ kiểm phiếu công khai trên trang kết quả; ai cũng kiểm tra lại được bằng "
+                                 "chương trình kiểm tra (python -m consult.verify).")
     if result.other_texts:
         body(document, "Các ý kiến khác:")
         for text in result.other_texts:

@@ -384,3 +384,17 @@ def test_the_public_results_page_offers_the_record(session, client):
     response = client.get(f"/c/{commune.slug}/polls/{poll.id}/record.json")
     assert response.status_code == 200
     assert verify.verify_record(json.loads(response.get_data(as_text=True)))["totals"] == [2, 1, 0]
+
+
+def test_the_minutes_give_the_key_fingerprint_and_what_the_count_checked(session):
+    import io
+
+    from docx import Document
+
+    from consult.polls import documents
+
+    _, _, poll, _, _ = _vote(session, households=4, agree=3)
+    _close(session, poll)
+    text_of = "\n".join(p.text for p in Document(io.BytesIO(documents.minutes_docx(session, poll))).paragraphs)
+    assert secrecy.key_fingerprint(poll.public_key, poll.texts_key) in text_of
+    assert "chứng minh giải mã đúng" in text_of and "Không có phiếu nào bị loại" in text_of
