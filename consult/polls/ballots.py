@@ -226,18 +226,17 @@ def _fixed_parts(session: Session, poll_id: int, opened_at, public_key) -> tuple
     return parts
 
 
-# The key fingerprint each vote's opening wrote into the audit trail, by (vote, opening time):
-# immutable once written, read and its entry's HMAC checked once per process.
-_OPENED_WITH: dict[tuple, str | None] = {}
+# Whether a vote's key is the one its opening wrote into the audit trail, by (vote, opening
+# time, public key, texts key): the entry is immutable once written, so it is read and its HMAC
+# checked once per process and key (a key is new at every opening, so two databases' votes
+# never share an entry here; a key swapped in the database is a new entry, checked afresh).
+_OPENED_WITH: dict[tuple, bool] = {}
 
 
-def opening_fingerprint(session: Session, poll_id: int, opened_at=None) -> str | None:
+def opening_fingerprint(session: Session, poll_id: int) -> str | None:
     """The fingerprint of the key the vote was opened with, from the audit trail's opening
     entry, whose HMAC is keyed outside the database (``consult.audit``): a key swapped in the
     ``poll`` row, or an opening entry edited to match it, is found out. None if missing."""
-    cache_key = (poll_id, opened_at)
-    if opened_at is not None and cache_key in _OPENED_WITH:
-        return _OPENED_WITH[cache_key]
     entry = session.scalars(select(AuditEntry).where(
         AuditEntry.action == "poll.open", AuditEntry.object_type == "poll",
         AuditEntry.object_id == str(poll_id)).order_by(AuditEntry.id.desc()).limit(1)).first()
@@ -247,10 +246,6 @@ def opening_fingerprint(session: Session, poll_id: int, opened_at=None) -> str |
             found = json.loads(entry.details or "{}").get("fingerprint")
         except ValueError:
             found = None
-    if opened_at is not None:
-        if len(_OPENED_WITH) >= _FIXED_MAX:
-            _OPENED_WITH.clear()
-        _OPENED_WITH[cache_key] = found
     return found
 
 
@@ -262,8 +257,16 @@ def key_is_opening_key(session: Session, poll_id: int, opened_at, public_key: by
                        texts_key: bytes | None) -> bool:
     if public_key is None or texts_key is None:
         return False
-    opened = opening_fingerprint(session, poll_id, opened_at)
-    return opened is not None and hmac.compare_digest(opened, secrecy.key_fingerprint(public_key, texts_key))
+    cache_key = (poll_id, opened_at, bytes(public_key), bytes(texts_key))
+    if opened_at is not None and cache_key in _OPENED_WITH:
+        return _OPENED_WITH[cache_key]
+    opened = opening_fingerprint(session, poll_id)
+    same = opened is not None and hmac.compare_digest(opened, secrecy.key_fingerprint(public_key, texts_key))
+    if opened_at is not None:
+        if len(_OPENED_WITH) >= _FIXED_MAX:
+            _OPENED_WITH.clear()
+        _OPENED_WITH[cache_key] = same
+    return same
 
 
 def find_token(session: Session, *, token: str | None = None, code: str | None = None) -> LiveToken:
