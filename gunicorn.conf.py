@@ -7,6 +7,10 @@ Run `flask --app consult check-deploy --workers N` with the same N first.
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
+from consult.accesslog import BALLOT_PATH, is_ballot_path, protect_loggers, redact
+
 bind = os.environ.get("CONSULT_BIND", "127.0.0.1:8000")
 # Sync workers: two per core is plenty for a ward; the ballot flow is short requests.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
@@ -30,6 +34,31 @@ max_requests_jitter = 1000
 forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
 errorlog = "-"
+# The combined format, written by ``BallotSafeLogger``: a household's link (/b/<token>) is its
+# live credential, so its request line and a referer naming it show /b/… (consult/accesslog.py).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
+class BallotSafeLogger(Logger):
+    """gunicorn's logger, with no ballot link's token in the access or error log."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        protect_loggers(self.error_log)  # "Error handling request /b/…"; the access log is redacted below
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        if is_ballot_path(environ.get("PATH_INFO")):
+            # Whatever spelling of the path reached the ballot view (RAW_URI is as sent).
+            atoms["r"] = f"{environ.get('REQUEST_METHOD', '-')} {BALLOT_PATH} {environ.get('SERVER_PROTOCOL', '-')}"
+            atoms["U"], atoms["q"] = BALLOT_PATH, ""
+        for key, value in atoms.items():
+            if isinstance(value, str):
+                atoms[key] = redact(value)
+        return atoms
+
+
+logger_class = BallotSafeLogger
 
 
 def on_starting(server):

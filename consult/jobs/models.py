@@ -27,8 +27,9 @@ class Job(Base):
     total: Mapped[int] = mapped_column(default=0)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
-    # The result (a PDF of slips holds the households' ballot links: it is kept only
-    # until it expires, and only its creator downloads it).
+    # Never written: a result (a slips PDF holds the households' live ballot links and codes)
+    # is an encrypted file under a key the database does not hold (consult/jobs/results.py).
+    # The column stays, empty, so that the schema needs no migration.
     result: Mapped[bytes | None] = mapped_column(LargeBinary)
     result_name: Mapped[str | None] = mapped_column(String(200))
     result_type: Mapped[str | None] = mapped_column(String(100))

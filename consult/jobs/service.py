@@ -5,7 +5,8 @@ one or more worker processes beside gunicorn), or, with ``JOBS_IN_PROCESS`` (the
 default, for the single-process embedded setup), by a thread of the web process
 started when the job is enqueued. Runners claim a job with a conditional UPDATE,
 so two never run the same job; a job whose runner died (no heartbeat for
-``STALE_AFTER``) is queued again, up to ``MAX_ATTEMPTS``.
+``STALE_AFTER``) is queued again, up to ``MAX_ATTEMPTS``. A job's result is an encrypted
+file, never a column (``consult.jobs.results``): the row keeps the job's progress only.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from consult.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
+from consult.jobs.results import ResultStore
 from consult.timeutil import utcnow
 
 STALE_AFTER = timedelta(minutes=5)
@@ -78,8 +80,10 @@ def _claim(session: Session, now: datetime) -> Job | None:
     return None
 
 
-def run_one(sessionmaker, reader_sessionmaker=None, now: Callable[[], datetime] = utcnow) -> bool:
-    """Run the next job, if any; True when one was run (done or failed)."""
+def run_one(sessionmaker, reader_sessionmaker=None, now: Callable[[], datetime] = utcnow, *,
+            results: ResultStore) -> bool:
+    """Run the next job, if any; True when one was run (done or failed). Its result goes to
+    ``results``."""
     session: Session = sessionmaker()
     reader: Session = (reader_sessionmaker or sessionmaker)()
     try:
@@ -87,7 +91,8 @@ def run_one(sessionmaker, reader_sessionmaker=None, now: Callable[[], datetime] 
         if job is None:
             return False
         if job.attempts > MAX_ATTEMPTS:
-            _finish(session, job, now(), error="Đã thử nhiều lần nhưng không thực hiện được; hãy tạo lại yêu cầu.")
+            _finish(session, job, now(), results,
+                    error="Đã thử nhiều lần nhưng không thực hiện được; hãy tạo lại yêu cầu.")
             return True
         progress_session: Session = sessionmaker()
 
@@ -100,39 +105,46 @@ def run_one(sessionmaker, reader_sessionmaker=None, now: Callable[[], datetime] 
             output = RUNNERS[job.kind](session, reader, job, progress)
         except JobError as exc:
             session.rollback()
-            _finish(session, job, now(), error=str(exc))
+            _finish(session, job, now(), results, error=str(exc))
             return True
         except Exception:
             session.rollback()
-            _finish(session, job, now(), error="Lỗi hệ thống khi thực hiện; hãy thử lại hoặc báo quản trị viên.")
+            _finish(session, job, now(), results,
+                    error="Lỗi hệ thống khi thực hiện; hãy thử lại hoặc báo quản trị viên.")
             raise
         finally:
             progress_session.close()
             reader.close()
-        _finish(session, job, now(), output=output)
+        _finish(session, job, now(), results, output=output)
         return True
     finally:
         session.close()
 
 
-def _finish(session: Session, job: Job, now: datetime, *, output: Output | None = None, error: str | None = None):
-    """Store the result in the runner's transaction (the job's own writes commit with it)."""
+def _finish(session: Session, job: Job, now: datetime, results: ResultStore, *, output: Output | None = None,
+            error: str | None = None):
+    """Finish the job in the runner's transaction (the job's own writes commit with it); the
+    result's file is written first, so a job marked done always has it (a file left by a
+    commit that failed names no live code, and ``purge`` removes it)."""
     job = session.merge(job)
     job.status, job.finished_at, job.heartbeat_at = (DONE if output else FAILED), now, now
     job.error = error
+    job.result = None
     if output:
-        job.result, job.result_name, job.result_type = output.data, output.name, output.mimetype
+        results.write(job, output.data)
+        job.result_name, job.result_type = output.name, output.mimetype
         job.done = job.total
         job.expires_at = now + KEEP_RESULT
     session.commit()
 
 
-def run_pending(sessionmaker, reader_sessionmaker=None, now: Callable[[], datetime] = utcnow) -> int:
+def run_pending(sessionmaker, reader_sessionmaker=None, now: Callable[[], datetime] = utcnow, *,
+                results: ResultStore) -> int:
     """Run queued jobs until none is left; the number run."""
     count = 0
-    while run_one(sessionmaker, reader_sessionmaker, now):
+    while run_one(sessionmaker, reader_sessionmaker, now, results=results):
         count += 1
-    purge(sessionmaker, now())
+    purge(sessionmaker, now(), results=results)
     return count
 
 
@@ -144,11 +156,14 @@ def has_queued(sessionmaker) -> bool:
         session.close()
 
 
-def purge(sessionmaker, now: datetime) -> int:
-    """Drop the results that have expired (a slips PDF holds the households' links)."""
+def purge(sessionmaker, now: datetime, *, results: ResultStore) -> int:
+    """Drop the jobs whose results have expired, and their files (a slips PDF holds the
+    households' links), and any file no finished job owns; the number of jobs dropped."""
     session: Session = sessionmaker()
     try:
         gone = session.execute(delete(Job).where(Job.expires_at < now)).rowcount
+        session.commit()
+        results.sweep(set(session.scalars(select(Job.id).where(Job.status.in_((DONE, RUNNING))))))
         session.commit()
         return gone
     finally:
@@ -167,11 +182,12 @@ def start_in_process(app: Flask) -> None:
         return
 
     writer, reader = app.extensions["consult_writer_sessionmaker"], app.extensions["consult_sessionmaker"]
+    results = ResultStore.of_app(app)
 
     def work():
         while True:
             try:
-                run_pending(writer, reader)
+                run_pending(writer, reader, results=results)
             finally:
                 _lock.release()
             # a job enqueued while this thread was finishing is not left waiting

@@ -26,12 +26,19 @@ from PIL import Image
 from consult import ROOT
 from consult.polls import rules
 from consult.polls.models import FORM_ONLINE, Poll
+from consult.polls.secrecy import key_fingerprint
 from consult.polls.service import IssuedBallot
 from consult.timeutil import format_datetime
 
 FONT_DIR = Path(ROOT) / "static" / "fonts"
 SLIPS_PER_PAGE = 3
 SLIP_H = 297 / SLIPS_PER_PAGE
+# Every slip has its own two cut lines, this far inside its third of the page: slips are
+# printed in the households' order, so a slip must not tell where on the page it stood (the
+# top one with the paper's edge, the bottom one without a cut line or its words). Cut along
+# them, every slip has the same marks, the same height and two cut edges; the strips between
+# go away. 5 mm keeps the lines inside what any printer prints.
+CUT_MARGIN = 5
 
 
 QR_SCALE = 4  # pixels per module: crisp when printed at 40 mm, whatever the viewer's smoothing
@@ -123,6 +130,9 @@ def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_na
     pdf.set_creator("consult")
     commune = poll.commune
     text = poll.question if not poll.content else f"{poll.question} {poll.content}"
+    # The vote key's fingerprint, the same on every slip: the ballot page shows it too.
+    fingerprint = (key_fingerprint(poll.public_key, poll.texts_key)
+                   if poll.form == FORM_ONLINE and poll.public_key and poll.texts_key else None)
     shared = None
     for index, ballot in enumerate(ballots):
         slot = index % SLIPS_PER_PAGE
@@ -133,29 +143,39 @@ def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_na
                       _Lines(pdf, 46, 3, f"Mã phiếu (nhập tại {base_url.rstrip('/')}/b)", "", 6.5, align="C"))
         top = slot * SLIP_H
         _slip(pdf, poll, commune, ballot, base_url.rstrip("/"), group_names.get(ballot.household.group_id, ""), top,
-              shared)
+              shared, fingerprint)
+        _cut_lines(pdf, top)
         if progress and index % 100 == 99:
             progress(index + 1, len(ballots))
-        if slot < SLIPS_PER_PAGE - 1:
-            pdf.set_draw_color(120, 120, 120)
-            pdf.set_dash_pattern(dash=2, gap=1.5)
-            pdf.line(5, top + SLIP_H, 205, top + SLIP_H)
-            pdf.set_dash_pattern()
-            pdf.set_font("DejaVu", "", 6)
-            _write(pdf, 5, top + SLIP_H - 3, 0, 3, "✂ cắt theo đường này")
     return bytes(pdf.output())
 
 
+def _cut_lines(pdf: FPDF, top: float) -> None:
+    """The slip's own cut lines and their words, at the same place on every slip (CUT_MARGIN)."""
+    pdf.set_draw_color(120, 120, 120)
+    pdf.set_dash_pattern(dash=2, gap=1.5)
+    for y in (top + CUT_MARGIN, top + SLIP_H - CUT_MARGIN):
+        pdf.line(CUT_MARGIN, y, 210 - CUT_MARGIN, y)
+    pdf.set_dash_pattern()
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_text_color(90, 90, 90)
+    pdf.set_font("DejaVu", "", 6)
+    # On the scrap beyond each line, thrown away with it.
+    _write(pdf, 155, top + CUT_MARGIN - 3.2, 46, 3, "✂ cắt theo đường này", centred=True)
+    _write(pdf, 155, top + SLIP_H - CUT_MARGIN + 0.2, 46, 3, "✂ cắt theo đường này", centred=True)
+    pdf.set_text_color(0, 0, 0)
+
+
 def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, group_name: str, top: float,
-          shared: tuple[_Lines, _Lines, _Lines]) -> None:
+          shared: tuple[_Lines, _Lines, _Lines], fingerprint: str | None = None) -> None:
     left, width = 12, 140
     link = f"{base_url}/b/{ballot.token}"
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("DejaVu", "B", 8)
-    _write(pdf, left, top + 5, width, 4, f"{commune.full_name.upper()} — {group_name.upper()}")
+    _write(pdf, left, top + 6.5, width, 4, f"{commune.full_name.upper()} — {group_name.upper()}")
     if poll.commune_wide:
         pdf.set_font("DejaVu", "", 6)
-        _write(pdf, left, top + 9, 40, 3, "(Đóng dấu của UBND cấp xã)")
+        _write(pdf, left, top + 10, 40, 3, "(Đóng dấu của UBND cấp xã)")
     pdf.set_font("DejaVu", "B", 11)
     heading = "PHIẾU BIỂU QUYẾT TRỰC TUYẾN" if poll.form == FORM_ONLINE else "PHIẾU LẤY Ý KIẾN HỘ GIA ĐÌNH"
     _write(pdf, left, top + 13, width, 5, heading, centred=True)
@@ -202,11 +222,11 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
         # The stub: torn off along this line when the slip is handed in.
         pdf.set_draw_color(120, 120, 120)
         pdf.set_dash_pattern(dash=2, gap=1.5)
-        pdf.line(153.5, top + 3, 153.5, top + SLIP_H - 3)
+        pdf.line(153.5, top + CUT_MARGIN, 153.5, top + SLIP_H - CUT_MARGIN)
         pdf.set_dash_pattern()
         pdf.set_draw_color(0, 0, 0)
         pdf.set_font("DejaVu", "B", 6.5)
-        _write(pdf, 155, top + 3, 46, 3, "CUỐNG PHIẾU — xé ra khi nộp phiếu", centred=True)
+        _write(pdf, 155, top + CUT_MARGIN + 0.5, 46, 3, "CUỐNG PHIẾU — xé ra khi nộp phiếu", centred=True)
         pdf.set_font("DejaVu", "", 6.5)
         name = ballot.household.representative[:80]
         if pdf.get_string_width(name) <= 45:
@@ -221,3 +241,8 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
     shared[2].write(pdf, 155, top + 53)
     pdf.set_font("DejaVu", "B", 9)
     _write(pdf, 155, top + 60, 46, 4, f"Mã hộ: {ballot.household.code}", centred=True)
+    if fingerprint:
+        pdf.set_font("DejaVu", "", 6.5)
+        _write(pdf, 155, top + 66, 46, 3, "Khóa của cuộc biểu quyết:", centred=True)
+        pdf.set_font("DejaVu", "B", 7)
+        _write(pdf, 155, top + 69, 46, 3.5, fingerprint, centred=True)

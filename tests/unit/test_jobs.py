@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from consult.audit.models import AuditEntry
 from consult.jobs import service as jobs
+from consult.jobs.results import ResultStore
 from consult.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 from consult.polls import jobs as slip_jobs
 from consult.polls import service
@@ -23,6 +24,10 @@ BASE = "https://binhan.example.vn"
 
 def _makers(app):
     return app.extensions["consult_writer_sessionmaker"], app.extensions["consult_sessionmaker"]
+
+
+def _results(app):
+    return ResultStore.of_app(app)
 
 
 def _slips_job(session, households=12, **kwargs):
@@ -46,12 +51,13 @@ def test_a_slips_job_prints_every_household_and_records_the_slips_with_the_pdf(a
     poll, job = _slips_job(session)
     old = service.issue_ballots(session, SYSTEM, poll)  # slips printed before: they stop working
     session.commit()
-    assert jobs.run_pending(*_makers(app)) == 1
+    assert jobs.run_pending(*_makers(app), results=_results(app)) == 1
     job = _fresh(session, Job, job.id)
     assert job.status == DONE and job.done == job.total == 12 and job.error is None
-    assert job.result.startswith(b"%PDF") and job.result_name == f"phieu-bieu-quyet-{poll.id}.pdf"
+    pdf = _results(app).read(job)
+    assert job.result is None and pdf.startswith(b"%PDF") and job.result_name == f"phieu-bieu-quyet-{poll.id}.pdf"
     assert job.expires_at - job.finished_at == jobs.KEEP_RESULT
-    (tmp_path / "slips.pdf").write_bytes(job.result)
+    (tmp_path / "slips.pdf").write_bytes(pdf)
     text = subprocess.run(["pdftotext", str(tmp_path / "slips.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert text.count("Mã hộ:") == 12 and "PHIẾU LẤY Ý KIẾN HỘ GIA ĐÌNH" in text
@@ -82,9 +88,10 @@ def test_a_print_that_cannot_be_done_fails_with_a_message_and_changes_nothing(ap
     before = service.issue_ballots(session, SYSTEM, poll)
     poll.status = "closed"  # the vote ended before the print ran
     session.commit()
-    jobs.run_pending(*_makers(app))
+    jobs.run_pending(*_makers(app), results=_results(app))
     job = _fresh(session, Job, job.id)
     assert job.status == FAILED and "đang mở" in job.error and job.result is None
+    assert not _results(app).exists(job.id)
     assert session.scalar(select(func.count()).select_from(BallotToken).where(BallotToken.poll_id == poll.id)) == \
         len(before)
 
@@ -93,24 +100,27 @@ def test_a_job_whose_runner_died_is_run_again_then_given_up(app, session):
     _, job = _slips_job(session)
     job.status, job.heartbeat_at, job.attempts = RUNNING, job.created_at - jobs.STALE_AFTER * 2, 1
     session.commit()
-    assert jobs.run_one(*_makers(app))
+    assert jobs.run_one(*_makers(app), results=_results(app))
     assert _fresh(session, Job, job.id).status == DONE
     job = _fresh(session, Job, job.id)
     job.status, job.heartbeat_at, job.attempts = RUNNING, job.created_at - jobs.STALE_AFTER * 2, jobs.MAX_ATTEMPTS
     job.result = None
     session.commit()
-    assert jobs.run_one(*_makers(app))
+    assert jobs.run_one(*_makers(app), results=_results(app))
     job = _fresh(session, Job, job.id)
     assert job.status == FAILED and "nhiều lần" in job.error
 
 
 def test_results_are_purged_when_they_expire(app, session):
     _, job = _slips_job(session)
-    jobs.run_pending(*_makers(app))
+    jobs.run_pending(*_makers(app), results=_results(app))
     job = _fresh(session, Job, job.id)
-    assert jobs.purge(_makers(app)[0], job.expires_at - timedelta(seconds=1)) == 0
-    assert jobs.purge(_makers(app)[0], job.expires_at + timedelta(seconds=1)) == 1
-    assert _fresh(session, Job, job.id) is None
+    results = _results(app)
+    assert jobs.purge(_makers(app)[0], job.expires_at - timedelta(seconds=1), results=results) == 0
+    job_id = job.id
+    assert results.exists(job_id)
+    assert jobs.purge(_makers(app)[0], job.expires_at + timedelta(seconds=1), results=results) == 1
+    assert _fresh(session, Job, job_id) is None and not results.exists(job_id)
 
 
 def test_a_queued_job_waits_for_a_runner(app, session):
