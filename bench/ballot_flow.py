@@ -39,6 +39,8 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The board members' password: each picks up their own key share with it (consult/polls/keycards.py).
+BOARD_PASSWORD = "mat-khau-to-lay-y-kien"
 
 CEILING_APP = '''
 from flask import Flask
@@ -190,7 +192,9 @@ def prepare(url: str, instance: Path, households: int):
     from consult.audit.service import SYSTEM
     from consult.communes.models import Household
     from consult.communes.service import save_commune, save_group
-    from consult.polls import service
+    from consult.auth.pickup import cost_from_config
+    from consult.auth.service import authenticate, create_user
+    from consult.polls import keycards, service
     from consult.timeutil import local_date, utcnow
     from datetime import timedelta
 
@@ -202,13 +206,22 @@ def prepare(url: str, instance: Path, households: int):
     session.add_all([Household(commune_id=commune.id, group_id=group.id, code=f"H{i:05d}", representative="Đại diện",
                                address="Địa chỉ") for i in range(households)])
     now = utcnow()
+    # The board: three accounts of their own, signed in once (their share-pickup keys).
+    cost = cost_from_config(app.config)
+    board = []
+    for i, name in enumerate("ABC"):
+        user = create_user(session, SYSTEM, username=f"to.{i}", full_name=name, role="officer",
+                           password=BOARD_PASSWORD, commune_id=commune.id)
+        board.append(authenticate(session, user.username, BOARD_PASSWORD, pickup_cost=cost))
     poll = service.create_poll(session, SYSTEM, commune, service.PollInput(
         title="Đo tải", question="Đồng ý?", matter_kind="k6", form="online", opens_at=now - timedelta(minutes=1),
         closes_at=now + timedelta(days=1), group_ids=[group.id],
-        committee=[service.CommitteeInput("A", "Đại diện Ban công tác Mặt trận", True),
-                   service.CommitteeInput("B", "Thành viên"), service.CommitteeInput("C", "Thành viên")],
+        committee=[service.CommitteeInput("A", "Đại diện Ban công tác Mặt trận", True, user_id=board[0].id),
+                   service.CommitteeInput("B", "Thành viên", user_id=board[1].id),
+                   service.CommitteeInput("C", "Thành viên", user_id=board[2].id)],
         agreed_unnecessary_on=local_date(now), reported_on=local_date(now), devices_confirmed=True))
-    shares = [s.code for s in service.open_poll(session, SYSTEM, poll)]
+    service.open_poll(session, SYSTEM, poll)
+    shares = [keycards.pick_up(session, SYSTEM, poll, user, BOARD_PASSWORD).code for user in board]
     ballots = service.issue_ballots(session, SYSTEM, poll)
     for ballot in ballots[: households // 2 + 1]:
         service.cast_online(session, ballot.token, "agree")
@@ -362,6 +375,8 @@ def run_database(url: str, folder: Path, name: str, workers_list: list[int], arg
                     profile=args.profile and n == 0)
             for n, workers in enumerate(workers_list)]
 
+    from datetime import timedelta
+
     from consult import create_app
     from consult.audit.service import SYSTEM
     from consult.polls import service
@@ -369,7 +384,10 @@ def run_database(url: str, folder: Path, name: str, workers_list: list[int], arg
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "b" * 64, "INSTANCE_PATH": str(instance)})
     session = app.extensions["consult_sessionmaker"]()
-    counted = service.close_poll(session, SYSTEM, session.get(Poll, poll_id), shares=shares[:2])
+    poll = session.get(Poll, poll_id)
+    # At the vote's fixed end: an earlier count would need the board's reason.
+    counted = service.close_poll(session, SYSTEM, poll, shares=shares[:2],
+                                 now=poll.closes_at + timedelta(seconds=1))
     tallied = counted.total(choice)
     session.commit()
     session.close()

@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_input_checks(app)
     register_errorhandlers(app)
     register_templating(app)
+    register_logging(app)
     return app
 
 
@@ -197,6 +198,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_templating(app: Flask) -> None:
+    from flask import request
+
     from consult import timeutil
 
     timeutil.register_filters(app)
@@ -213,7 +216,21 @@ def register_templating(app: Flask) -> None:
         # same-origin: Flask-WTF checks the Referer of HTTPS posts; no other site sees a ballot link.
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path == "/b" or request.path.startswith("/b/"):
+            # Every answer of the ballot pages, errors included: a shared phone's cache or a
+            # proxy keeps no household's ballot page (its choice on the review page).
+            response.headers["Cache-Control"] = "no-store"
         if app.config.get("HSTS"):
             # Only behind HTTPS (CONSULT_HSTS): browsers then refuse plain HTTP to this host for a year.
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+
+def register_logging(app: Flask) -> None:
+    """No log line names a household's ballot link (consult/accesslog.py): Flask's own
+    messages ("Exception on /b/<token>") and the development server's request lines."""
+    import logging
+
+    from consult.accesslog import protect_loggers
+
+    protect_loggers(app.logger, logging.getLogger("werkzeug"))

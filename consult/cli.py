@@ -120,9 +120,10 @@ def audit_head(output: str | None):
 @click.command("demo", help="Nạp dữ liệu mẫu: Phường Bình An (chạy lại không thay đổi gì).")
 @with_appcontext
 def demo_cmd():
+    from consult.auth.pickup import cost_from_config
     from consult.demo import load_demo
 
-    lines = load_demo(db_session(), current_app.instance_path)
+    lines = load_demo(db_session(), current_app.instance_path, pickup_cost=cost_from_config(current_app.config))
     db_session().commit()
     for line in lines:
         click.echo(line)
@@ -254,8 +255,10 @@ def check_deploy_cmd(workers: int | None):
 def worker_cmd(once: bool, interval: float):
     import time
 
+    from consult.jobs.results import ResultStore
     from consult.jobs.service import run_pending
 
+    results = ResultStore.of_app(current_app)
     writer = current_app.extensions["consult_writer_sessionmaker"]
     reader = current_app.extensions["consult_sessionmaker"]
     from consult.mail.service import SmtpSettings, deliver_due, queue_deadline_reminders
@@ -264,7 +267,7 @@ def worker_cmd(once: bool, interval: float):
     base_url = current_app.config.get("PUBLIC_BASE_URL") or ""
     checked_deadlines = 0.0
     while True:
-        count = run_pending(writer, reader)
+        count = run_pending(writer, reader, results=results)
         if count:
             click.echo(f"Đã chạy {count} việc.")
         if once or time.monotonic() - checked_deadlines >= 60:  # the deadlines move by days: once a minute

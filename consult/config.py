@@ -39,6 +39,10 @@ DEFAULTS = {
     "TOKEN_RATE_LIMIT": "30 per 10 minutes",
     "TOKEN_FAILURE_RATE_LIMIT": "20 per 10 minutes",
     "TOTP_ISSUER": "consult",
+    # Argon2id cost of the share-pickup key made from each password (consult/auth/pickup.py):
+    # passes and bytes of memory, as costly as the password hash. Tests make them light.
+    "PICKUP_KDF_OPSLIMIT": 3,
+    "PICKUP_KDF_MEMLIMIT": 64 * 1024 * 1024,
     # Slips for more households than this are printed by a background job (consult/jobs).
     "SLIPS_INLINE_MAX": 300,
     # Run background jobs in a thread of the web process (the embedded setup); with
@@ -59,7 +63,8 @@ DEFAULTS = {
 }
 
 # Environment variables that are read as integers or booleans.
-_INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX", "SMTP_PORT"}
+_INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX", "SMTP_PORT",
+             "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT"}
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS", "JOBS_IN_PROCESS", "SMTP_STARTTLS"}
 
 

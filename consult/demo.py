@@ -3,6 +3,8 @@
 Loading twice changes nothing the second time. Passwords are random, made on
 the first load and kept in ``instance/demo-credentials.json`` (owner-only) so
 that every load can print them; TOTP secrets are printed for an authenticator.
+The online vote's board (Tổ lấy ý kiến) are demo accounts too; each picks up its own
+key share as a member would, and the demo keeps the shares in the instance folder.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.audit.service import SYSTEM
+from consult.auth import pickup
 from consult.auth import service as auth_service
 from consult.auth.models import User
 from consult.communes import service as communes
@@ -64,17 +67,24 @@ ACCOUNTS = [
     ("tam.vptk", "Lê Thị Tâm", "officer", None, None),
     ("truong.kp1", "Trần Văn Hải", "group_head", 0, None),
     ("mttq.binhan", "Phạm Thị Hạnh", "unit_rep", None, "Ủy ban MTTQ Việt Nam phường"),
+    # The online vote's board, with truong.kp1: each member's own account receives their key share.
+    ("hoa.bctmt", "Nguyễn Thị Hoa", "unit_rep", None, "Ban điều hành khu phố 1"),
+    ("duc.kp1", "Lê Minh Đức", "unit_rep", None, "Tổ nhân dân tự quản khu phố 1"),
 ]
+BOARD = [("hoa.bctmt", "Đại diện Ban công tác Mặt trận", True), ("truong.kp1", "Trưởng ban điều hành khu phố", False),
+         ("duc.kp1", "Thành viên", False)]
 
 
 def _load_credentials(instance_path: str) -> dict:
     path = Path(instance_path) / "demo-credentials.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    creds = {
+    creds = json.loads(path.read_text()) if path.exists() else {}
+    missing = {
         username: {"password": secrets.token_urlsafe(9), "totp": pyotp.random_base32() if role in ("admin", "officer") else None}
-        for username, _, role, _, _ in ACCOUNTS
+        for username, _, role, _, _ in ACCOUNTS if username not in creds
     }
+    if not missing:
+        return creds
+    creds.update(missing)  # accounts added since an earlier load keep the earlier ones' passwords
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -82,12 +92,13 @@ def _load_credentials(instance_path: str) -> dict:
     return creds
 
 
-def load_demo(session: Session, instance_path: str, *, now: datetime | None = None) -> list[str]:
+def load_demo(session: Session, instance_path: str, *, now: datetime | None = None,
+              pickup_cost: pickup.KdfCost = pickup.DEFAULT_COST) -> list[str]:
     """Load every demo part that is not there yet; return lines to print."""
     now = now or utcnow()
     commune = _structure(session)
     lines = [f"Dữ liệu mẫu: {commune.full_name}, {commune.province} — http://127.0.0.1:5000/c/{commune.slug}/"]
-    lines += _accounts(session, commune, instance_path)
+    lines += _accounts(session, commune, instance_path, pickup_cost)
     # The finished consultation first: its documents took the register's numbers before the open one's.
     lines += _closed_consultation(session, commune, now=now)
     lines += _consultation(session, commune, now=now)
@@ -128,7 +139,7 @@ def _structure(session: Session) -> Commune:
     return commune
 
 
-def _accounts(session: Session, commune: Commune, instance_path: str) -> list[str]:
+def _accounts(session: Session, commune: Commune, instance_path: str, pickup_cost: pickup.KdfCost) -> list[str]:
     creds = _load_credentials(instance_path)
     groups = list(session.scalars(select(ResidentialGroup).where(ResidentialGroup.commune_id == commune.id)
                                   .order_by(ResidentialGroup.position)))
@@ -146,6 +157,8 @@ def _accounts(session: Session, commune: Commune, instance_path: str) -> list[st
                 unit_id=unit_id)
             if cred["totp"]:
                 user.totp_secret, user.totp_enabled = cred["totp"], True
+        if not pickup.has_key(user):  # as its first sign-in would: the share-pickup key
+            auth_service.authenticate(session, username, cred["password"], pickup_cost=pickup_cost)
         totp = cred["totp"] or "—"
         lines.append(f"  {user.role_label:<45} {username:<14} {cred['password']:<14} {totp}")
     lines.append("  (Mã TOTP hiện tại: python -c \"import pyotp; print(pyotp.TOTP('KHÓA').now())\")")
@@ -377,8 +390,10 @@ def _online_vote(session: Session, commune: Commune, instance_path: str, *, now:
     """An open online vote on a khoản 6 matter in khu phố 1, its preconditions
     recorded and its consent round passed, ready for ballots to be printed.
 
-    The board's key shares are handed out once; for the demo they are kept in
-    the instance folder (mode 600) so that the vote can be counted later."""
+    Each board member's key share is sealed to their own demo account; the demo picks
+    each up with that member's password, as the member would on their own page, and
+    keeps the shares in the instance folder (mode 600) so that the vote can be counted later."""
+    from consult.polls import keycards
     from consult.polls import service as polls
     from consult.polls.models import Poll
 
@@ -386,6 +401,8 @@ def _online_vote(session: Session, commune: Commune, instance_path: str, *, now:
     if existing is None:
         group = session.scalar(select(ResidentialGroup).where(ResidentialGroup.commune_id == commune.id,
                                                               ResidentialGroup.name == "Khu phố 1"))
+        creds = _load_credentials(instance_path)
+        board = {username: session.scalar(select(User).where(User.username == username)) for username, _, _ in BOARD}
         today = local_date(now)
         start = now - timedelta(days=2)
         data = polls.PollInput(
@@ -395,30 +412,32 @@ def _online_vote(session: Session, commune: Commune, instance_path: str, *, now:
             content="Quỹ khu phố hiện có 31,5 triệu đồng. Camera ghi hình 24/24, lưu 30 ngày, do Ban điều hành khu "
                     "phố quản lý.",
             opens_at=start, closes_at=local_to_utc(datetime.combine(today + timedelta(days=10), time(20, 0))),
-            committee=[polls.CommitteeInput("Nguyễn Thị Hoa", "Đại diện Ban công tác Mặt trận", True),
-                       polls.CommitteeInput("Trần Văn Hải", "Trưởng ban điều hành khu phố"),
-                       polls.CommitteeInput("Lê Minh Đức", "Thành viên")],
+            committee=[polls.CommitteeInput(board[username].full_name, role, leader, user_id=board[username].id)
+                       for username, role, leader in BOARD],
             agreed_unnecessary_on=today - timedelta(days=5), reported_on=today - timedelta(days=4),
             devices_confirmed=True)
         existing = polls.create_poll(session, SYSTEM, commune, data, now=start)
-        shares = polls.open_poll(session, SYSTEM, existing, now=start)
+        polls.open_poll(session, SYSTEM, existing, now=start)
+        cards = [keycards.pick_up(session, SYSTEM, existing, member.user, creds[member.user.username]["password"],
+                                  now=start + timedelta(minutes=10)) for member in existing.committee]
         session.flush()
         fd = os.open(Path(instance_path) / f"demo-key-shares-{existing.id}.txt",
                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write("".join(f"{share.member}\t{share.code}\n" for share in shares))
+            handle.write("".join(f"{card.member}\t{card.code}\n" for card in cards))
         # The consent round, answered by the households through their own slips.
         issued = polls.issue_ballots(session, SYSTEM, existing, now=start)
         rng = random.Random(5)
         for ballot in issued[: int(len(issued) * 0.7)]:
             polls.cast_online(session, ballot.token, "agree" if rng.random() < 0.9 else "disagree",
                               now=start + timedelta(hours=2))
-        polls.close_consent(session, SYSTEM, existing, shares=[s.code for s in shares[:2]],
+        polls.close_consent(session, SYSTEM, existing, shares=[card.code for card in cards[:2]],
                             now=start + timedelta(days=1))
     key_file = Path(instance_path) / f"demo-key-shares-{existing.id}.txt"
     lines = [f"Biểu quyết trực tuyến mẫu (khoản 6, khu phố 1): http://127.0.0.1:5000/c/{commune.slug}/polls/{existing.id}"
              f" — in phiếu: flask --app consult ballots {existing.id} -o phieu.pdf"]
     if key_file.exists():
-        lines.append("  Mã khóa kiểm phiếu của Tổ lấy ý kiến (nhập ít nhất 2 khi kết thúc):")
+        lines.append("  Mã khóa kiểm phiếu (mỗi thành viên Tổ lấy ý kiến đã tự nhận trên tài khoản của mình; nhập "
+                     "ít nhất 2 khi kết thúc; kết thúc trước hạn cần ghi lý do):")
         lines += [f"    {line}" for line in key_file.read_text().splitlines()]
     return lines

@@ -92,6 +92,9 @@ def app(db_url, tmp_path):
         "SECRET_KEY": "test-secret-key",
         "INSTANCE_PATH": str(instance),
         "RATELIMIT_STORAGE_URL": "memory://",
+        # The share-pickup key's Argon2id at libsodium's minimum: tests sign in often.
+        "PICKUP_KDF_OPSLIMIT": 1,
+        "PICKUP_KDF_MEMLIMIT": 8192,
     })
     yield application
     application.extensions["consult_engine"].dispose()

@@ -13,6 +13,7 @@ from consult.auth.models import User
 from consult.communes import service
 from consult.communes.models import Commune, ResidentialGroup, Unit
 from consult.db import db_session
+from consult.polls import keycards
 from consult.admin.forms import CommuneForm, GroupForm, UnitForm, UserEditForm, UserForm
 from consult.audit.service import record
 
@@ -193,7 +194,11 @@ def user_edit(user_id: int):
                     raise auth_service.AccountError("Không thể tự khóa tài khoản của mình.")
                 auth_service.set_active(session, actor, user, form.active.data)
             if form.new_password.data:
-                auth_service.set_password(session, actor, user, form.new_password.data)
+                lost = auth_service.set_password(session, actor, user, form.new_password.data)
+                if lost:
+                    flash(f"{lost} phiếu giữ khóa chưa nhận của tài khoản này đã mất khi đặt lại mật khẩu: không "
+                          "ai mở được nữa. Các cuộc biểu quyết đó vẫn kiểm phiếu được khi đủ đa số thành viên Tổ "
+                          "lấy ý kiến nhập mã khóa.", "warning")
             if form.reset_totp.data:
                 user.totp_secret, user.totp_enabled, user.totp_last_step = None, False, None
                 user.session_version += 1
@@ -203,7 +208,12 @@ def user_edit(user_id: int):
                      if user.commune_id else url_for("admin.communes"))
         if done:
             return done
-    return render_template("admin/form.html", form=form, title=f"Tài khoản {user.username} — {user.role_label}")
+    waiting = keycards.waiting_count(db_session(), user)
+    notice = (f"Tài khoản này còn {waiting} phiếu giữ khóa chưa nhận (Tổ lấy ý kiến biểu quyết trực tuyến). Đặt lại "
+              "mật khẩu sẽ làm mất các phiếu đó, vì chỉ mật khẩu hiện tại của người dùng mở được; người dùng tự đổi "
+              "mật khẩu thì không mất." if waiting else None)
+    return render_template("admin/form.html", form=form, title=f"Tài khoản {user.username} — {user.role_label}",
+                           notice=notice)
 
 
 @bp.route("/communes/<int:commune_id>/audit")

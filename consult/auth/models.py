@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.communes.models import Commune, ResidentialGroup, Unit
@@ -50,6 +50,13 @@ class User(UserMixin, Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The share-pickup key (consult/auth/pickup.py): the public half of an X25519 key derived
+    # from the password, its salt and Argon2id cost. NULL until the first sign-in, and again
+    # after an administrator's reset.
+    pickup_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    pickup_salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    pickup_opslimit: Mapped[int | None] = mapped_column()
+    pickup_memlimit: Mapped[int | None] = mapped_column()
 
     commune: Mapped[Commune | None] = relationship()
     group: Mapped[ResidentialGroup | None] = relationship()

@@ -1,4 +1,5 @@
-"""Staff accounts: passwords (Argon2id), TOTP second factor, recovery codes."""
+"""Staff accounts: passwords (Argon2id), TOTP second factor, recovery codes, and the
+share-pickup key derived from the password (``consult/auth/pickup.py``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from consult import security
 from consult.audit.service import Actor, record
+from consult.auth import pickup
 from consult.auth.models import (
     ROLE_ADMIN,
     ROLE_GROUP_HEAD,
@@ -26,6 +28,7 @@ from consult.auth.models import (
 )
 from consult.communes.models import Unit
 from consult.communes.service import group_of
+from consult.polls import keycards
 from consult.timeutil import utcnow
 
 RECOVERY_CODE_COUNT = 10
@@ -96,8 +99,12 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The account when the password is right and the account active; else None."""
+def authenticate(session: Session, username: str, password: str, *,
+                 pickup_cost: pickup.KdfCost = pickup.DEFAULT_COST) -> User | None:
+    """The account when the password is right and the account active; else None.
+
+    The first sign-in (and the first after an administrator's reset) makes the account's
+    share-pickup key from the password, so that a vote's board can include it."""
     user = session.scalar(select(User).where(User.username == (username or "").strip().lower()))
     if not security.verify_password(user.password_hash if user else None, password or ""):
         return None
@@ -105,15 +112,36 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if security.password_needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
+    if not pickup.has_key(user):
+        pickup.new_key(user, password, pickup_cost)
     return user
 
 
-def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
-    """A new password; every open session of the account ends."""
+def set_password(session: Session, actor: Actor, user: User, password: str, *, current_password: str | None = None,
+                 pickup_cost: pickup.KdfCost = pickup.DEFAULT_COST, now: datetime | None = None) -> int:
+    """A new password; every open session of the account ends.
+
+    The owner's own change (``current_password``, checked by the caller) gives a new
+    pickup key and seals the key shares waiting for the account again to it. An
+    administrator's reset cannot: the old password is not known, so those shares are lost
+    (a majority of the board still counts) and the account has no pickup key until it
+    signs in again. Returns how many shares were lost."""
     validate_password(password)
+    now = now or utcnow()
+    lost = 0
+    if current_password is not None:
+        old_key = pickup.private_key(user, current_password)
+        new_key = pickup.new_key(user, password, pickup_cost)
+        if old_key is not None:
+            keycards.reseal(session, user, old_key, bytes(new_key.public_key), now=now)
+    else:
+        pickup.forget(user)
+        lost = keycards.forget_shares(session, user, now=now)
     user.password_hash = security.hash_password(password)
     end_sessions(user)
-    record(session, actor, "user.password", user)
+    record(session, actor, "user.password", user, now=now,
+           details={"reset": current_password is None, "key_shares_lost": lost})
+    return lost
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:

@@ -19,7 +19,7 @@ from flask_login import current_user, login_user, logout_user
 from consult import security
 from consult.access import ALL_STAFF, MFA_SESSION_KEY, current_actor, staff_required
 from consult.audit.service import Actor, record
-from consult.auth import service
+from consult.auth import pickup, service
 from consult.auth.forms import EnrolForm, LoginForm, PasswordForm, TotpForm
 from consult.db import db_session
 from consult import throttle
@@ -84,11 +84,12 @@ def login():
     if request.method == "GET" and security.is_safe_redirect(request.args.get("next")):
         session["login_next"] = request.args["next"]
     if form.validate_on_submit():
-        user = service.authenticate(db_session(), form.username.data, form.password.data)
+        user = service.authenticate(db_session(), form.username.data, form.password.data,
+                                    pickup_cost=pickup.cost_from_config(current_app.config))
         if user is None:
             flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
             return render_template("auth/login.html", form=form), 401
-        db_session().commit()  # a rehashed password
+        db_session().commit()  # a rehashed password, a first pickup key
         if user.totp_enabled or user.totp_required:
             session[PENDING_KEY] = {"key": user.get_id(), "at": time.time()}
             if user.totp_enabled:
@@ -187,7 +188,9 @@ def account():
             flash("Mật khẩu hiện tại không đúng.", "error")
         else:
             try:
-                service.set_password(db_session(), current_actor(), user, form.new.data)
+                service.set_password(db_session(), current_actor(), user, form.new.data,
+                                     current_password=form.current.data,
+                                     pickup_cost=pickup.cost_from_config(current_app.config))
             except service.AccountError as exc:
                 db_session().rollback()
                 flash(str(exc), "error")

@@ -49,7 +49,10 @@ def staff_home():
         from consult.mail.service import start_in_process
 
         start_in_process(current_app._get_current_object(), deadlines=True)
-    return render_template("main/staff_home.html", reminders=reminders)
+    from consult.polls.keycards import waiting_for
+
+    return render_template("main/staff_home.html", reminders=reminders,
+                           key_shares=waiting_for(db_session(), current_user))
 
 
 @bp.route("/healthz")

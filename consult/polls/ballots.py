@@ -335,8 +335,11 @@ def _choice_index(poll: Poll, choice) -> tuple[int, str]:
     raise BallotRejected("Lựa chọn không thuộc cuộc biểu quyết này.")
 
 
-def _check_other_text(kind: str, other_text: str | None) -> str:
-    other_text = nfc(other_text or "").strip()
+def check_other_text(kind: str, other_text: str | None) -> str:
+    """The "ý kiến khác" as it is sealed (BallotRejected when it cannot be): NFC, a line break
+    as one LF (a browser sends CRLF, and counts it as one character under ``maxlength``),
+    trimmed, at most MAX_OTHER_TEXT characters; none for another choice."""
+    other_text = nfc(other_text or "").replace("\r\n", "\n").strip()
     if kind == "other" and not other_text:
         raise BallotRejected("Hãy ghi ý kiến khác của hộ.")
     if len(other_text) > MAX_OTHER_TEXT:
@@ -422,7 +425,7 @@ def prepare_ballot(token: LiveToken, choice, *, other_text: str | None = None,
         raise BallotRejected("Đây là phiếu giấy: hãy đánh dấu lựa chọn trên phiếu và nộp cho Tổ phát phiếu.")
     _check_window(poll, now)
     index, kind = _choice_index(poll, choice)
-    text = _check_other_text(kind, other_text)
+    text = check_other_text(kind, other_text)
     choices, low, high = ballot_rule(poll.phase, len(poll.choices))
     ciphertext, proofs = secrecy.encrypt_ballot(
         poll.public_key, ballot_context(poll.id, poll.phase, poll.public_key, len(poll.choices)), choices, index,

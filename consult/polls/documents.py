@@ -87,6 +87,19 @@ def _notice(poll: Poll) -> str:
     return f" Cuộc họp đã được thông báo đến các hộ gia đình ngày {format_date(poll.announced_on)}."
 
 
+def early_stop_text(poll: Poll) -> str:
+    """An online vote counted before the end fixed at its opening: when, why, and by whom
+    (a majority of the board, whose key shares the count needed)."""
+    if not poll.early_stopped_at:
+        return ""
+    reason = (poll.early_stop_reason or "").strip()
+    reason += "" if reason.endswith((".", "!", "?", "…")) else "."
+    return (f"Cuộc biểu quyết kết thúc sớm lúc {format_datetime(poll.early_stopped_at)}, trước thời điểm kết thúc "
+            f"đã định ({format_datetime(poll.closes_at)}), theo quyết định của đa số Tổ lấy ý kiến biểu quyết trực "
+            f"tuyến (ít nhất {poll.key_threshold}/{len(poll.committee)} thành viên nhập mã khóa của mình). "
+            f"Lý do kết thúc sớm: {reason}")
+
+
 def _failed(poll: Poll) -> bool:
     return poll.form == FORM_MEETING and (poll.outcome_text or "").startswith("Không đủ")
 
@@ -116,7 +129,7 @@ def decision_docx(session: Session, poll: Poll) -> bytes:
     items = [
         f"1. Thời gian: từ {format_datetime(poll.opens_at)} đến {format_datetime(poll.closes_at)}"
         + (f"; kết thúc lúc {format_datetime(poll.decided_at)}." if poll.decided_at else ".")
-        + _notice(poll),
+        + _notice(poll) + (f" {early_stop_text(poll)}" if poll.early_stopped_at else ""),
         f"2. Tổng số hộ gia đình: {households}; số đại diện hộ gia đình "
         f"{'có mặt' if poll.form == FORM_MEETING else 'tham gia'}: {took_part}; số hộ không có đại diện tham gia: "
         f"{households - took_part}.",
@@ -245,7 +258,8 @@ def minutes_docx(session: Session, poll: Poll) -> bytes:
     end = poll.decided_at or poll.closes_at
     committee = "; ".join(f"{m.name} ({m.role}{', tổ trưởng' if m.is_leader else ''})" for m in poll.committee)
     lines = [
-        f"1. Thời gian bắt đầu biểu quyết: {format_datetime(start)}; kết thúc: {format_datetime(end)}.",
+        f"1. Thời gian bắt đầu biểu quyết: {format_datetime(start)}; kết thúc: {format_datetime(end)}."
+        + (f" {early_stop_text(poll)}" if poll.early_stopped_at else ""),
         f"2. Tổ {'lấy ý kiến biểu quyết trực tuyến' if online else 'phát phiếu, kiểm phiếu'}: {committee}.",
         f"3. Tổng số hộ gia đình: {result.households}; số hộ tham gia: {result.participated}; số hộ không tham gia: "
         f"{result.households - result.participated}.",

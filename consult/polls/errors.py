@@ -13,3 +13,7 @@ class AlreadyVoted(PollError):
 
 class BallotRejected(PollError):
     """Unknown, revoked or used token, closed vote, or a choice not of the vote."""
+
+
+class EarlyStopRefused(PollError):
+    """An online vote asked to end before its fixed end without the board's reason."""

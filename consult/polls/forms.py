@@ -1,9 +1,17 @@
-from wtforms import BooleanField, FieldList, FormField, IntegerField, RadioField, SelectField, SelectMultipleField, \
-    StringField, TextAreaField, widgets
+from wtforms import BooleanField, FieldList, FormField, IntegerField, PasswordField, RadioField, SelectField, \
+    SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from consult.fields import Form, LocalDateField, LocalDateTimeField
 from consult.polls.models import DAY_KINDS, FORMS, MATTER_KINDS
+
+
+def _account_id(value) -> int:
+    """A chosen account's id; 0 for none (or anything that is not an id)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 class MemberRow(Form):
@@ -13,6 +21,10 @@ class MemberRow(Form):
     name = StringField("Họ tên", validators=[Optional(), Length(max=160)])
     role = StringField("Vai trò", validators=[Optional(), Length(max=160)])
     is_leader = BooleanField("Tổ trưởng")
+    # The member's own staff account (choices: the commune's active accounts, set by the view);
+    # the service checks the choice, in Vietnamese.
+    user_id = SelectField("Tài khoản nhận phiếu giữ khóa (biểu quyết trực tuyến)", coerce=_account_id,
+                          default=0, validate_choice=False)
 
 
 class PollForm(Form):
@@ -42,6 +54,10 @@ class PollForm(Form):
     reported_on = LocalDateField("Ngày báo cáo UBND và Ủy ban MTTQ cấp xã", validators=[Optional()])
     devices_confirmed = BooleanField("Các hộ có thiết bị để biểu quyết trực tuyến")
     committee = FieldList(FormField(MemberRow), min_entries=5, max_entries=5)
+
+
+class SharePickupForm(Form):
+    password = PasswordField("Mật khẩu của bạn", validators=[DataRequired("Vui lòng nhập mật khẩu.")])
 
 
 class SlipForm(Form):

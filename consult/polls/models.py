@@ -17,6 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consult.auth.models import User
 from consult.communes.models import Commune, ResidentialGroup
 from consult.db import Base
 from consult.timeutil import UTCDateTime
@@ -86,6 +87,9 @@ class Poll(Base):
     public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     texts_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     key_threshold: Mapped[int | None] = mapped_column()
+    # An online vote counted before its fixed end (``closes_at``): when, and the board's reason.
+    early_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    early_stop_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
 
@@ -142,6 +146,31 @@ class CommitteeMember(Base):
     name: Mapped[str] = mapped_column(String(160))
     role: Mapped[str] = mapped_column(String(160))
     is_leader: Mapped[bool] = mapped_column(default=False)
+    # The member's own account (online votes): their key share is sealed to its pickup key.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+
+    user: Mapped[User | None] = relationship()
+
+
+class KeyShareEnvelope(Base):
+    """A board member's key share of an online vote, sealed at opening to the pickup key of
+    the member's account (``consult/polls/keycards.py``) and erased when picked up, so
+    that the card is shown once, to that member only."""
+
+    __tablename__ = "key_share_envelope"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    committee_member_id: Mapped[int] = mapped_column(ForeignKey("committee_member.id", ondelete="CASCADE"),
+                                                     unique=True)
+    # NULL once picked up, or lost (the account's password reset by an administrator).
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[CommitteeMember] = relationship()
+    poll: Mapped[Poll] = relationship(viewonly=True)
 
 
 class PollHousehold(Base):

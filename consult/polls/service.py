@@ -16,15 +16,16 @@ record the box's totals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.audit.service import Actor, record
+from consult.auth.models import User
 from consult.communes.models import Commune, Household, ResidentialGroup
-from consult.polls import rules, secrecy
+from consult.polls import keycards, rules, secrecy
 from consult.polls.models import (
     FORM_BALLOT,
     FORM_MEETING,
@@ -46,7 +47,7 @@ from consult.polls.models import (
     PollHousehold,
 )
 from consult.textutil import nfc
-from consult.polls.errors import AlreadyVoted, BallotRejected, PollError
+from consult.polls.errors import AlreadyVoted, BallotRejected, EarlyStopRefused, PollError
 from consult.polls.secrecy import key_fingerprint
 from consult.polls.ballots import (
     CODE_ALPHABET, CONSENT_CHOICES, MAX_OTHER_TEXT, BallotView, IssuedBallot, PaperCountInput, ballot_view, bulletin,
@@ -62,20 +63,20 @@ from consult.polls.deadlines import (
     Reminder, WorkCalendar, add_local_day, calendar, deadline_reminders, mark_sent, national_holidays,
     needs_recognition, recognise, recognition_deadline, record_received, refuse_recognition, remove_local_day,
     report_deadline)
-from consult.timeutil import local_date, today, utcnow
+from consult.timeutil import format_datetime, local_date, today, utcnow
 
 __all__ = [
     "TamperedBox",
     "key_fingerprint",
     "AlreadyVoted",
     "BallotRejected",
+    "EarlyStopRefused",
     "BallotView",
     "CODE_ALPHABET",
     "CONSENT_CHOICES",
     "CommitteeInput",
     "GroupTally",
     "IssuedBallot",
-    "KeyShare",
     "MAX_OTHER_TEXT",
     "PaperCountInput",
     "PollError",
@@ -139,6 +140,8 @@ class CommitteeInput:
     name: str
     role: str
     is_leader: bool = False
+    # The member's own staff account (online votes: their key share goes to it alone).
+    user_id: int | None = None
 
 
 @dataclass
@@ -188,6 +191,26 @@ def _check_committee(form: str, committee: list[CommitteeInput]) -> None:
         raise PollError("Tổ phải có đúng một tổ trưởng là đại diện Ban công tác Mặt trận.")
     if "mặt trận" not in leaders[0].role.lower() and "bctmt" not in leaders[0].role.lower():
         raise PollError("Tổ trưởng phải là đại diện Ban công tác Mặt trận (ghi rõ ở vai trò).")
+
+
+def _link_accounts(session: Session, commune: Commune, committee: list[CommitteeInput]) -> list[CommitteeInput]:
+    """Members linked to staff accounts: each account of this commune and active, one member
+    each; a member given by the account alone takes the account holder's name."""
+    linked, seen = [], set()
+    for member in committee:
+        if not member.user_id:
+            linked.append(replace(member, user_id=None))
+            continue
+        user = session.get(User, member.user_id)
+        if user is None or user.commune_id != commune.id or not user.active:
+            raise PollError("Tài khoản của thành viên Tổ lấy ý kiến phải là tài khoản đang hoạt động của "
+                            f"{commune.full_name}.")
+        if user.id in seen:
+            raise PollError(f"Mỗi thành viên Tổ lấy ý kiến dùng tài khoản riêng: tài khoản {user.username} được "
+                            "chọn cho hai thành viên.")
+        seen.add(user.id)
+        linked.append(replace(member, name=member.name if member.name.strip() else user.full_name))
+    return linked
 
 
 def _check_online_preconditions(data: PollInput | Poll, committee_ok: bool) -> None:
@@ -240,8 +263,9 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
                          follows_failed_meeting=meeting is not None)
     except rules.FormNotAllowed as exc:
         raise PollError(str(exc)) from None
-    if data.form in (FORM_BALLOT, FORM_ONLINE) or data.committee:
-        _check_committee(data.form, data.committee)
+    committee = _link_accounts(session, commune, data.committee)
+    if data.form in (FORM_BALLOT, FORM_ONLINE) or committee:
+        _check_committee(data.form, committee)
     if data.form == FORM_ONLINE:
         _check_online_preconditions(data, committee_ok=True)
     if data.form == FORM_MEETING and data.announced_on and data.announced_on > local_date(data.opens_at):
@@ -290,9 +314,10 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
     else:
         for position, (kind, label) in enumerate(STANDARD_CHOICES):
             poll.choices.append(PollChoice(position=position, label=label, kind=kind))
-    for position, member in enumerate(m for m in data.committee if m.name.strip()):
+    for position, member in enumerate(m for m in committee if m.name.strip()):
         poll.committee.append(CommitteeMember(position=position, name=nfc(member.name).strip(),
-                                              role=nfc(member.role).strip(), is_leader=member.is_leader))
+                                              role=nfc(member.role).strip(), is_leader=member.is_leader,
+                                              user_id=member.user_id))
     session.flush()
     record(session, actor, "poll.create" if creating else "poll.update", poll, now=now, details={
         "title": poll.title, "matter": poll.matter_kind, "form": poll.form})
@@ -301,21 +326,14 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
 
 # --- opening: the register snapshot and the ballots -------------------------------------------
 
-@dataclass
-class KeyShare:
-    """One board member's share of an online vote's key: handed out once, at opening."""
+def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> None:
+    """Freeze the register of the covered groups; an online vote starts with its consent round,
+    and its end (``closes_at``) is fixed from here on: the draft can no longer be changed.
 
-    member: str
-    role: str
-    code: str
-
-
-def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = None) -> list[KeyShare]:
-    """Freeze the register of the covered groups; an online vote starts with its consent round.
-
-    An online vote gets its key here: the public part is stored, the secret is
-    split among the board (Tổ lấy ý kiến, NĐ 59 Điều 5 khoản 1c), a majority of
-    whom must enter their shares to count. The shares are returned, never stored.
+    An online vote gets its key here: the public part is stored, the secret is split
+    among the board (Tổ lấy ý kiến, NĐ 59 Điều 5 khoản 1c), a majority of whom must enter
+    their shares to count. Each share is sealed to its own member's account
+    (``keycards``), which picks it up; nothing secret goes back to whoever opens the vote.
     """
     now = now or utcnow()
     if poll.status != STATUS_DRAFT:
@@ -328,6 +346,8 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
             shortfall = "ngày thông báo ghi ở cuộc họp chưa đến; hãy mở khi đã thông báo"
         if shortfall:
             raise PollError(f"Chưa mở được cuộc họp: {shortfall}.")
+    if poll.form == FORM_ONLINE:
+        keycards.check_board(session, poll)
     group_ids = [g.group_id for g in poll.groups]
     households = list(session.scalars(select(Household).where(Household.group_id.in_(group_ids))
                                       .order_by(Household.group_id, Household.code)))
@@ -340,17 +360,18 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
     for poll_group in poll.groups:
         poll_group.households = sum(1 for h in households if h.group_id == poll_group.group_id)
     poll.status, poll.opened_at = STATUS_OPEN, now
-    shares: list[KeyShare] = []
+    sealed_to: list[str] = []
     if poll.form == FORM_ONLINE:
         poll.phase, poll.consent_opens_at = PHASE_CONSENT, now
         key = secrecy.new_key(poll.id, len(poll.committee))
         poll.public_key, poll.texts_key, poll.key_threshold = key.public, key.texts_public, key.threshold
-        shares = [KeyShare(m.name, m.role, code) for m, code in zip(poll.committee, key.shares)]
+        keycards.seal_shares(session, poll, key.shares, now=now)
+        sealed_to = [m.user.username for m in poll.committee]
     session.flush()
     record(session, actor, "poll.open", poll, now=now, details={
-        "households": len(households), "key_shares": len(shares), "key_threshold": poll.key_threshold,
+        "households": len(households), "key_shares": len(sealed_to), "key_threshold": poll.key_threshold,
+        "key_shares_sealed_to": sealed_to,
         "fingerprint": key_fingerprint(poll.public_key, poll.texts_key) if poll.public_key else None})
-    return shares
 
 
 # --- the consent round of an online vote -------------------------------------------------------
@@ -378,6 +399,7 @@ def close_consent(session: Session, actor: Actor, poll: Poll, *, shares: list[st
     poll.status, poll.outcome_passed = STATUS_CLOSED, None
     poll.outcome_text = (f"Không tổ chức biểu quyết trực tuyến: chỉ {agreed}/{households} hộ đồng ý biểu quyết trực "
                          f"tuyến, cần hơn một nửa tổng số hộ ({households // 2 + 1}).")
+    keycards.discard(session, poll)
     record(session, actor, "poll.consent_failed", poll, now=now, details={"agreed": agreed, "of": households})
     return False
 
@@ -399,17 +421,28 @@ def _store_online_result(session: Session, actor: Actor, poll: Poll, shares: lis
 
 
 def close_poll(session: Session, actor: Actor, poll: Poll, *, shares: list[str] | None = None,
-               now: datetime | None = None) -> Tally:
+               early_stop_reason: str | None = None, now: datetime | None = None) -> Tally:
     """Close and decide under the matter's rule; a meeting without enough households
     present ends "không đủ số hộ tham dự" so that ballots may follow (Điều 19).
 
     An online vote is counted here, with the key shares of a majority of its board;
-    paper ballots need the biên bản kiểm phiếu of every group first."""
+    paper ballots need the biên bản kiểm phiếu of every group first. An online vote's
+    end was fixed at opening and printed on every slip: before it, the count starts only
+    with a stated reason and the shares of a majority of the board (which the count needs
+    anyway), and the minutes say so."""
     now = now or utcnow()
     if poll.status != STATUS_OPEN:
         raise PollError("Cuộc biểu quyết không ở trạng thái đang mở.")
     if poll.form == FORM_ONLINE and poll.phase == PHASE_CONSENT:
         raise PollError("Vòng lấy ý kiến đồng ý biểu quyết trực tuyến chưa kết thúc.")
+    early = poll.form == FORM_ONLINE and now < poll.closes_at
+    reason = nfc(early_stop_reason or "").strip()[:2000] if early else ""
+    if early and not reason:
+        raise EarlyStopRefused(
+            f"Chưa đến thời điểm kết thúc đã định ({format_datetime(poll.closes_at)}), đã in trên phiếu của các hộ: "
+            "chưa kiểm phiếu. Muốn kết thúc sớm, hãy ghi rõ lý do và ít nhất "
+            f"{poll.key_threshold} thành viên Tổ lấy ý kiến nhập mã khóa của mình; biên bản sẽ ghi việc kết thúc "
+            "sớm và lý do.")
     if poll.form == FORM_MEETING and not meeting_can_decide(session, poll):
         present = attendance_count(session, poll)
         poll.status, poll.outcome_passed, poll.decided_at = STATUS_CLOSED, None, now
@@ -428,8 +461,21 @@ def close_poll(session: Session, actor: Actor, poll: Poll, *, shares: list[str] 
     result = tally(session, poll)
     poll.status, poll.outcome_passed, poll.decided_at = STATUS_DECIDED, result.passed, now
     poll.outcome_text = ("Thông qua: " if result.passed else "Không thông qua: ") + result.summary + "."
-    record(session, actor, "poll.decide", poll, now=now, details={"passed": result.passed, "summary": result.summary})
+    details = {"passed": result.passed, "summary": result.summary}
+    if early:
+        poll.early_stopped_at, poll.early_stop_reason = now, reason
+        details["early_stop"] = {"reason": reason, "scheduled_end": poll.closes_at.isoformat(),
+                                 "board": _members_who_entered(poll, shares)}
+    if poll.form == FORM_ONLINE:
+        keycards.discard(session, poll)
+    record(session, actor, "poll.decide", poll, now=now, details=details)
     return result
+
+
+def _members_who_entered(poll: Poll, shares: list[str] | None) -> list[str]:
+    """The board members whose shares were typed (each share carries its member's number)."""
+    numbers = {secrecy.parse_share(poll.id, text)[0] for text in shares or [] if (text or "").strip()}
+    return [m.name for index, m in enumerate(poll.committee, start=1) if index in numbers]
 
 
 def follow_with_ballots(session: Session, actor: Actor, meeting: Poll, data: PollInput, *,

@@ -7,10 +7,12 @@ from urllib.parse import quote
 from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import select
 
-from consult.access import current_actor, fully_signed_in, get_scoped, staff_required, visible, visible_groups
-from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
+from consult.access import (ALL_STAFF, current_actor, fully_signed_in, get_scoped, staff_required, visible,
+                            visible_groups)
+from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER, User
 from consult.consultations.views import public_commune
 from consult.covenants import service as covenants
 from consult.db import db_session, reads_first, writer_session
@@ -22,11 +24,13 @@ from consult.jobs import service as jobs
 from consult.polls import jobs as slip_jobs
 from consult.extensions import csrf, limiter
 from consult import office, security
-from consult.polls import documents, rules, service
+from consult.polls import documents, keycards, rules, service
 from consult.polls import record as election_record
+from consult.polls import padding
+from consult.polls.ballots import MAX_OTHER_TEXT, check_other_text
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.auth.service import qr_svg
-from consult.polls.forms import CheckInForm, LocalDayForm, PaperCountForm, PollForm, SlipForm
+from consult.polls.forms import CheckInForm, LocalDayForm, PaperCountForm, PollForm, SharePickupForm, SlipForm
 from consult.polls.models import (DAY_KINDS, FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
                                   PHASE_CONSENT, PHASE_VOTE, PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, LocalDay, Poll,
                                   PollHousehold)
@@ -70,6 +74,7 @@ def new():
     form = PollForm()
     groups = visible_groups()
     form.group_ids.choices = [(g.id, g.full_name) for g in groups]
+    _board_accounts(form, groups)
     if request.method == "GET":
         form.group_ids.data = [groups[0].id] if len(groups) == 1 else []
         form.committee[0].role.data = "Đại diện Ban công tác Mặt trận"
@@ -82,13 +87,25 @@ def new():
     return render_template("polls/form.html", form=form, after=after, poll=None)
 
 
+def _board_accounts(form: PollForm, groups) -> None:
+    """Each board member row offers the commune's active staff accounts: a member of an
+    online vote's board receives their own key share on their own account."""
+    communes = {g.commune_id for g in groups} or {0}
+    users = db_session().scalars(select(User).where(User.commune_id.in_(communes), User.active.is_(True))
+                                 .order_by(User.full_name, User.username))
+    choices = [(0, "— chưa chọn —")] + [(u.id, f"{u.full_name} ({u.username}, {u.role_label})") for u in users]
+    for row in form.committee:
+        row.form.user_id.choices = choices
+
+
 def _poll_input(form: PollForm, follows_meeting_id: int | None) -> service.PollInput:
     return service.PollInput(
         title=form.title.data, question=form.question.data, content=form.content.data or "",
         matter_kind=form.matter_kind.data, form=form.form_kind.data, opens_at=form.opens_at.data,
         closes_at=form.closes_at.data, group_ids=form.group_ids.data,
         options=(form.options.data or "").splitlines(), seats=form.seats.data or 1,
-        committee=[service.CommitteeInput(r.form.name.data or "", r.form.role.data or "", r.form.is_leader.data)
+        committee=[service.CommitteeInput(r.form.name.data or "", r.form.role.data or "", r.form.is_leader.data,
+                                          user_id=r.form.user_id.data or None)
                    for r in form.committee],
         chosen_by_chairman=form.chosen_by_chairman.data, chosen_by_head_and_front=form.chosen_by_head_and_front.data,
         follows_meeting_id=follows_meeting_id, agreed_unnecessary_on=form.agreed_unnecessary_on.data,
@@ -124,6 +141,7 @@ def edit(poll_id: int):
     form = PollForm()
     groups = visible_groups()
     form.group_ids.choices = [(g.id, g.full_name) for g in groups]
+    _board_accounts(form, groups)
     if request.method == "GET":
         _fill(form, poll)
     if form.validate_on_submit():
@@ -147,6 +165,7 @@ def _fill(form: PollForm, poll: Poll) -> None:
     form.announced_on.data = poll.announced_on
     for row, member in zip(form.committee, poll.committee):
         row.form.name.data, row.form.role.data, row.form.is_leader.data = member.name, member.role, member.is_leader
+        row.form.user_id.data = member.user_id or 0
 
 
 @bp.route("/polls/<int:poll_id>")
@@ -160,6 +179,8 @@ def show(poll_id: int):
         consent = service.consent_answers(s, poll)
     households = {h.id: h for h in s.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id))}
     present = service.attendance_count(s, poll) if poll.form == FORM_MEETING else None
+    board = keycards.envelopes(s, poll) if poll.form == FORM_ONLINE and poll.status != STATUS_DRAFT else {}
+    my_share = next((board[m.id] for m in poll.committee if m.user_id == current_user.id and m.id in board), None)
     return render_template(
         "polls/show.html", poll=poll, result=result, labels=STATUS_LABELS, forms=FORMS, kinds=MATTER_KINDS,
         consent=consent, households=households, present=present,
@@ -173,25 +194,68 @@ def show(poll_id: int):
         notice_shortfall=rules.notice_shortfall(poll.announced_on, local_date(poll.opens_at))
         if poll.form == FORM_MEETING and poll.status == STATUS_DRAFT else None,
         mails=mail.poll_mail(s, poll.id), mail_labels=MAIL_STATUS, mail_topics=MAIL_TOPICS,
-        covenant=covenants.of_poll(s, poll))
+        covenant=covenants.of_poll(s, poll), board=board, my_share=my_share,
+        early=poll.form == FORM_ONLINE and poll.status == "open" and utcnow() < poll.closes_at)
 
 
 @bp.route("/polls/<int:poll_id>/open", methods=["POST"])
 @staff_required(*RUNNERS)
 def open_(poll_id: int):
-    """Open the vote; an online vote's key shares are shown on this one page, once."""
+    """Open the vote. An online vote's key shares go each to its own board member's
+    account (``keycards``); the page says who must pick up their card, and shows none."""
     poll = get_scoped(Poll, poll_id)
     try:
-        shares = service.open_poll(db_session(), current_actor(), poll)
+        service.open_poll(db_session(), current_actor(), poll)
     except (service.PollError, rules.FormNotAllowed) as exc:
         return _fail(exc, poll)
     db_session().commit()
-    if not shares:
-        flash("Đã mở; danh sách hộ được chốt theo sổ hiện tại.", "success")
-        return redirect(url_for("polls.show", poll_id=poll.id))
-    page = render_template("polls/key_shares.html", poll=poll, threshold=poll.key_threshold,
-                           shares=[(share, qr_svg(share.code)) for share in shares])
-    return Response(page, headers={"Cache-Control": "no-store"})
+    flash("Đã mở; danh sách hộ được chốt theo sổ hiện tại.", "success")
+    if poll.form == FORM_ONLINE:
+        flash("Mỗi thành viên Tổ lấy ý kiến đăng nhập bằng tài khoản của mình để nhận phiếu giữ khóa: "
+              + "; ".join(f"{m.name} ({m.user.username})" for m in poll.committee)
+              + ". Không ai nhận thay được, kể cả người mở biểu quyết.", "warning")
+    return redirect(url_for("polls.show", poll_id=poll.id))
+
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _pickup_key() -> str:
+    return f"share-pickup:{current_user.id}" if current_user.is_authenticated else throttle.address_key()
+
+
+@bp.route("/polls/<int:poll_id>/my-share", methods=["GET", "POST"])
+@staff_required(*ALL_STAFF)
+@limiter.limit("10 per 15 minutes", key_func=_pickup_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code == 422)
+def my_share(poll_id: int):
+    """Nhận phiếu giữ khóa: a board member, signed in, types their password again; their own
+    key share opens and is shown once, as a card to print. Nobody else's: another account,
+    the opener's or an administrator's included, finds nothing here (404)."""
+    s = db_session()
+    poll = s.get(Poll, poll_id)
+    envelope = keycards.envelope_of(s, poll_id, current_user) if poll is not None else None
+    if envelope is None:
+        abort(404)
+    form = SharePickupForm()
+    error, status = None, 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                card = keycards.pick_up(s, current_actor(), poll, current_user._get_current_object(),
+                                        form.password.data)
+            except keycards.PickupRefused as exc:
+                s.rollback()
+                error = str(exc)
+                status = 422 if exc.reason in (keycards.WRONG_PASSWORD, keycards.WRONG_KEY) else 410
+            else:
+                s.commit()
+                page = render_template("polls/share_card.html", card=card, qr=qr_svg(card.code))
+                return Response(page, headers=NO_STORE)
+    page = render_template("polls/my_share.html", poll=poll, envelope=envelope, member=envelope.member, form=form,
+                           error=error)
+    return Response(page, status=status, headers=NO_STORE)
 
 
 def _shares() -> list[str]:
@@ -210,7 +274,8 @@ def close_consent(poll_id: int):
 @staff_required(*RUNNERS)
 def close(poll_id: int):
     poll = get_scoped(Poll, poll_id)
-    return _act(poll, lambda: service.close_poll(db_session(), current_actor(), poll, shares=_shares()),
+    return _act(poll, lambda: service.close_poll(db_session(), current_actor(), poll, shares=_shares(),
+                                                 early_stop_reason=request.form.get("early_stop_reason")),
                 "Đã kết thúc và tính kết quả.")
 
 
@@ -560,12 +625,18 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
         chosen = next((c for c in view.choices if str(c[0]) == str(choice)), None)
         if chosen is None:
             error = "Hãy chọn một phương án." if not choice else "Lựa chọn không thuộc cuộc biểu quyết này."
-        elif chosen[2] == "other" and not other.strip():
-            error = "Hãy ghi ý kiến khác của hộ."
-        elif step == "review":
-            return render_template("polls/ballot_confirm.html", view=view, chosen=chosen, other=other, token=token,
-                                   code=code, staff_recording=staff_recording)
         else:
+            try:
+                # The text as it will be sealed, checked before it is shown back.
+                other = check_other_text(chosen[2], other)
+            except service.PollError as exc:
+                error = str(exc)
+        if error is None and step == "review":
+            shown, inputs = _choice_parts(chosen, other)
+            page = render_template("polls/ballot_confirm.html", view=view, shown=shown, inputs=inputs, token=token,
+                                   code=code, staff_recording=staff_recording)
+            return padding.pad(page, (shown, inputs), _choice_room(view))
+        if error is None:
             # Read and encrypt first, then the write lock for two inserts only (db.reads_first).
             w = writer_session()
             try:
@@ -581,10 +652,42 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
                 return render_template("polls/ballot_error.html", error=str(exc)), 410
             w.commit()
             return render_template("polls/ballot_done.html", view=view, receipt=receipt)
-    status = 200 if error is None else 422
-    return render_template("polls/ballot.html", view=view, token=token, code=code, error=error,
+    page = render_template("polls/ballot.html", view=view, token=token, code=code, error=error,
                            staff_recording=staff_recording, now=utcnow(),
-                           staff_checkin=poll.form == FORM_MEETING and _staff_can_record(poll)), status
+                           staff_checkin=poll.form == FORM_MEETING and _staff_can_record(poll),
+                           fingerprint=(service.key_fingerprint(poll.public_key, poll.texts_key)
+                                        if poll.form == FORM_ONLINE and poll.public_key and poll.texts_key else None))
+    if error is None:
+        return page
+    # Which mistake was made (no choice, an empty or too long text) is not told by the size either.
+    return padding.pad(page, (escape(error),), ERROR_ROOM), 422
+
+
+# Bytes kept for a refused step's message (the longest is under a hundred).
+ERROR_ROOM = 200
+# The longest the choice's parts of the review page can be, by the vote's choices (fixed once
+# the vote is open, and the key itself: no invalidation to get wrong).
+_CHOICE_ROOM: dict[tuple, int] = {}
+
+
+def _choice_parts(chosen, other: str):
+    """The review page's parts that depend on the choice (templates/polls/_ballot_choice.html)."""
+    parts = current_app.jinja_env.get_template("polls/_ballot_choice.html").module
+    return parts.shown(chosen, other), parts.inputs(chosen, other)
+
+
+def _choice_room(view) -> int:
+    """Bytes the choice's parts take at most for this vote: each choice, with the longest
+    escaped "ý kiến khác" for the one that takes a text."""
+    key = tuple(view.choices)
+    room = _CHOICE_ROOM.get(key)
+    if room is None:
+        widest = padding.longest_text(MAX_OTHER_TEXT)
+        room = max(padding.size(_choice_parts(c, widest if c[2] == "other" else "")) for c in view.choices)
+        if len(_CHOICE_ROOM) >= 512:
+            _CHOICE_ROOM.clear()
+        _CHOICE_ROOM[key] = room
+    return room
 
 
 # --- public results ---------------------------------------------------------------------------

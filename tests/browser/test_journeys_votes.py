@@ -1,8 +1,10 @@
 """A residents' vote, the whole way, in Chromium: the khu phố head imports the household
 register from .xlsx, sets up and opens an online vote, prints the slips; a resident's
 phone opens the link decoded from a QR code of that PDF (zbarimg), answers the consent
-round and then votes, and sees the receipt; the head sees turnout change, ends the vote
-with the board's key shares, and the public results page shows the outcome. Every page
+round and then votes, and sees the receipt; each member of the board signs in on their own
+and picks up their own key share card (the head sees none); the head sees turnout change,
+the board ends the vote early with their shares and a reason, and the public results page
+shows the outcome. Every page
 is checked with axe-core and the Nu HTML Checker, and kept as a screenshot
 (tests/support/pagecheck.py)."""
 
@@ -20,7 +22,7 @@ from openpyxl import Workbook
 from consult.polls import service
 from consult.polls.models import Poll
 from consult.timeutil import format_date, format_datetime, today, utcnow
-from tests.support.helpers import browser_login, make_commune, make_group, make_user
+from tests.support.helpers import PASSWORD, browser_login, make_commune, make_group, make_unit, make_user
 from tests.support.pagecheck import Journey
 
 pytestmark = pytest.mark.browser
@@ -57,6 +59,10 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     commune = make_commune(session)
     group = make_group(session, commune, name="Khu phố 1")
     make_user(session, "truong.kp1", "group_head", commune, group=group)
+    unit = make_unit(session, commune, "Ban điều hành khu phố 1", kind="ban_dieu_hanh", group=group)
+    board = [("hoa.bctmt", "Nguyễn Thị Hoa"), ("bay.kp1", "Lê Văn Bảy"), ("tu.kp1", "Trần Văn Tư")]
+    for username, name in board:
+        make_user(session, username, "unit_rep", commune, unit=unit, full_name=name)
     session.commit()
     desk = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", bypass_csp=True, accept_downloads=True)
     phone_context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", bypass_csp=True,
@@ -64,6 +70,17 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     head_page, phone = desk.new_page(), phone_context.new_page()
     head = Journey("truong-khu-pho", head_page, tmp_path)
     resident = Journey("nguoi-dan-bieu-quyet", phone, tmp_path, phone=True)
+    member_context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", bypass_csp=True)
+    member_page = member_context.new_page()
+    member = Journey("to-lay-y-kien", member_page, tmp_path)
+
+    def sign_out(page):
+        page.get_by_role("button", name="Đăng xuất").click()
+
+    # Each board member signs in once on their own (the sign-in makes the account's pickup key).
+    for username, _ in board:
+        browser_login(member_page, live_server, username)
+        sign_out(member_page)
 
     # The register, from the .xlsx a ward keeps.
     browser_login(head_page, live_server, "truong.kp1")
@@ -91,19 +108,46 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     head_page.get_by_label("Ngày Trưởng khu dân cư và BCTMT thống nhất").fill(format_date(today()))
     head_page.get_by_label("Ngày báo cáo UBND").fill(format_date(today()))
     head_page.get_by_role("checkbox", name="Các hộ có thiết bị").check()
-    for row, name in enumerate(("Nguyễn Thị Hoa", "Lê Văn Bảy", "Trần Văn Tư")):
+    for row, (username, name) in enumerate(board):
         head_page.locator(f"#committee-{row}-name").fill(name)
         if row:
             head_page.locator(f"#committee-{row}-role").fill("Thành viên")
+        head_page.locator(f"#committee-{row}-user_id").select_option(label=f"{name} ({username}, Đại diện đơn vị)")
     head_page.get_by_role("button", name="Lưu bản nháp").click()
     head.check("cuộc biểu quyết nháp")
     poll_id = int(re.search(r"/polls/(\d+)", head_page.url).group(1))
 
     head_page.get_by_role("button", name="Mở biểu quyết (chốt danh sách hộ)").click()
-    head.check("mã khóa của Tổ lấy ý kiến")
-    shares = head_page.locator("code.share-code").all_inner_texts()
-    assert len(shares) == 3
-    head_page.get_by_role("link", name="Đã in, tiếp tục").click()
+    assert "Không ai nhận thay được" in head_page.locator("main").inner_text()
+    assert not re.search(rf"P{poll_id}-\d-", head_page.content())  # the opener sees no share
+    assert head_page.locator("#board").inner_text().count("chưa nhận") == 3
+    head.check("đã mở: chờ Tổ lấy ý kiến nhận phiếu giữ khóa")
+
+    # Each member, on their own account, picks up their own card, once.
+    shares = []
+    for n, (username, _) in enumerate(board):
+        browser_login(member_page, live_server, username)
+        member_page.get_by_role("link", name=re.compile("Nhận phiếu giữ khóa")).click()
+        if n == 0:
+            member.check("nhận phiếu giữ khóa")
+        member_page.get_by_label("Mật khẩu của bạn").fill(PASSWORD)
+        member_page.get_by_role("button", name="Mở phiếu giữ khóa").click()
+        shares.append(member_page.locator("#share-code").inner_text())
+        assert member_page.locator("#key-fingerprint").inner_text()
+        if n == 0:
+            member.check("phiếu giữ khóa")
+            member_page.emulate_media(media="print")
+            assert not member_page.locator(".topbar").first.is_visible()
+            assert member_page.locator("#share-card").is_visible() and not member_page.locator("#print-how").is_visible()
+            member_page.emulate_media(media="screen")
+            member_page.goto(f"{live_server}/polls/{poll_id}/my-share")
+            assert "đã nhận phiếu giữ khóa" in member_page.locator("main").inner_text()
+            assert not member_page.locator("#share-code").count()
+        member_page.goto(f"{live_server}/staff")
+        sign_out(member_page)
+    assert [int(code.split("-")[1]) for code in shares] == [1, 2, 3]
+    head_page.reload()
+    assert head_page.locator("#board").inner_text().count("đã nhận") == 3
     with head_page.expect_download() as download:
         head_page.get_by_role("button", name="In phiếu cho các hộ chưa biểu quyết (PDF)").click()
     pdf = tmp_path / "phieu.pdf"
@@ -148,9 +192,13 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     head_page.goto(f"{live_server}/polls/{poll_id}")
     assert "3/4" in head_page.locator(".stats").first.inner_text()  # turnout, before any result is known
     head.check("số hộ đã biểu quyết")
+    # Five days before its end: the board stops it early, with its reason and a majority's shares.
+    assert "Chưa đến thời điểm kết thúc đã định" in head_page.locator("#early-warning").inner_text()
+    head_page.get_by_label("Lý do kết thúc sớm").fill("3/4 hộ đã biểu quyết, hộ còn lại đi làm xa")
     head_page.get_by_label("Mã khóa của Lê Văn Bảy").fill(shares[1])
     head_page.get_by_label("Mã khóa của Trần Văn Tư").fill(shares[2])
-    head_page.get_by_role("button", name="Kết thúc và tính kết quả").click()
+    head_page.get_by_role("button", name="Kết thúc sớm và tính kết quả").click()
+    assert "hộ còn lại đi làm xa" in head_page.locator("#early-stop").inner_text()
     outcome = head_page.locator("#outcome").inner_text()
     assert outcome.startswith("Thông qua") and "3/4 hộ đồng ý" in outcome
     head.check("kết quả")
@@ -184,5 +232,7 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     resident.check("đề xuất của người dân")
     desk.close()
     phone_context.close()
+    member_context.close()
     head.finish()
     resident.finish()
+    member.finish()

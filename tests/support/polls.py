@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from datetime import timedelta
 
 from consult.audit.service import SYSTEM
+from consult.auth import pickup
+from consult.auth import service as auth_service
 from consult.communes.models import Household
-from consult.polls import service
+from consult.polls import keycards, service
 from consult.timeutil import local_date, utcnow
-from tests.support.helpers import make_commune, make_group
+from tests.support.helpers import PASSWORD, make_commune, make_group, make_user
+
+# The pickup key's Argon2id at libsodium's minimum, as tests/conftest.py configures the app.
+LIGHT_KDF = pickup.KdfCost(opslimit=1, memlimit=8192)
 
 COMMITTEE = [service.CommitteeInput("Nguyễn Thị Hoa", "Đại diện Ban công tác Mặt trận", True),
              service.CommitteeInput("Lê Văn Bảy", "Thành viên"), service.CommitteeInput("Trần Văn Tư", "Thành viên")]
@@ -37,13 +44,43 @@ def poll_input(groups, *, matter="k6", form="online", days=7, start=None, **extr
     return service.PollInput(**values)
 
 
-# The board's key shares of each online vote opened by ``open_vote`` (the server keeps none).
+# The board's key shares of each online vote opened by ``open_vote``, as its members
+# picked them up (the server keeps none).
 KEY_SHARES: dict[int, list[str]] = {}
+_board_numbers = itertools.count(1)
 
 
-def open_vote(session, commune, groups, **kwargs):
-    poll = service.create_poll(session, SYSTEM, commune, poll_input(groups, **kwargs))
-    KEY_SHARES[poll.id] = [share.code for share in service.open_poll(session, SYSTEM, poll)]
+def signed_in_once(session, user):
+    """The account's first sign-in, through the real check: it makes the pickup key."""
+    assert auth_service.authenticate(session, user.username, PASSWORD, pickup_cost=LIGHT_KDF) is user
+    return user
+
+
+def board_member(session, commune, name, *, role="officer", **kwargs):
+    """A board member's own account (password ``PASSWORD``), signed in once."""
+    user = make_user(session, f"to-lay-y-kien.{next(_board_numbers)}", role, commune, full_name=name, **kwargs)
+    return signed_in_once(session, user)
+
+
+def with_accounts(session, commune, committee):
+    """The committee, each member without an account given one of their own."""
+    return [m if m.user_id else replace(m, user_id=board_member(session, commune, m.name).id) for m in committee]
+
+
+def pick_up_all(session, poll, *, now=None) -> list[str]:
+    """Each member picks up their own share with their password (keycards.pick_up), in the board's order."""
+    return [keycards.pick_up(session, SYSTEM, poll, m.user, PASSWORD, now=now).code for m in poll.committee]
+
+
+def open_vote(session, commune, groups, *, now=None, **kwargs):
+    """A vote created and opened; an online vote's board gets accounts and picks up its shares."""
+    data = poll_input(groups, **kwargs)
+    if data.form == "online":
+        data.committee = with_accounts(session, commune, data.committee)
+    poll = service.create_poll(session, SYSTEM, commune, data, now=now)
+    service.open_poll(session, SYSTEM, poll, now=now)
+    if poll.form == "online":
+        KEY_SHARES[poll.id] = pick_up_all(session, poll, now=now)
     return poll
 
 
@@ -53,9 +90,15 @@ def shares(poll, how_many: int | None = None) -> list[str]:
     return codes[:poll.key_threshold if how_many is None else how_many] if codes else []
 
 
+def after_the_end(poll):
+    """The first second past an online vote's fixed end (or now, if later): its count may start."""
+    return max(utcnow(), poll.closes_at + timedelta(seconds=1))
+
+
 def close(session, poll):
-    """Close and count, with a majority of the board's key shares."""
-    return service.close_poll(session, SYSTEM, poll, shares=shares(poll))
+    """Close and count, with a majority of the board's key shares; an online vote at its end."""
+    now = after_the_end(poll) if poll.form == "online" else None
+    return service.close_poll(session, SYSTEM, poll, shares=shares(poll), now=now)
 
 
 def hand_in_paper(session, poll, ballots, counts_by_group: dict[int, dict[int, int]], *, other_texts=()):

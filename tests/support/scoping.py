@@ -132,13 +132,13 @@ def make_posting(session, consultation) -> int:
 
 
 def make_job(session, commune, user) -> int:
-    """A finished slips job of ``user``, with its PDF: the job's id."""
+    """A finished slips job of ``user``, its PDF already downloaded (the download answers 410): the job's id."""
     from consult.jobs.models import DONE, Job
     from consult.timeutil import utcnow
 
     now = utcnow()
     job = Job(commune_id=commune.id, kind="slips", title="In phiếu: Biểu quyết", params={}, status=DONE, done=3,
-              total=3, result=b"%PDF-1.4\n%%EOF\n", result_name="phieu.pdf", result_type="application/pdf",
+              total=3, result_name="phieu.pdf", result_type="application/pdf",
               created_by_id=user.id, created_by=user.username, created_at=now, finished_at=now,
               expires_at=now.replace(year=now.year + 1))
     session.add(job)

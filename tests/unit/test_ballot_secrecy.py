@@ -22,7 +22,8 @@ from sqlalchemy import select, text
 from consult.audit.service import SYSTEM
 from consult.polls import secrecy, service
 from consult.polls.models import Participation, PollHousehold
-from tests.support.polls import KEY_SHARES, choice, group_with_households, open_vote, pass_consent, shares
+from tests.support.polls import (KEY_SHARES, after_the_end, choice, group_with_households, open_vote, pass_consent,
+                                 shares)
 
 OTHER_TEXT = "Đề nghị lắp camera ở hẻm 7 thay vì cổng chính"
 
@@ -131,9 +132,9 @@ def test_the_database_administrator_links_no_household_to_its_choice(request, se
     assert session.execute(text("SELECT count(*) FROM audit_entry WHERE details LIKE '%KP1-0%'")).scalar() == 0
     # 7. Without the shares no one counts; with a majority of them the count is the plaintext one.
     with pytest.raises(service.PollError, match="ít nhất 2"):
-        service.close_poll(session, SYSTEM, poll, shares=shares(poll, 1))
+        service.close_poll(session, SYSTEM, poll, shares=shares(poll, 1), now=after_the_end(poll))
     session.rollback()
-    result = service.close_poll(session, SYSTEM, poll, shares=shares(poll))
+    result = service.close_poll(session, SYSTEM, poll, shares=shares(poll), now=after_the_end(poll))
     for pick in (agree, disagree, other):
         assert result.total(pick) == picks.count(pick)
     assert result.other_texts == [OTHER_TEXT] * picks.count(other)
@@ -162,7 +163,7 @@ def test_tally_equals_the_plaintext_count_on_both_databases(session):
     cast = [rng.choice(ids) for _ in ballots[:37]]
     for ballot, pick in zip(ballots, cast):
         service.cast_online(session, ballot.token, pick, other_text="Khác" if pick == choice(poll, "other") else None)
-    result = service.close_poll(session, SYSTEM, poll, shares=shares(poll))
+    result = service.close_poll(session, SYSTEM, poll, shares=shares(poll), now=after_the_end(poll))
     assert {c: result.total(c) for c in ids} == {c: cast.count(c) for c in ids}
     assert result.participated == 37 and len(result.other_texts) == cast.count(choice(poll, "other"))
 

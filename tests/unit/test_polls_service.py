@@ -10,8 +10,8 @@ from consult.communes.models import Household
 from consult.polls import rules, service
 from consult.polls.models import CastBallot, Participation, PollHousehold
 from tests.support.helpers import make_commune
-from tests.support.polls import (choice, close, group_with_households, hand_in_paper, open_vote, pass_consent,
-                                 poll_input, shares)
+from tests.support.polls import (after_the_end, choice, close, group_with_households, hand_in_paper, open_vote,
+                                 pass_consent, poll_input, shares)
 
 
 def test_khoan_6_online_120_households_61_agree_passes(session):
@@ -402,15 +402,16 @@ def test_any_majority_of_the_board_counts_and_fewer_cannot(session, members):
     for ballot, pick in zip(ballots, ["agree"] * 5 + ["disagree"] * 2):
         service.cast_online(session, ballot.token, choice(poll, pick))
     mistyped = codes[0][:-2] + ("AA" if not codes[0].endswith("AA") else "BB")
+    end = after_the_end(poll)
     with pytest.raises(service.PollError, match="gõ chưa đúng"):
-        service.close_poll(session, SYSTEM, poll, shares=[mistyped, *codes[1:]])
+        service.close_poll(session, SYSTEM, poll, shares=[mistyped, *codes[1:]], now=end)
     with pytest.raises(service.PollError, match="không thuộc cuộc biểu quyết này"):
-        service.close_poll(session, SYSTEM, poll, shares=[c.replace(f"P{poll.id}-", "P999-") for c in codes])
+        service.close_poll(session, SYSTEM, poll, shares=[c.replace(f"P{poll.id}-", "P999-") for c in codes], now=end)
     for garbage in (f"P{poll.id}-X-ABCD", f"P{poll.id}", "xin chào", f"P{poll.id}-1-!!!!"):
         with pytest.raises(service.PollError):
-            service.close_poll(session, SYSTEM, poll, shares=[garbage, *codes[1:]])
+            service.close_poll(session, SYSTEM, poll, shares=[garbage, *codes[1:]], now=end)
     assert poll.status == "open"
-    result = service.close_poll(session, SYSTEM, poll, shares=list(subsets[len(subsets) // 2]))
+    result = service.close_poll(session, SYSTEM, poll, shares=list(subsets[len(subsets) // 2]), now=end)
     assert result.total(choice(poll, "agree")) == 5 and result.total(choice(poll, "disagree")) == 2
     assert result.passed and result.summary == "5/9 hộ đồng ý, cần ít nhất 5"
 

@@ -22,7 +22,8 @@ from consult.polls import service as polls
 from consult.polls.models import Participation, PollHousehold
 from consult.timeutil import format_date, local_date, parse_local_datetime, today, vietnamese_long_date
 from tests.support.helpers import make_commune, make_consultation, make_group
-from tests.support.polls import choice, group_with_households, poll_input
+from tests.support.polls import choice, group_with_households, open_vote, poll_input
+from tests.support.polls import shares as board_shares
 
 UTC = timezone.utc
 
@@ -140,8 +141,8 @@ def test_a_household_has_voted_on_the_day_in_ha_noi(session):
     """The participation mark keeps the day only, and that day is the one in Hà Nội."""
     commune, group = group_with_households(session, 4)
     start = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
-    poll = polls.create_poll(session, SYSTEM, commune, poll_input([group], start=start), now=start)
-    shares = [share.code for share in polls.open_poll(session, SYSTEM, poll, now=start)]
+    poll = open_vote(session, commune, [group], start=start, now=start)
+    shares = board_shares(poll)
     ballots = polls.issue_ballots(session, SYSTEM, poll, now=start)
     for ballot in ballots:
         polls.cast_online(session, ballot.token, "agree", now=start + timedelta(hours=1))

@@ -139,6 +139,9 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     "polls.recognition": frozenset({OFFICER, ADMIN, PLATFORM}),  # the commune's side, not the head's
     "polls.follow_up": RUNNERS,
     "polls.document": RUNNERS,
+    # A board member's own key share (NĐ 59 Điều 5): every account of the commune may be on a
+    # board; each finds only its own envelope (the world's online vote has all four on its board).
+    "polls.my_share": frozenset({UNIT_REP, GROUP_HEAD, OFFICER, ADMIN}),
     # The working-day calendar: the commune's staff read it; only the commune's own
     # administrator changes it (a platform administrator has no commune calendar).
     "polls.holidays": {"GET": frozenset({GROUP_HEAD, OFFICER, ADMIN}), "POST": frozenset({ADMIN})},
@@ -197,6 +200,9 @@ REFUSED_OTHERWISE: dict[tuple[str, str, str], int] = {
     ("covenants.index", "POST", PLATFORM): 404,
     ("polls.holidays", "POST", PLATFORM): 404,
     ("polls.delete_local_day", "POST", PLATFORM): 404,
+    # A platform administrator sits on no commune's board: no share of its own to pick up.
+    ("polls.my_share", "GET", PLATFORM): 404,
+    ("polls.my_share", "POST", PLATFORM): 404,
     # The calendar page is shared with the commune's staff; their form posts are
     # ignored (200, nothing written: the database check below makes sure of it).
     ("polls.holidays", "POST", OFFICER): 200,
@@ -289,11 +295,14 @@ def _arrange(session):
     jobs = {GROUP_HEAD: make_job(session, a, world.head)}  # each account's own job
     rep = make_user(session, "dai.dien", "unit_rep", a, unit=unit_rep_unit)
     users[UNIT_REP], jobs[UNIT_REP] = ("dai.dien", None), make_job(session, a, rep)
+    accounts = {UNIT_REP: rep}
     for role, username, commune in ((OFFICER, "cong.chuc", a), (ADMIN, "quan.tri", a), (PLATFORM, "nen.tang", None)):
         secret = pyotp.random_base32()
         user = make_user(session, username, "officer" if role == OFFICER else "admin", commune, totp=secret)
         users[role], jobs[role] = (username, secret), make_job(session, commune or a, user)
+        accounts[role] = user
     jobs[ANON] = jobs[GROUP_HEAD]
+    online_poll = _online_vote(session, a, kp1, [accounts[UNIT_REP], world.head, accounts[OFFICER], accounts[ADMIN]])
 
     own = {
         "commune_id": a.id, "group_id": kp1.id, "unit_id": unit_rep_unit.id, "user_id": target.id,
@@ -310,6 +319,7 @@ def _arrange(session):
         "households.delete": {"household_id": spare.id},
         "reports.public_report": {"consultation_id": finished.id},
         "reports.public_download": {"consultation_id": finished.id},
+        "polls.my_share": {"poll_id": online_poll},
     }
     f = world.foreign_ids
     foreign = {  # commune B's objects, picked from build_world's lists
@@ -322,6 +332,20 @@ def _arrange(session):
         "covenant_id": f["covenant_id"][0],
     }
     return world, own, overrides, foreign, users
+
+
+def _online_vote(session, commune, group, members) -> int:
+    """An open online vote of ``group`` whose board is ``members``, each signed in once: its id."""
+    from consult.polls import service as polls
+    from tests.support.polls import poll_input, signed_in_once
+
+    committee = [polls.CommitteeInput(user.full_name, "Đại diện Ban công tác Mặt trận" if i == 0 else "Thành viên",
+                                      i == 0, user_id=signed_in_once(session, user).id)
+                 for i, user in enumerate(members)]
+    poll = polls.create_poll(session, SYSTEM, commune, poll_input([group], committee=committee,
+                                                                  title="Biểu quyết trực tuyến của khu phố 1"))
+    polls.open_poll(session, SYSTEM, poll)
+    return poll.id
 
 
 def _calendar(session):

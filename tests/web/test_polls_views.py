@@ -412,19 +412,27 @@ def test_decision_deadline_reminder_until_marked_sent(client, session):
 
 
 def test_a_draft_vote_can_be_corrected_before_it_opens(client, session):
+    from tests.support.polls import board_member
+
     commune, group = _head(session)
+    board = [board_member(session, commune, name).id for name in ("Nguyễn Thị Hoa", "Lê Văn Bảy", "Trần Văn Tư")]
+    session.commit()
     login(client, "truong.kp1")
     assert post_form(client, "/polls/new", _form(group, matter_kind="k6")).status_code == 302
     poll = session.scalar(select(Poll))
     page = client.get(f"/polls/{poll.id}/edit").get_data(as_text=True)
     assert "Bầu Trưởng ban điều hành khu phố 1" in page and "Nguyễn Thị Hoa" in page
+    accounts = {f"committee-{i}-user_id": str(user_id) for i, user_id in enumerate(board)}
     r = post_form(client, f"/polls/{poll.id}/edit", _form(group, matter_kind="k6", title="Lắp đèn đường hẻm 5",
-                                                          options="Phương án A\nPhương án B"))
+                                                          options="Phương án A\nPhương án B", **accounts))
     assert r.status_code == 302
     session.rollback()
     poll = session.get(Poll, poll.id)
     assert poll.title == "Lắp đèn đường hẻm 5" and [c.label for c in poll.choices] == ["Phương án A", "Phương án B"]
     assert len(poll.committee) == 3 and len(poll.groups) == 1
+    assert [m.user_id for m in poll.committee] == board
+    page = client.get(f"/polls/{poll.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{board[1]}">' in page
     r = post_form(client, f"/polls/{poll.id}/edit", _form(group, matter_kind="k4"), get_url=f"/polls/{poll.id}/edit")
     assert "Không được biểu quyết trực tuyến" in r.get_data(as_text=True)
     session.rollback()
@@ -461,23 +469,28 @@ def test_meeting_chooses_its_secretary_by_more_than_half_of_those_present(client
     assert "Thư ký cuộc họp: Bà Hoa làm thư ký — 4/7 đại diện có mặt tán thành, thông qua." in text
 
 
-def test_opening_an_online_vote_hands_out_key_shares_once_and_counting_needs_them(client, session):
-    """NĐ 59 Điều 5 khoản 1c: the Tổ lấy ý kiến holds the key; its shares are shown once, at opening."""
-    from tests.support.polls import poll_input
+def test_opening_an_online_vote_seals_each_share_to_its_member_and_counting_needs_them(client, session):
+    """NĐ 59 Điều 5 khoản 1c: the Tổ lấy ý kiến holds the key; the opener sees no share, each
+    member picks up their own, and a majority of them counts."""
+    from tests.support.polls import pick_up_all, poll_input, with_accounts
 
     commune, group = _head(session)
-    poll = service.create_poll(session, SYSTEM, commune, poll_input([group]))
+    data = poll_input([group])
+    data.committee = with_accounts(session, commune, data.committee)
+    poll = service.create_poll(session, SYSTEM, commune, data)
     session.commit()
     login(client, "truong.kp1")
-    r = post_form(client, f"/polls/{poll.id}/open", {}, get_url=f"/polls/{poll.id}")
+    r = post_form(client, f"/polls/{poll.id}/open", {}, get_url=f"/polls/{poll.id}", follow_redirects=True)
     page = r.get_data(as_text=True)
-    codes = re.findall(r'class="share-code">(P\d+-\d-[A-Z0-9-]+)<', page)
-    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
-    assert len(codes) == 3 and page.count("<svg") >= 3 and "Nguyễn Thị Hoa" in page and "ít nhất 2 trong 3" in page
-    show = client.get(f"/polls/{poll.id}").get_data(as_text=True)
-    assert not any(code in show for code in codes) and 'id="sealed"' in show
+    assert r.status_code == 200 and not re.search(r"P\d+-\d-[A-Z0-9]{4}-", page)
+    assert "Mỗi thành viên Tổ lấy ý kiến đăng nhập bằng tài khoản của mình để nhận phiếu giữ khóa" in page
+    assert page.count("chưa nhận") == 3 and 'id="sealed"' in page and 'id="my-share-link"' not in page
     session.expire_all()
     poll = session.get(Poll, poll.id)
+    codes = pick_up_all(session, poll)
+    session.commit()
+    show = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert not any(code in show for code in codes) and show.count("đã nhận</span>") == 3
     assert poll.public_key and not any(code.encode() in poll.public_key for code in codes)
     ballots = service.issue_ballots(session, SYSTEM, poll)
     for b in ballots[:8]:
@@ -493,9 +506,16 @@ def test_opening_an_online_vote_hands_out_key_shares_once_and_counting_needs_the
     for b, pick in zip(ballots, ["agree"] * 6 + ["disagree"] * 2):
         service.cast_online(session, b.token, choice(poll, pick))
     session.commit()
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert 'id="early-warning"' in page and "Chưa đến thời điểm kết thúc đã định" in page
     r = post_form(client, f"/polls/{poll.id}/close", {"share-2": codes[1].lower(), "share-3": codes[2]},
                   get_url=f"/polls/{poll.id}", follow_redirects=True)
-    assert "Thông qua: 6/10 hộ đồng ý, cần ít nhất 6" in r.get_data(as_text=True)
+    assert "Muốn kết thúc sớm, hãy ghi rõ lý do" in r.get_data(as_text=True)
+    r = post_form(client, f"/polls/{poll.id}/close", {"share-2": codes[1].lower(), "share-3": codes[2],
+                                                       "early_stop_reason": "8/10 hộ đã biểu quyết"},
+                  get_url=f"/polls/{poll.id}", follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Thông qua: 6/10 hộ đồng ý, cần ít nhất 6" in page and "lý do: 8/10 hộ đã biểu quyết" in page
 
 
 def test_recognition_by_the_commune_with_its_deadline(client, session):
