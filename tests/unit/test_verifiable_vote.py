@@ -396,3 +396,24 @@ def test_the_minutes_give_the_key_fingerprint_and_what_the_count_checked(session
     text_of = "\n".join(p.text for p in Document(io.BytesIO(documents.minutes_docx(session, poll))).paragraphs)
     assert secrecy.key_fingerprint(poll.public_key, poll.texts_key) in text_of
     assert "chứng minh giải mã đúng" in text_of and "Không có phiếu nào bị loại" in text_of
+
+
+def test_a_ballot_added_in_the_vote_s_own_group_without_its_own_household_s_mark_is_found(session):
+    """A valid ballot the DBA encrypts himself and adds to the group, with a "has voted" mark
+    borrowed from another vote's household: the group's ballots then outnumber the marks of the
+    vote's own households, and the count stops before decrypting."""
+    commune, group, poll, ballots, _ = _vote(session, households=5, agree=3)
+    other = tp.open_vote(session, commune, [group])  # another vote of the same group: its own register
+    stranger = session.scalars(select(PollHousehold).where(PollHousehold.poll_id == other.id)).first()
+    context = ballot_context(poll.id, "vote", poll.public_key, len(poll.choices))
+    ciphertext, proofs = secrecy.encrypt_ballot(poll.public_key, context, len(poll.choices), 0)
+    sealed = secrecy.seal_text(poll.texts_key, "")
+    session.add(CastBallot(poll_id=poll.id, phase="vote", group_id=group.id, ciphertext=ciphertext, proofs=proofs,
+                           sealed_text=sealed, tracker=secrecy.tracker(ciphertext, proofs, sealed)))
+    session.add(Participation(poll_id=poll.id, phase="vote", poll_household_id=stranger.id,
+                              voted_on=date(2026, 12, 1), channel="online"))
+    session.flush()
+    with pytest.raises(service.TamperedBox, match="6 phiếu nhưng 5 hộ"):
+        _close(session, poll)
+    assert session.scalar(select(BallotBox.poll_id).where(BallotBox.poll_id == poll.id,
+                                                          BallotBox.phase == "vote")) is None
