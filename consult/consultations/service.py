@@ -4,7 +4,7 @@ its parsed parts. Rules of Luật Thực hiện dân chủ ở cơ sở, Điều
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -86,12 +86,16 @@ def check_period(doc_kind: str, opens_at: datetime, closes_at: datetime, basis: 
     if closes_at <= opens_at:
         raise ConsultationError("Thời điểm kết thúc phải sau thời điểm bắt đầu.")
     minimum = MIN_PERIOD_DAYS_HUONG_UOC if doc_kind == "huong_uoc" else MIN_PERIOD_DAYS
-    days = (local_date(closes_at) - local_date(opens_at)).days
-    if days < minimum and not (basis or "").strip():
+    # From the instant of publication to the instant of closing, not from date to date: a
+    # closing at 00:00 on the 20th day after a publication at 10:00 leaves 19 days and 14 hours.
+    length = closes_at - opens_at
+    if length < timedelta(days=minimum) and not (basis or "").strip():
+        days, hours = length.days, length.seconds // 3600
+        days = f"{days} ngày" + (f" {hours} giờ" if hours else "")
         law = ("Nghị định 61/2023/NĐ-CP, Điều 9" if doc_kind == "huong_uoc"
                else "Luật Thực hiện dân chủ ở cơ sở, Điều 28 khoản 2")
         raise ConsultationError(
-            f"Thời gian lấy ý kiến chỉ có {days} ngày; theo {law} phải ít nhất {minimum} ngày kể từ ngày công khai. "
+            f"Thời gian lấy ý kiến chỉ có {days}; theo {law} phải ít nhất {minimum} ngày kể từ ngày công khai. "
             "Nếu có căn cứ pháp lý cho thời hạn ngắn hơn, hãy ghi căn cứ đó.")
 
 

@@ -90,7 +90,7 @@ def queue_deadline_reminders(session: Session, *, base_url: str = "", now: datet
     once when 2 working days are left, once more when the deadline has passed. Heads without
     an address are not mailed: the vote's page shows the deadline to them and to the officers."""
     from consult.communes.models import ResidentialGroup
-    from consult.polls.deadlines import calendar
+    from consult.polls.deadlines import calendar, vote_ended_at
     from consult.polls.models import STATUS_DECIDED, Poll
 
     now = now or utcnow()
@@ -102,7 +102,8 @@ def queue_deadline_reminders(session: Session, *, base_url: str = "", now: datet
         OutgoingMail.poll_id.is_not(None))).all())
     queued = 0
     for poll, group in rows:
-        decided = local_date(poll.decided_at)
+        # Counted from the end of the vote (Điều 20 khoản 3), as the vote's page shows.
+        decided = local_date(vote_ended_at(poll))
         work = calendar(session, poll.commune_id, decided)
         deadline = work.add_working_days(decided, 5)
         if day > deadline:

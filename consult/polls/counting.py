@@ -63,6 +63,11 @@ class Tally:
     tied: list[PollChoice] = field(default_factory=list)
 
     @property
+    def by_group(self) -> bool:
+        """Each community of the vote decides for itself (see ``decided_by_group``)."""
+        return decided_by_group(self.poll.matter_kind, self.poll.commune_wide, len(self.groups))
+
+    @property
     def households(self) -> int:
         return sum(g.households for g in self.groups)
 
@@ -108,9 +113,20 @@ def _between(poll: Poll, groups: list[GroupTally]) -> tuple[bool, str, list[Poll
     return bool(won), summary, [by_id[c] for c in won], [by_id[c] for c in tied]
 
 
+def decided_by_group(matter_kind: str, commune_wide: bool, groups: int) -> bool:
+    """Whether each community of a vote decides for itself (Luật Điều 21 khoản 1): only a
+    commune-wide khoản 1, 2 matter has a commune-wide rule (two thirds of the groups, each
+    by its own households); any other vote of several groups binds each group by its own count."""
+    return groups > 1 and not (commune_wide and matter_kind in rules.TWO_THIRDS_KINDS)
+
+
 def tally_counts(matter_kind: str, commune_wide: bool, groups: list[tuple[ResidentialGroup, int, int, dict[int, int]]],
                  agree_id: int) -> tuple[list[GroupTally], bool, str]:
-    """Apply the thresholds to counts: always of ALL households of each group (Điều 21 khoản 1)."""
+    """Apply the thresholds to counts: always of ALL households of each group (Điều 21 khoản 1).
+
+    Returns the groups' tallies, whether the matter passed and the summary. Where each group
+    decides for itself (``decided_by_group``), "passed" means it passed in at least one group,
+    and the summary names each group's own result: 80/150 over three groups binds none of them."""
     results = []
     for group, households, participated, counts in groups:
         agree = counts.get(agree_id, 0)
@@ -124,6 +140,11 @@ def tally_counts(matter_kind: str, commune_wide: bool, groups: list[tuple[Reside
         summary = (f"{approving}/{len(results)} khu dân cư tán thành, cần ít nhất {needed} "
                    f"(mỗi khu dân cư cần {rules.rule_text(matter_kind)} của khu đồng ý)")
         return results, passed, summary
+    if decided_by_group(matter_kind, commune_wide, len(results)):
+        summary = "; ".join(
+            f"{g.group.full_name}: {'thông qua' if g.passed else 'không thông qua'} "
+            f"({g.agree}/{g.households} hộ đồng ý, cần ít nhất {g.needed})" for g in results)
+        return results, any(g.passed for g in results), "mỗi khu dân cư quyết định theo số hộ của khu — " + summary
     households = sum(g.households for g in results)
     agree = sum(g.agree for g in results)
     passed = rules.passes(matter_kind, households, agree)
@@ -165,6 +186,16 @@ def tally(session: Session, poll: Poll) -> Tally:
     inputs = [(g.group, g.households, participated.get(g.group_id, 0), per_group.get(g.group_id, {}))
               for g in poll.groups]
     groups, passed, summary = tally_counts(poll.matter_kind, poll.commune_wide, inputs, agree.id if agree else 0)
+    if is_choice_between(poll) and decided_by_group(poll.matter_kind, poll.commune_wide, len(groups)):
+        parts = [(g, _between(poll, [g])) for g in groups]
+        summary = "mỗi khu dân cư quyết định theo số hộ của khu — " + "; ".join(
+            f"{g.group.full_name}: {r[1]}" for g, r in parts)
+        for g, r in parts:
+            g.passed = r[0]
+        won = [c for _, r in parts for c in r[2]]
+        tied = [c for _, r in parts for c in r[3]]
+        return Tally(poll, groups, list(poll.choices), sorted(texts), any(r[0] for _, r in parts), summary, counted,
+                     True, list(dict.fromkeys(won)), list(dict.fromkeys(tied)))
     if is_choice_between(poll):
         passed, summary, won, tied = _between(poll, groups)
         return Tally(poll, groups, list(poll.choices), sorted(texts), passed, summary, counted, True, won, tied)

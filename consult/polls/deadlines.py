@@ -4,9 +4,11 @@ the calendar they count on.
 Working days exclude Saturdays, Sundays and public holidays. The national ones
 (Tết Dương lịch, Tết Nguyên đán by the lunar calendar, Giỗ Tổ Hùng Vương, 30/4,
 1/5, 2/9 and the day beside it, and the days off the government moves) come
-from the ``holidays`` package (country VN); each commune adds its own days off
-and the weekend days worked in exchange (``LocalDay``), which only that
-commune's administrator changes.
+from the ``holidays`` package (country VN), with the weekend days it says are
+worked in exchange; each commune's administrator corrects that calendar both
+ways (``LocalDay``): its own days off, and working days on days the package
+has off (its Tết of a coming year is a projection until the government
+announces the schedule) or on a weekend day worked in exchange.
 """
 
 from __future__ import annotations
@@ -40,34 +42,57 @@ class WorkCalendar:
         return rules.add_working_days(start, days, set(self.off), set(self.worked))
 
 
+def _national(years) -> holiday_calendars.HolidayBase:
+    return holiday_calendars.country_holidays("VN", years=list(years), language="vi")
+
+
 def national_holidays(years) -> dict[date, str]:
     """Viet Nam's public holidays for the given years, named in Vietnamese."""
-    return dict(holiday_calendars.country_holidays("VN", years=list(years), language="vi"))
+    return dict(_national(years))
+
+
+def national_workdays(years) -> set[date]:
+    """The weekend days the government moved a working day to (the ``holidays`` package's
+    own swaps: Monday 31/08/2026 off "thay cho ngày 22/08/2026" makes Saturday 22/08 worked)."""
+    calendar = _national(years)
+    return {day for day in calendar.weekend_workdays if day.year in set(years)}
 
 
 def calendar(session: Session, commune_id: int, around: date) -> WorkCalendar:
-    """The working-day calendar of a commune for the years around ``around``."""
+    """The working-day calendar of a commune for the years around ``around``: the national
+    days off and swapped working days, corrected by the commune's own entries, which win
+    both ways (a day the package has wrong, a local festival, a weekend day worked)."""
     years = range(around.year - 1, around.year + 2)
     off = set(national_holidays(years))
-    worked = set()
+    worked = national_workdays(years)
     for day in session.scalars(select(LocalDay).where(LocalDay.commune_id == commune_id)):
-        (worked if day.kind == DAY_WORK else off).add(day.day)
-    return WorkCalendar(frozenset(off - worked), frozenset(worked))
+        if day.kind == DAY_WORK:
+            worked.add(day.day)
+            off.discard(day.day)
+        else:
+            off.add(day.day)
+            worked.discard(day.day)
+    return WorkCalendar(frozenset(off), frozenset(worked))
 
 
 def add_local_day(session: Session, actor: Actor, commune_id: int, day: date, name: str,
                   kind: str = DAY_OFF) -> LocalDay:
-    """A commune's own day off, or a weekend day worked in exchange for one
-    (the working-day deadlines of that commune follow it)."""
+    """A correction of the commune's calendar, either way: a day off on a working day (a local
+    festival, a holiday the national calendar lacks), or a working day on a day off (a weekend
+    day worked in exchange, a weekday the national calendar wrongly has off). The working-day
+    deadlines of that commune follow it."""
     name = nfc(name or "").strip()
     if not name:
         raise PollError("Vui lòng nhập tên ngày.")
     if kind not in DAY_KINDS:
         raise PollError("Hãy chọn loại ngày.")
-    if kind == DAY_WORK and day.weekday() < 5:
-        raise PollError("Ngày làm việc bù phải là thứ Bảy hoặc Chủ nhật.")
     if session.scalar(select(LocalDay.id).where(LocalDay.commune_id == commune_id, LocalDay.day == day)):
         raise PollError(f"Ngày {format_date(day)} đã có trong lịch của xã, phường.")
+    working = calendar(session, commune_id, day).is_working_day(day)
+    if kind == DAY_WORK and working:
+        raise PollError(f"Ngày {format_date(day)} đã là ngày làm việc.")
+    if kind == DAY_OFF and not working:
+        raise PollError(f"Ngày {format_date(day)} đã là ngày nghỉ.")
     entry = LocalDay(commune_id=commune_id, day=day, kind=kind, name=name)
     session.add(entry)
     session.flush()
@@ -84,20 +109,31 @@ def remove_local_day(session: Session, actor: Actor, entry: LocalDay) -> None:
     session.flush()
 
 
-def report_deadline(session: Session, poll: Poll) -> date | None:
-    """The decision must reach the commune's UBND and MTTQ within 5 working days (Điều 20 khoản 3)."""
+def vote_ended_at(poll: Poll):
+    """When the vote itself ended: its set end, or the moment it was closed when that came
+    first (a meeting that finished early, an online vote stopped early). A head who clicks
+    "close" days after the end does not move the end."""
     if poll.decided_at is None:
         return None
-    decided = local_date(poll.decided_at)
-    return calendar(session, poll.commune_id, decided).add_working_days(decided, 5)
+    return min(poll.closes_at, poll.decided_at)
+
+
+def report_deadline(session: Session, poll: Poll) -> date | None:
+    """The decision must reach the commune's UBND and MTTQ within 5 working days of the
+    end of the vote (Luật Điều 20 khoản 3), not of the day someone closed it."""
+    ended = vote_ended_at(poll)
+    if ended is None:
+        return None
+    ended = local_date(ended)
+    return calendar(session, poll.commune_id, ended).add_working_days(ended, 5)
 
 
 def mark_sent(session: Session, actor: Actor, poll: Poll, sent_on: date) -> None:
     """Record that the decision reached the commune's UBND and MTTQ (Điều 20 khoản 3)."""
     if poll.status not in (STATUS_DECIDED,):
         raise PollError("Chỉ ghi ngày gửi khi cuộc biểu quyết đã có quyết định.")
-    if poll.decided_at and sent_on < local_date(poll.decided_at):
-        raise PollError("Ngày gửi không thể trước ngày biểu quyết.")
+    if poll.decided_at and sent_on < local_date(vote_ended_at(poll)):
+        raise PollError("Ngày gửi không thể trước ngày kết thúc biểu quyết.")
     poll.sent_on = sent_on
     record(session, actor, "poll.decision_sent", poll, details={"sent_on": sent_on.isoformat()})
 
@@ -119,7 +155,7 @@ def _check_recognisable(poll: Poll) -> None:
 def record_received(session: Session, actor: Actor, poll: Poll, received_on: date) -> None:
     """The day the commune received the community's decision: the 5 working days to recognise it start."""
     _check_recognisable(poll)
-    if poll.decided_at and received_on < local_date(poll.decided_at):
+    if poll.decided_at and received_on < local_date(vote_ended_at(poll)):
         raise PollError("Ngày nhận không thể trước ngày biểu quyết.")
     poll.received_on = received_on
     record(session, actor, "poll.received", poll, details={"received_on": received_on.isoformat()})

@@ -68,7 +68,23 @@ def attendance_by_group(session: Session, poll: Poll) -> dict[int, int]:
 
 def meeting_can_decide(session: Session, poll: Poll) -> bool:
     """Whether the households present could still pass the matter (Điều 19: else ballots may follow)."""
-    return rules.meeting_can_decide(poll.matter_kind, poll.households_total, attendance_count(session, poll))
+    present = attendance_by_group(session, poll)
+    return rules.meeting_groups_can_decide(poll.matter_kind, poll.commune_wide,
+                                           [(g.households, present.get(g.group_id, 0)) for g in poll.groups])
+
+
+def attendance_shortfall(session: Session, poll: Poll) -> str:
+    """Why a meeting could not decide: each group's attendance against its own households."""
+    present = attendance_by_group(session, poll)
+    parts = [(g, present.get(g.group_id, 0), rules.min_agree(poll.matter_kind, g.households)) for g in poll.groups]
+    if len(parts) == 1:
+        g, here, needed = parts[0]
+        return f"{here}/{g.households} hộ có mặt, cần ít nhất {needed} hộ đồng ý để thông qua"
+    rule = ("cần ít nhất hai phần ba số khu dân cư, mỗi khu đủ số hộ của khu"
+            if poll.commune_wide and poll.matter_kind in rules.TWO_THIRDS_KINDS
+            else "không khu dân cư nào đủ số hộ của khu")
+    return "; ".join(f"{g.group.full_name} {here}/{g.households} hộ có mặt, cần ít nhất {needed}"
+                     for g, here, needed in parts) + f" ({rule})"
 
 
 def record_meeting_count(session: Session, actor: Actor, poll: Poll, *, counts: dict[int, int], method: str,

@@ -333,13 +333,14 @@ PROCEDURE_SUBJECTS = {"secretary": "Thư ký cuộc họp", "counters": "Ban ki�
 
 
 DAY_OFF, DAY_WORK = "off", "work"
-DAY_KINDS = {DAY_OFF: "Ngày nghỉ", DAY_WORK: "Ngày làm việc bù (thứ Bảy, Chủ nhật đi làm)"}
+DAY_KINDS = {DAY_OFF: "Ngày nghỉ", DAY_WORK: "Ngày làm việc (làm bù vào thứ Bảy, Chủ nhật, hoặc ngày lịch chung ghi nhầm là ngày nghỉ)"}
 
 
 class LocalDay(Base):
-    """A commune's own entry in the working-day calendar: a local day off, or a
-    weekend day worked in exchange for a day off (ngày làm bù). National holidays,
-    Tết and Giỗ Tổ Hùng Vương included, come from the ``holidays`` package."""
+    """A commune's own correction of the working-day calendar, which wins over the national
+    one: a local day off, or a working day (a weekend day worked in exchange, ngày làm bù, or
+    a weekday the national calendar has off by mistake). National holidays, Tết and Giỗ Tổ
+    Hùng Vương included, and their swaps come from the ``holidays`` package."""
 
     __tablename__ = "local_day"
     __table_args__ = (UniqueConstraint("commune_id", "day"),)

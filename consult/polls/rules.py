@@ -128,6 +128,23 @@ def meeting_can_decide(matter_kind: str, households: int, present: int) -> bool:
     return present >= min_agree(matter_kind, households)
 
 
+def meeting_groups_can_decide(matter_kind: str, commune_wide: bool, groups: list[tuple[int, int]]) -> bool:
+    """Whether a meeting of one or several groups can go on to decide, attendance counted
+    group by group: ``groups`` is [(households, present)] of each group.
+
+    A commune-wide khoản 1, 2 matter needs two thirds of the groups each with enough of its
+    own households present (Luật Điều 21 khoản 1); any other matter of several groups is
+    decided by each group for itself, so the meeting decides where at least one group can."""
+    able = [meeting_can_decide(matter_kind, households, present) for households, present in groups]
+    if not able:
+        return False
+    if len(able) == 1:
+        return able[0]
+    if commune_wide and matter_kind in TWO_THIRDS_KINDS:
+        return commune_wide_passes(len(able), sum(able))
+    return any(able)
+
+
 
 
 ELECTION_KINDS = ("k4", "k5")

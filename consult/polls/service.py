@@ -56,11 +56,12 @@ from consult.polls.ballots import (
     receipt_published, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, count_phase,
     TamperedBox, _rebuild_key)
 from consult.polls.meetings import (
-    attendance_count, check_in, meeting_can_decide, procedures, record_meeting_count, record_procedure)
+    attendance_count, attendance_shortfall, check_in, meeting_can_decide, procedures, record_meeting_count,
+    record_procedure)
 from consult.polls.counting import (
     GroupTally, Tally, final_tally, participants, tally, tally_counts, total_households)
 from consult.polls.deadlines import (
-    Reminder, WorkCalendar, add_local_day, calendar, deadline_reminders, mark_sent, national_holidays,
+    Reminder, WorkCalendar, add_local_day, calendar, deadline_reminders, mark_sent, national_holidays, national_workdays,
     needs_recognition, recognise, recognition_deadline, record_received, refuse_recognition, remove_local_day,
     report_deadline)
 from consult.timeutil import format_datetime, local_date, today, utcnow
@@ -87,6 +88,7 @@ __all__ = [
     "add_local_day",
     "calendar",
     "national_holidays",
+    "national_workdays",
     "needs_recognition",
     "recognise",
     "recognition_deadline",
@@ -95,6 +97,7 @@ __all__ = [
     "remove_local_day",
     "WorkCalendar",
     "attendance_count",
+    "attendance_shortfall",
     "ballot_view",
     "bulletin",
     "bulletin_page",
@@ -446,8 +449,7 @@ def close_poll(session: Session, actor: Actor, poll: Poll, *, shares: list[str] 
     if poll.form == FORM_MEETING and not meeting_can_decide(session, poll):
         present = attendance_count(session, poll)
         poll.status, poll.outcome_passed, poll.decided_at = STATUS_CLOSED, None, now
-        poll.outcome_text = (f"Không đủ số hộ tham dự: {present}/{total_households(poll)} hộ có mặt, cần ít nhất "
-                             f"{rules.min_agree(poll.matter_kind, total_households(poll))} hộ đồng ý để thông qua. "
+        poll.outcome_text = (f"Không đủ số hộ tham dự: {attendance_shortfall(session, poll)}. "
                              "Có thể phát phiếu lấy ý kiến hộ gia đình cho cùng nội dung.")
         record(session, actor, "poll.meeting_failed", poll, now=now, details={"present": present})
         return tally(session, poll)

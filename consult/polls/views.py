@@ -506,7 +506,9 @@ def holidays():
             flash("Đã thêm vào lịch của xã, phường.", "success")
             return redirect(url_for("polls.holidays"))
     year = today().year
-    national = sorted(service.national_holidays(range(year, year + 2)).items())
+    national = sorted(list(service.national_holidays(range(year, year + 2)).items())
+                      + [(day, "Ngày làm việc bù (thứ Bảy, Chủ nhật đi làm)")
+                         for day in service.national_workdays(range(year, year + 2))])
     local = list(s.scalars(select(LocalDay).where(LocalDay.commune_id == commune_id).order_by(LocalDay.day.desc())))
     return render_template("polls/holidays.html", form=form, national=national, local=local, may_edit=may_edit,
                            kinds=DAY_KINDS)

@@ -325,7 +325,9 @@ def test_a_meeting_of_three_groups_counts_each_group(session):
         service.record_meeting_count(session, SYSTEM, poll, counts={agree: yes}, method="hands", group_id=group.id)
     result = close(session, poll)
     assert [(g.participated, g.agree) for g in result.groups] == [(25, 24), (20, 16), (10, 10)]
-    assert result.summary == "50/90 hộ đồng ý, cần ít nhất 46" and result.passed
+    # Not "50/90, cần 46" over the three: each group by its own 30 households (16 needed).
+    assert result.by_group and [g.passed for g in result.groups] == [True, True, False]
+    assert "Khu phố 3: không thông qua (10/30 hộ đồng ý, cần ít nhất 16)" in result.summary
 
 
 def test_commune_wide_k1_with_five_groups_four_passing(session):
