@@ -187,7 +187,8 @@ def start_in_process(app: Flask) -> None:
     def work():
         while True:
             try:
-                run_pending(writer, reader, results=results)
+                with app.app_context():  # as in the worker command: a runner may ask for the app's folders
+                    run_pending(writer, reader, results=results)
             finally:
                 _lock.release()
             # a job enqueued while this thread was finishing is not left waiting

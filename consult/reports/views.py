@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
 
 from consult.access import current_actor, get_scoped, staff_required
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import STATUS_PUBLISHED, Consultation
 from consult.consultations.views import public_consultation
 from consult.db import db_session
-from consult.reports import public, service
+from consult.jobs import service as jobs
+from consult.reports import public, published, service
 from consult import office
 from consult.reports.export import MIMETYPES, export, filename
 from consult.reports.forms import DecisionForm, SettingsForm
@@ -122,8 +124,15 @@ def download(consultation_id: int, fmt: str):
 @staff_required(*OFFICERS)
 def publish(consultation_id: int):
     consultation = get_scoped(Consultation, consultation_id)
-    return _done(consultation, lambda: service.publish_results(db_session(), current_actor(), consultation),
-                 "Đã công khai kết quả tiếp thu, giải trình.")
+
+    def publish_and_queue_files():
+        service.publish_results(db_session(), current_actor(), consultation)
+        # The public files are made once, in the background (consult.reports.published).
+        published.queue_build(db_session(), consultation, user_id=current_user.id, user_name=current_actor().name)
+
+    response = _done(consultation, publish_and_queue_files, "Đã công khai kết quả tiếp thu, giải trình.")
+    jobs.start_in_process(current_app._get_current_object())
+    return response
 
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/report")
@@ -142,11 +151,23 @@ def public_report(slug: str, consultation_id: int):
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/report.<fmt>")
 def public_download(slug: str, consultation_id: int, fmt: str):
+    """The published report as a file made once per published version; never built here."""
     consultation = public_consultation(slug, consultation_id)
     if consultation.status != STATUS_PUBLISHED or fmt not in MIMETYPES:
         abort(404)
-    data = service.report_data(db_session(), consultation, public=True)
-    return Response(export(data, fmt), mimetype=MIMETYPES[fmt], headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename(data, fmt))}"})
+    made = published.ready(published.folder_of(current_app), consultation, fmt)
+    if made is None:
+        by = published.publisher(db_session(), consultation)
+        if by is not None:
+            published.queue_build(db_session(), consultation, user_id=by[0], user_name=by[1])
+            db_session().commit()
+            jobs.start_in_process(current_app._get_current_object())
+        response = Response(render_template("reports/preparing.html", c=consultation), status=503)
+        response.headers["Retry-After"] = "30"
+        return response
+    response = send_file(made, mimetype=MIMETYPES[fmt], as_attachment=True,
+                         download_name=f"bao-cao-tong-hop-y-kien-{consultation.id}.{fmt}", conditional=True,
+                         etag=published.version(consultation), max_age=3600)
+    return response
 
 

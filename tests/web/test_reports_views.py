@@ -55,7 +55,8 @@ def test_decision_form_refuses_not_accepted_without_explanation(client, session)
     assert '<b id="undecided">3</b>' in r.get_data(as_text=True)
 
 
-def test_downloads_are_drafts_until_every_opinion_is_answered_then_published(client, session):
+def test_downloads_are_drafts_until_every_opinion_is_answered_then_published(app, client, session):
+    app.config["JOBS_IN_PROCESS"] = False  # the public files' job is run below, as the worker would
     commune, c, secret = _setup(session, closed=True)
     login(client, "tam.vptk", totp_secret=secret)
     url = f"/reports/consultations/{c.id}"
@@ -76,7 +77,117 @@ def test_downloads_are_drafts_until_every_opinion_is_answered_then_published(cli
     assert r.status_code == 302
     public = client.get(f"/c/{commune.slug}/consultations/{c.id}/report").get_data(as_text=True)
     assert "Đề nghị sửa khoản 1" in public and "Phạm Văn Kiên" not in public and "Người dân khu phố 2" in public
-    assert client.get(f"/c/{commune.slug}/consultations/{c.id}/report.docx").status_code == 200
+    # Luật Điều 28 khoản 3: public. The files are made once by the job queued at publication,
+    # never by the public request: until the job has run, "being prepared".
+    preparing = client.get(f"/c/{commune.slug}/consultations/{c.id}/report.docx")
+    assert preparing.status_code == 503 and preparing.headers["Retry-After"] == "30"
+    assert "đang được chuẩn bị" in preparing.get_data(as_text=True)
+    assert _run_jobs(app) == 1
+    public_docx = client.get(f"/c/{commune.slug}/consultations/{c.id}/report.docx")
+    assert public_docx.status_code == 200 and "bao-cao-tong-hop-y-kien" in public_docx.headers["Content-Disposition"]
+    text = "\n".join(cell.text for t in Document(io.BytesIO(public_docx.data)).tables for r in t.rows for cell in r.cells)
+    assert "Đề nghị sửa khoản 1" in text and "Phạm Văn Kiên" not in text
+    assert load_workbook(io.BytesIO(client.get(f"/c/{commune.slug}/consultations/{c.id}/report.xlsx").data))
+
+
+def _run_jobs(app) -> int:
+    from consult.jobs.results import ResultStore
+    from consult.jobs.service import run_pending
+
+    with app.app_context():
+        return run_pending(app.extensions["consult_writer_sessionmaker"], app.extensions["consult_sessionmaker"],
+                           results=ResultStore.of_app(app))
+
+
+def _published(app, client, session):
+    app.config["JOBS_IN_PROCESS"] = False
+    commune, c, secret = _setup(session, closed=True)
+    login(client, "tam.vptk", totp_secret=secret)
+    url = f"/reports/consultations/{c.id}"
+    client.get(url)
+    for cluster in session.scalars(select(OpinionCluster)):
+        post_form(client, f"{url}/clusters/{cluster.id}/decide", {"decision": "accepted", "explanation": ""},
+                  get_url=url)
+    assert post_form(client, f"{url}/publish", {}, get_url=url).status_code == 302
+    client.get("/auth/logout")
+    return commune, c
+
+
+def test_public_report_downloads_never_build_the_report(app, client, session, monkeypatch):
+    """A public URL cannot make the server do the report's seconds of work: the files are built
+    once per published version, by the job, whatever the number of downloads."""
+    from consult.reports import service as reports
+
+    commune, c = _published(app, client, session)
+    builds = []
+    real = reports.report_data
+    monkeypatch.setattr(reports, "report_data", lambda *a, **k: builds.append(1) or real(*a, **k))
+    for _ in range(5):
+        assert client.get(f"/c/{commune.slug}/consultations/{c.id}/report.docx").status_code == 503
+    assert builds == []
+    assert _run_jobs(app) == 1 and len(builds) == 1
+    for fmt in ("docx", "xlsx") * 5:
+        answer = client.get(f"/c/{commune.slug}/consultations/{c.id}/report.{fmt}")
+        assert answer.status_code == 200 and answer.data.startswith(b"PK")
+    assert len(builds) == 1
+
+
+def test_a_public_download_of_an_older_version_queues_one_job_not_one_per_request(app, client, session):
+    """Files missing (published before they existed, or the folder lost): the first request queues
+    the job in the publisher's name, the next ones find it queued."""
+    import shutil
+
+    from consult.jobs.models import Job
+    from consult.reports import published
+
+    commune, c = _published(app, client, session)
+    assert _run_jobs(app) == 1
+    shutil.rmtree(published.folder_of(app))
+    for _ in range(3):
+        assert client.get(f"/c/{commune.slug}/consultations/{c.id}/report.xlsx").status_code == 503
+    session.rollback()  # a fresh snapshot after the pages' commits
+    queued = session.scalars(select(Job).where(Job.kind == published.KIND, Job.status == "queued")).all()
+    assert len(queued) == 1 and queued[0].created_by != ""
+    assert _run_jobs(app) == 1
+    assert client.get(f"/c/{commune.slug}/consultations/{c.id}/report.xlsx").status_code == 200
+
+
+def test_concurrent_public_downloads_leave_the_server_answering(app, client, session, live_server):
+    """Eight clients looping on the public report: /healthz is still answered at once (each
+    download is a file sent, not a report built). The median of 20 probes stays under 100 ms."""
+    import statistics
+    import threading
+    import time
+    import urllib.request
+
+    commune, c = _published(app, client, session)
+    assert _run_jobs(app) == 1
+    stop = threading.Event()
+    served = []
+
+    def loop():
+        while not stop.is_set():
+            with urllib.request.urlopen(f"{live_server}/c/{commune.slug}/consultations/{c.id}/report.docx") as r:
+                served.append(len(r.read()))
+
+    clients = [threading.Thread(target=loop, daemon=True) for _ in range(8)]
+    for t in clients:
+        t.start()
+    probes = []
+    try:
+        while len(served) < 8:
+            time.sleep(0.01)
+        for _ in range(20):
+            start = time.perf_counter()
+            with urllib.request.urlopen(f"{live_server}/healthz") as r:
+                assert r.status == 200
+            probes.append(time.perf_counter() - start)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join(timeout=10)
+    assert len(set(served)) == 1
+    assert statistics.median(probes) < 0.1, probes
 
 
 def test_report_settings_saved_and_used(client, session):
