@@ -270,19 +270,55 @@ def new_document():
     style = document.styles["Normal"]
     style.font.name, style.font.size = FONT, Pt(14)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    style.element.rPr.rFonts.set(qn("w:cs"), FONT)
+    _default_fonts(document)
+    _do_not_stretch_manual_breaks(document)
     add_page_numbers(section)
     return document
+
+
+def _default_fonts(document) -> None:
+    """Times New Roman in the document's defaults too (w:docDefaults), in place of the template's
+    theme fonts (Calibri, Cambria: Carlito and Caladea in LibreOffice) that an empty paragraph,
+    a table style or a page-number field would otherwise fall back to."""
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")) if defaults is not None else None
+    if rpr is None:
+        return
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+
+
+def _do_not_stretch_manual_breaks(document) -> None:
+    """w:doNotExpandShiftReturn: a justified line that ends with a manual line break is not
+    stretched to the margin (Word and LibreOffice both read it), as a paragraph's last line is not."""
+    settings = document.settings.element
+    compat = settings.find(qn("w:compat"))
+    if compat is None:
+        compat = OxmlElement("w:compat")
+        settings.append(compat)
+    if compat.find(qn("w:doNotExpandShiftReturn")) is None:
+        compat.insert(0, OxmlElement("w:doNotExpandShiftReturn"))
 
 
 ISSUER_SIZE, NATION_SIZE, MOTTO_SIZE = 13, 12.5, 13.5
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 
 
-def header_block(document, issuer_lines: list[str], number: str, place: str, when: date | None) -> None:
+def header_block(document, issuer_lines: list[str], number: str, place: str, when: date | None, *,
+                 subject: str | None = None) -> None:
     """Issuing body | national motto; number | place and date (NĐ 30 Điều 8-10, Phụ lục I).
 
     The issuer's rule is a third of its longest line; the motto's as long as the motto.
     The date line is ``vietnamese_long_date`` (a day below 10 and the months 1 and 2 padded).
+    A công văn's subject ("V/v ...", its trích yếu) stands under the number in the left
+    column, centred, 12 pt upright, 6 pt below it (NĐ 30 Phụ lục I, mục II.6.b).
     """
     left_cm, right_cm = column_widths(document, [6.0, 10.5])
     table = document.add_table(rows=2, cols=2)
@@ -303,12 +339,51 @@ def header_block(document, issuer_lines: list[str], number: str, place: str, whe
     cell_text(table.cell(1, 1), date_text, size=14, italic=True)
     for cell in table.rows[1].cells:  # the rules have no spacing: keep the number and date a little below
         cell.paragraphs[0].paragraph_format.space_before = Pt(6)
+    if subject:
+        trich_yeu = table.cell(1, 0).add_paragraph()
+        trich_yeu.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        trich_yeu.paragraph_format.space_before, trich_yeu.paragraph_format.space_after = Pt(6), Pt(0)
+        set_font(trich_yeu.add_run(subject), 12)
 
 
 def body(document, text: str):
-    p = para(document, text, size=14, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, space_after=6)
-    p.paragraph_format.line_spacing = 1.15
+    """Body text: 14 pt, justified, first line indented 1.27 cm. Each line of ``text`` is a paragraph
+    of its own: a manual line break inside a justified paragraph would stretch the line before it
+    across the page (NĐ 30 justifies the body, never a paragraph's last or broken line).
+    Returns the last paragraph."""
+    lines = [line.strip() for line in (text or "").split("\n")]
+    lines = [line for line in lines if line] or [""]
+    for line in lines:
+        p = para(document, line, size=14, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True, space_after=6)
+        p.paragraph_format.line_spacing = 1.15
     return p
+
+
+def addressees(document, names: list[str], *, size: float = 14) -> None:
+    """"Kính gửi:" (regular, 14 pt; NĐ 30 Phụ lục I, mục II.9): one addressee on the same line, ending
+    with "."; several on lines of their own, each "- name;", the last ending ".", the dashes aligned
+    under the colon. The block is centred on the page as far as it fits."""
+    names = [name.strip().rstrip(";.").strip() for name in names if name and name.strip()]
+    lead = "Kính gửi:"
+    total = text_width(document).cm
+    if len(names) <= 1:
+        line = f"{lead} {names[0]}." if names else lead
+        width = min(text_width_cm(line, size), total)
+        p = para(document, line, size=size, space_after=6)
+        p.paragraph_format.left_indent = Cm(max((total - width) / 2, 0))
+        return
+    dash_at = text_width_cm("Kính gửi", size)  # under the colon
+    items = [f"- {name}{';' if i < len(names) - 1 else '.'}" for i, name in enumerate(names)]
+    widest = max(text_width_cm(item, size) for item in items)
+    start = max(min((total - dash_at - widest) / 2, total / 3), 0)
+    p = para(document, lead, size=size, space_after=0)
+    p.paragraph_format.left_indent = Cm(start)
+    p.paragraph_format.keep_with_next = True
+    hang = text_width_cm("- ", size)
+    for i, item in enumerate(items):
+        q = para(document, item, size=size, space_after=6 if i == len(items) - 1 else 0)
+        q.paragraph_format.left_indent = Cm(start + dash_at + hang)  # a wrapped name continues under the name
+        q.paragraph_format.first_line_indent = Cm(-hang)
 
 
 def title(document, kind: str, subject: str) -> None:
@@ -354,8 +429,11 @@ def signatures(document, blocks: list[tuple[str, str]]) -> None:
 
 
 def closing_block(document, recipients: str, signer_title: str, signer_name: str) -> None:
-    """"Nơi nhận:" (bold italic 12 pt, list 11 pt) beside the signer's title and name."""
-    para(document, "", space_after=6)
+    """"Nơi nhận:" (bold italic 12 pt, list 11 pt) beside the signer's title and name; the last
+    paragraph of the text goes with them to the next page rather than leave them alone on one."""
+    if document.paragraphs:
+        document.paragraphs[-1].paragraph_format.keep_with_next = True
+    para(document, "", space_after=6).paragraph_format.keep_with_next = True
     table = document.add_table(rows=1, cols=2)
     widths(table, column_widths(document, [7.5, 9.0]))
     keep_rows_together(table)
