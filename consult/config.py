@@ -45,6 +45,8 @@ DEFAULTS = {
     "PICKUP_KDF_MEMLIMIT": 64 * 1024 * 1024,
     # Slips for more households than this are printed by a background job (consult/jobs).
     "SLIPS_INLINE_MAX": 300,
+    # An online vote with more ballots than this is counted by a background job (consult/polls/jobs.py).
+    "COUNT_INLINE_MAX": 2000,
     # Run background jobs in a thread of the web process (the embedded setup); with
     # gunicorn, set it to 0 and run `flask --app consult worker` beside it.
     "JOBS_IN_PROCESS": True,
@@ -64,7 +66,7 @@ DEFAULTS = {
 
 # Environment variables that are read as integers or booleans.
 _INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX", "SMTP_PORT",
-             "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT"}
+             "COUNT_INLINE_MAX", "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT"}
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS", "JOBS_IN_PROCESS", "SMTP_STARTTLS"}
 
 

@@ -127,6 +127,9 @@ def _finish(session: Session, job: Job, now: datetime, results: ResultStore, *, 
     result's file is written first, so a job marked done always has it (a file left by a
     commit that failed names no live code, and ``purge`` removes it)."""
     job = session.merge(job)
+    # A job's sealed inputs (a vote's key shares) live only as long as the job.
+    if any(key.startswith("sealed_") for key in job.params or {}):
+        job.params = {key: value for key, value in job.params.items() if not key.startswith("sealed_")}
     job.status, job.finished_at, job.heartbeat_at = (DONE if output else FAILED), now, now
     job.error = error
     job.result = None

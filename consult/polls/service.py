@@ -104,6 +104,7 @@ __all__ = [
     "cast_online",
     "prepare_ballot",
     "record_ballot",
+    "check_close",
     "check_in",
     "close_consent",
     "close_poll",
@@ -408,11 +409,14 @@ def close_consent(session: Session, actor: Actor, poll: Poll, *, shares: list[st
 
 
 def _store_online_result(session: Session, actor: Actor, poll: Poll, shares: list[str] | None,
-                         now: datetime) -> None:
+                         now: datetime, counted=None) -> None:
     """Count the online ballots with the board's shares: the sums per group are
-    decrypted and written once, with the "ý kiến khác" texts in random order."""
+    decrypted and written once, with the "ý kiến khác" texts in random order. ``counted``:
+    the same count made beforehand outside the write transaction (the count job, after the
+    vote's end, when no ballot can be added)."""
     key = _rebuild_key(poll, shares)
-    counted = count_phase(session, poll, PHASE_VOTE, key)
+    if counted is None:
+        counted = count_phase(session, poll, PHASE_VOTE, key)
     by_id = {str(group_id): {str(c.id): n for c, n in zip(poll.choices, values) if n}
              for group_id, values in counted.counts.items()}
     session.add(BallotBox(poll_id=poll.id, phase=PHASE_VOTE, counts=by_id, other_texts=counted.texts,
@@ -423,17 +427,9 @@ def _store_online_result(session: Session, actor: Actor, poll: Poll, shares: lis
         "fingerprint": counted.record["fingerprint"]})
 
 
-def close_poll(session: Session, actor: Actor, poll: Poll, *, shares: list[str] | None = None,
-               early_stop_reason: str | None = None, now: datetime | None = None) -> Tally:
-    """Close and decide under the matter's rule; a meeting without enough households
-    present ends "không đủ số hộ tham dự" so that ballots may follow (Điều 19).
-
-    An online vote is counted here, with the key shares of a majority of its board;
-    paper ballots need the biên bản kiểm phiếu of every group first. An online vote's
-    end was fixed at opening and printed on every slip: before it, the count starts only
-    with a stated reason and the shares of a majority of the board (which the count needs
-    anyway), and the minutes say so."""
-    now = now or utcnow()
+def check_close(poll: Poll, early_stop_reason: str | None, now: datetime) -> tuple[bool, str]:
+    """Whether the vote may be closed now: (an early stop?, its reason). An online vote's end
+    was fixed at opening and printed on every slip: before it, only with a stated reason."""
     if poll.status != STATUS_OPEN:
         raise PollError("Cuộc biểu quyết không ở trạng thái đang mở.")
     if poll.form == FORM_ONLINE and poll.phase == PHASE_CONSENT:
@@ -446,6 +442,21 @@ def close_poll(session: Session, actor: Actor, poll: Poll, *, shares: list[str] 
             "chưa kiểm phiếu. Muốn kết thúc sớm, hãy ghi rõ lý do và ít nhất "
             f"{poll.key_threshold} thành viên Tổ lấy ý kiến nhập mã khóa của mình; biên bản sẽ ghi việc kết thúc "
             "sớm và lý do.")
+    return early, reason
+
+
+def close_poll(session: Session, actor: Actor, poll: Poll, *, shares: list[str] | None = None,
+               early_stop_reason: str | None = None, now: datetime | None = None, counted=None) -> Tally:
+    """Close and decide under the matter's rule; a meeting without enough households
+    present ends "không đủ số hộ tham dự" so that ballots may follow (Điều 19).
+
+    An online vote is counted here, with the key shares of a majority of its board;
+    paper ballots need the biên bản kiểm phiếu of every group first. An online vote's
+    end was fixed at opening and printed on every slip: before it, the count starts only
+    with a stated reason and the shares of a majority of the board (which the count needs
+    anyway), and the minutes say so."""
+    now = now or utcnow()
+    early, reason = check_close(poll, early_stop_reason, now)
     if poll.form == FORM_MEETING and not meeting_can_decide(session, poll):
         present = attendance_count(session, poll)
         poll.status, poll.outcome_passed, poll.decided_at = STATUS_CLOSED, None, now
@@ -454,7 +465,7 @@ def close_poll(session: Session, actor: Actor, poll: Poll, *, shares: list[str] 
         record(session, actor, "poll.meeting_failed", poll, now=now, details={"present": present})
         return tally(session, poll)
     if poll.form == FORM_ONLINE:
-        _store_online_result(session, actor, poll, shares, now)
+        _store_online_result(session, actor, poll, shares, now, counted)
     if poll.form == FORM_BALLOT:
         counted = {row.group_id for row in paper_counts(session, poll)}
         missing = [g.group.full_name for g in poll.groups if g.group_id not in counted]

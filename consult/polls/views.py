@@ -274,6 +274,19 @@ def close_consent(poll_id: int):
 @staff_required(*RUNNERS)
 def close(poll_id: int):
     poll = get_scoped(Poll, poll_id)
+    s = db_session()
+    if (poll.form == "online" and utcnow() >= poll.closes_at
+            and slip_jobs.ballots_to_count(s, poll) > current_app.config["COUNT_INLINE_MAX"]):
+        # Many ballots: counted by a background job with a progress bar (consult/polls/jobs.py).
+        try:
+            job = slip_jobs.queue_count(s, current_app, poll, shares=_shares(),
+                                        early_stop_reason=request.form.get("early_stop_reason"),
+                                        user_id=current_user.id, user_name=current_actor().name)
+        except service.PollError as exc:
+            return _fail(exc, poll)
+        s.commit()
+        jobs.start_in_process(current_app._get_current_object())
+        return redirect(url_for("jobs.show", job_id=job.id))
     return _act(poll, lambda: service.close_poll(db_session(), current_actor(), poll, shares=_shares(),
                                                  early_stop_reason=request.form.get("early_stop_reason")),
                 "Đã kết thúc và tính kết quả.")

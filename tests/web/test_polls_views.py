@@ -667,3 +667,48 @@ def test_without_a_worker_the_web_process_prints_in_a_thread(app, client, sessio
         time.sleep(0.2)
     assert "Đã xong" in page
     assert client.get(url + "/download").data.startswith(b"%PDF")
+
+
+def test_a_large_online_count_runs_as_a_job_and_the_shares_never_lie_in_the_database_in_clear(app, client, session):
+    """Counting many ballots (proofs checked, sums decrypted) is a background job, not the board's
+    POST: the page checks the shares at once, the job's row holds them only sealed, and erases
+    them when it ends; the result is the one the inline count gives."""
+    import json
+
+    from consult.jobs.models import Job
+    from consult.jobs.results import ResultStore
+    from consult.jobs.service import run_pending
+    from tests.support.polls import shares
+
+    app.config.update(COUNT_INLINE_MAX=3, JOBS_IN_PROCESS=False)
+    commune, group = _head(session, 8)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    for ballot, pick in zip(service.issue_ballots(session, SYSTEM, poll), ["agree"] * 5 + ["disagree"] * 2):
+        service.cast_online(session, ballot.token, choice(poll, pick))
+    poll.closes_at = utcnow() - timedelta(seconds=1)  # the vote has reached its end
+    session.commit()
+    codes = shares(poll)
+    login(client, "truong.kp1")
+    url = f"/polls/{poll.id}"
+    bad = post_form(client, f"{url}/close", {"share-1": codes[0], "share-2": codes[0]}, get_url=url,
+                    follow_redirects=True)
+    assert bad.status_code == 200 and session.scalar(select(func.count()).select_from(Job)) == 0
+    form = {f"share-{i}": code for i, code in enumerate(codes, start=1)}
+    r = post_form(client, f"{url}/close", form, get_url=url)
+    assert r.status_code == 302 and "/jobs/" in r.headers["Location"]
+    session.rollback()
+    job = session.scalar(select(Job).where(Job.kind == "count"))
+    stored = json.dumps(job.params)
+    assert job.total == 7 and not any(code in stored or code.lower() in stored for code in codes)
+    assert session.get(Poll, poll.id).status == "open"
+    with app.app_context():
+        assert run_pending(app.extensions["consult_writer_sessionmaker"], app.extensions["consult_sessionmaker"],
+                           results=ResultStore.of_app(app)) == 1
+    session.rollback()
+    job = session.get(Job, job.id)
+    assert job.status == "done" and not any(key.startswith("sealed_") for key in job.params)
+    decided = session.get(Poll, poll.id)
+    assert decided.status == "decided" and decided.outcome_text.startswith("Thông qua: 5/8 hộ đồng ý")
+    assert decided.early_stopped_at is None
+    assert "Đã kiểm 7 phiếu" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
