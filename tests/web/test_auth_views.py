@@ -27,13 +27,34 @@ def test_five_wrong_passwords_then_429_in_vietnamese(client, session):
     assert "quá nhiều lần" in r.get_data(as_text=True)
 
 
-def test_rate_limit_window_passes(app, client, session):
-    app.config["LOGIN_RATE_LIMIT"] = "5 per 2 seconds"
+class _LimiterClock:
+    """The rate limiter's storage clock, moved by the test (no test waits on the wall clock)."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+def test_rate_limit_window_passes(app, client, session, monkeypatch):
+    """Five failed sign-ins in the window lock the account until the window has passed: one
+    second before its end still 429, at its end the right password gets in."""
+    import limits.storage.memory
+
+    clock = _LimiterClock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    app.config["LOGIN_RATE_LIMIT"] = "5 per 15 minutes"
     _officer(session)
     for _ in range(5):
         post_form(client, "/auth/login", {"username": "tam.vptk", "password": "sai"})
     assert post_form(client, "/auth/login", {"username": "tam.vptk", "password": "sai"}).status_code == 429
-    time.sleep(2.2)
+    clock.now += 15 * 60 - 60
+    assert post_form(client, "/auth/login", {"username": "tam.vptk", "password": PASSWORD}).status_code == 429
+    clock.now += 61
     r = post_form(client, "/auth/login", {"username": "tam.vptk", "password": PASSWORD})
     assert r.status_code == 302
 
