@@ -34,6 +34,7 @@ from consult.polls.forms import CheckInForm, LocalDayForm, PaperCountForm, PollF
 from consult.polls.models import (DAY_KINDS, FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
                                   PHASE_CONSENT, PHASE_VOTE, PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, LocalDay, Poll,
                                   PollHousehold)
+from consult.textutil import nfc
 from consult.timeutil import local_date, today, utcnow
 
 bp = Blueprint("polls", __name__)
@@ -667,19 +668,30 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
                 return render_template("polls/ballot_error.html", error=str(exc)), 410
             w.commit()
             return render_template("polls/ballot_done.html", view=view, receipt=receipt)
+    # A refused step gives the household its choice and text back, to shorten or correct
+    # (a text refused as too long is not lost); both are padded below with the message.
+    kept_choice = str(choice) if error and any(str(c[0]) == str(choice) for c in view.choices) else None
+    kept_text = nfc(request.form.get("other_text", ""))[:KEPT_TEXT_MAX] if error else None
     page = render_template("polls/ballot.html", view=view, token=token, code=code, error=error,
+                           kept_choice=kept_choice, kept_text=kept_text,
                            staff_recording=staff_recording, now=utcnow(),
                            staff_checkin=poll.form == FORM_MEETING and _staff_can_record(poll),
                            fingerprint=(service.key_fingerprint(poll.public_key, poll.texts_key)
                                         if poll.form == FORM_ONLINE and poll.public_key and poll.texts_key else None))
     if error is None:
         return page
-    # Which mistake was made (no choice, an empty or too long text) is not told by the size either.
-    return padding.pad(page, (escape(error),), ERROR_ROOM), 422
+    # Which mistake was made (no choice, an empty or too long text), which choice was made and
+    # how long the text was are not told by the size either.
+    fragments = (escape(error), " checked" if kept_choice else "", escape(kept_text or ""))
+    return padding.pad(page, fragments, ERROR_ROOM), 422
 
 
-# Bytes kept for a refused step's message (the longest is under a hundred).
-ERROR_ROOM = 200
+# The text given back on a refused step: up to twice what a ballot may hold, so that a text
+# refused as too long comes back whole enough to shorten.
+KEPT_TEXT_MAX = 2 * MAX_OTHER_TEXT
+# Bytes kept for a refused step's message (the longest is under a hundred), the " checked" of
+# the choice given back and the text given back, escaped at its widest.
+ERROR_ROOM = 200 + len(" checked") + padding.size((escape(padding.longest_text(KEPT_TEXT_MAX)),))
 # The longest the choice's parts of the review page can be, by the vote's choices (fixed once
 # the vote is open, and the key itself: no invalidation to get wrong).
 _CHOICE_ROOM: dict[tuple, int] = {}

@@ -145,8 +145,13 @@ def test_review_and_done_pages_have_one_size_whatever_the_choice_and_the_text(cl
     assert len(sizes(done)) == 1, sizes(done)
     refused = [_ballot_post(client, ballots[9].token, step, choice_id, text) for step, choice_id, text in (
         ("review", "", ""), ("review", ids["other"], ""), ("review", ids["other"], "x" * (MAX_OTHER_TEXT + 1)),
-        ("review", 999999, ""), ("confirm", ids["other"], " "))]
+        ("review", 999999, ""), ("confirm", ids["other"], " "), ("review", ids["other"], '"' * 2000),
+        ("confirm", ids["other"], "ệ" * 600))]
     assert len(sizes(refused, 422)) == 1
+    # A text refused as too long comes back on the form with its choice, to be shortened (it was lost).
+    again = refused[-1].get_data(as_text=True)
+    assert f"dài quá {MAX_OTHER_TEXT} ký tự" in again and ">" + "ệ" * 600 + "</textarea>" in again
+    assert f'value="{ids["other"]}" required checked>' in again
 
 
 # --- 3. caches ----------------------------------------------------------------------------------
