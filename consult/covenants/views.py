@@ -90,6 +90,33 @@ def show(covenant_id: int):
         422 if request.method == "POST" else 200
 
 
+@bp.route("/covenants/<int:covenant_id>/dossier.<any(docx, pdf):ext>")
+@staff_required(*RUNNERS)
+def dossier(covenant_id: int, ext: str):
+    """The hồ sơ đề nghị công nhận the group head sends the commune's UBND (NĐ 61/2023 Điều 11),
+    as .docx, or laid out as PDF to check before printing."""
+    from flask import Response
+
+    from consult import office
+    from consult.covenants import documents
+
+    covenant = get_scoped(Covenant, covenant_id)
+    try:
+        data = documents.dossier_docx(db_session(), covenant)
+    except service.CovenantError:
+        abort(404)
+    name = f"ho-so-de-nghi-cong-nhan-{covenant.kind.replace('_', '-')}-{covenant.id}.{ext}"
+    if ext == "docx":
+        return Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+    try:
+        pdf = office.to_pdf(data)
+    except office.OfficeUnavailable as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("covenants.show", covenant_id=covenant.id))
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"})
+
+
 # --- public ------------------------------------------------------------------------------------
 
 def _public_post_limit() -> str:

@@ -25,7 +25,7 @@ from PIL import Image
 
 from consult import ROOT
 from consult.polls import rules
-from consult.polls.models import FORM_ONLINE, Poll
+from consult.polls.models import FORM_MEETING, FORM_ONLINE, Poll
 from consult.polls.secrecy import key_fingerprint
 from consult.polls.service import IssuedBallot
 from consult.timeutil import format_datetime
@@ -140,7 +140,7 @@ def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_na
             pdf.add_page()
         if shared is None:
             shared = (_Lines(pdf, 140, 4, poll.title, "B", 9, align="C"), _Lines(pdf, 140, 3.6, text[:600], "", 8),
-                      _Lines(pdf, 46, 3, f"Mã phiếu (nhập tại {base_url.rstrip('/')}/b)", "", 6.5, align="C"))
+                      _Lines(pdf, 46, 3, code_note(poll, base_url), "", 6.5, align="C"))
         top = slot * SLIP_H
         _slip(pdf, poll, commune, ballot, base_url.rstrip("/"), group_names.get(ballot.household.group_id, ""), top,
               shared, fingerprint)
@@ -148,6 +148,18 @@ def ballots_pdf(poll: Poll, ballots: list[IssuedBallot], base_url: str, group_na
         if progress and index % 100 == 99:
             progress(index + 1, len(ballots))
     return bytes(pdf.output())
+
+
+def code_note(poll: Poll, base_url: str) -> str:
+    """What the code under the QR code is for. Only an online vote's household enters it to vote;
+    a paper ballot's code is on the stub, which the Tổ phát phiếu scans or types when the slip is
+    handed in (the ballot page refuses a household's choice for a paper vote); a meeting's slip is
+    shown at the door."""
+    if poll.form == FORM_ONLINE:
+        return f"Mã phiếu (nhập tại {base_url.rstrip('/')}/b)"
+    if poll.form == FORM_MEETING:
+        return "Mã phiếu: xuất trình khi điểm danh tại cuộc họp"
+    return "Mã cuống phiếu: Tổ phát phiếu quét hoặc nhập khi thu phiếu"
 
 
 def _cut_lines(pdf: FPDF, top: float) -> None:
@@ -208,7 +220,12 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
         pdf.set_draw_color(0, 0, 0)
         y += 5.5
     pdf.set_font("DejaVu", "B", 8)
-    _write(pdf, left, y + 0.5, width, 4, f"Hạn nộp/biểu quyết: trước {format_datetime(poll.closes_at)}")
+    if poll.form == FORM_MEETING:
+        when = f"Thời gian họp: {format_datetime(poll.opens_at)}"
+    else:
+        when = (f"{'Hạn biểu quyết' if poll.form == FORM_ONLINE else 'Hạn nộp phiếu'}: trước "
+                f"{format_datetime(poll.closes_at)}")
+    _write(pdf, left, y + 0.5, width, 4, when)
     paper = poll.form != FORM_ONLINE
     if not paper:
         pdf.set_font("DejaVu", "", 8)

@@ -196,6 +196,7 @@ def show(poll_id: int):
         if poll.form == FORM_MEETING and poll.status == STATUS_DRAFT else None,
         mails=mail.poll_mail(s, poll.id), mail_labels=MAIL_STATUS, mail_topics=MAIL_TOPICS,
         covenant=covenants.of_poll(s, poll), board=board, my_share=my_share,
+        vote_documents=documents.available(s, poll) if poll.status != STATUS_DRAFT else [],
         early=poll.form == FORM_ONLINE and poll.status == "open" and utcnow() < poll.closes_at)
 
 
@@ -480,15 +481,42 @@ def follow_up(poll_id: int):
     return redirect(url_for("polls.new", after=poll.id))
 
 
-@bp.route("/polls/<int:poll_id>/<any(decision, minutes):doc>.<any(docx, pdf):ext>")
+@bp.route("/polls/<int:poll_id>/<any(decision, minutes, consent, synthesis):doc>.<any(docx, pdf):ext>")
+@bp.route("/polls/<int:poll_id>/groups/<int:group_id>/<any(decision):doc>.<any(docx, pdf):ext>")
 @staff_required(*RUNNERS)
-def document(poll_id: int, doc: str, ext: str):
-    """The decision (nghị quyết or biên bản) or the minutes as .docx, or laid out as PDF to check before printing."""
+def document(poll_id: int, doc: str, ext: str, group_id: int | None = None):
+    """One of the vote's documents (``documents.available``) as .docx, or laid out as PDF to check
+    before printing: a vote of several groups has one decision per community (its group_id)."""
     poll = get_scoped(Poll, poll_id)
     if poll.status == STATUS_DRAFT:
         abort(404)
-    data = documents.decision_docx(db_session(), poll) if doc == "decision" else documents.minutes_docx(db_session(), poll)
-    name = f"{'van-ban-quyet-dinh' if doc == 'decision' else 'bien-ban'}-bieu-quyet-{poll.id}.{ext}"
+    try:
+        data = documents.render(db_session(), poll, doc, group_id)
+    except documents.NoSuchDocument:
+        abort(404)
+    name = documents.filename(poll, doc, group_id, ext)
+    if ext == "docx":
+        return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+    try:
+        pdf = office.to_pdf(data)
+    except office.OfficeUnavailable as exc:
+        return _fail(exc, poll)
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"})
+
+
+@bp.route("/polls/<int:poll_id>/recognition/<any(decision, refusal):doc>.<any(docx, pdf):ext>")
+@staff_required(ROLE_ADMIN, ROLE_OFFICER)
+def recognition_document(poll_id: int, doc: str, ext: str):
+    """The commune's quyết định công nhận, or its letter of refusal with the reasons (Luật Điều 21
+    khoản 2), once recorded; as .docx, or laid out as PDF to check before printing."""
+    from consult.polls import recognition as answers
+
+    poll = get_scoped(Poll, poll_id)
+    try:
+        data = (answers.recognition_docx if doc == "decision" else answers.refusal_docx)(db_session(), poll)
+    except answers.NotAvailable:
+        abort(404)
+    name = f"{'quyet-dinh-cong-nhan' if doc == 'decision' else 'cong-van-khong-cong-nhan'}-bieu-quyet-{poll.id}.{ext}"
     if ext == "docx":
         return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
     try:

@@ -108,6 +108,7 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     "opinions.unit_reply": UNIT_REPS,
     # --- the synthesis report
     "reports.workspace": OFFICERS,
+    "reports.members": OFFICERS,  # the opinions of one group of the workspace, a page at a time
     "reports.decide": OFFICERS,
     "reports.split": OFFICERS,
     "reports.ungroup": OFFICERS,
@@ -139,6 +140,8 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     "polls.recognition": frozenset({OFFICER, ADMIN, PLATFORM}),  # the commune's side, not the head's
     "polls.follow_up": RUNNERS,
     "polls.document": RUNNERS,
+    # The commune's answer to a decision it must recognise (Luật Điều 21 khoản 2): its own paper.
+    "polls.recognition_document": frozenset({OFFICER, ADMIN, PLATFORM}),
     # A board member's own key share (NĐ 59 Điều 5): every account of the commune may be on a
     # board; each finds only its own envelope (the world's online vote has all four on its board).
     "polls.my_share": frozenset({UNIT_REP, GROUP_HEAD, OFFICER, ADMIN}),
@@ -161,6 +164,7 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     "publication.page": OFFICERS,
     "covenants.index": frozenset({GROUP_HEAD, OFFICER, ADMIN}),
     "covenants.show": RUNNERS,
+    "covenants.dossier": RUNNERS,  # the head's hồ sơ đề nghị công nhận (NĐ 61 Điều 11), once adopted
     "publication.end": OFFICERS,
     "publication.photo": OFFICERS,
     # --- residents' proposals (Luật Điều 16): residents propose and support on the public
@@ -184,8 +188,10 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
 
 # Public routes whose object in this world has nothing to show, so 404 is right for every role:
 # the world's vote is a paper vote, which has no election record (tests/unit/test_verifiable_vote.py
-# downloads an online vote's).
-NOTHING_TO_SHOW = {"polls.public_record"}
+# downloads an online vote's), is not decided (its documents come with its result:
+# tests/unit/test_polls_documents*.py) nor recognised, and the world's hương ước is not adopted
+# (their papers are downloaded in tests/web/test_recognition_documents_views.py).
+NOTHING_TO_SHOW = {"polls.public_record", "polls.recognition_document", "covenants.dossier", "polls.document"}
 
 # Refusals that are not a 403, each for a stated reason: (endpoint, method, role) -> status.
 REFUSED_OTHERWISE: dict[tuple[str, str, str], int] = {
@@ -383,6 +389,12 @@ def test_authorization_matrix(app, client, session, role):
     started = time.monotonic()
     world, own, overrides, foreign, users = _arrange(session)
     own["job_id"] = own["job_id"][role]
+    # The published report's files, as the job queued at publication makes them.
+    from consult.consultations.models import Consultation
+    from consult.reports import published
+
+    finished = session.get(Consultation, overrides["reports.public_download"]["consultation_id"])
+    published.build(session, finished, published.folder_of(app))
     a_id = world.commune_a.id
     session.commit()
     if role == ANON:

@@ -270,7 +270,8 @@ def test_ballots_pdf_and_decision_documents(client, session):
     minutes = Document(io.BytesIO(client.get(f"/polls/{poll.id}/minutes.docx").data))
     text = "\n".join(p.text for p in minutes.paragraphs)
     cells = [[c.text for c in row.cells] for t in minutes.tables for row in t.rows]
-    assert ["1", "KP1-001", "Đại diện hộ KP1-001", "Số 1, Khu phố 1"] in cells and "Nên lắp thêm đèn" in text
+    # The list of households who took part is asked only of online votes (NĐ 59 Điều 5 khoản 4).
+    assert ["1", "KP1-001", "Đại diện hộ KP1-001", "Số 1, Khu phố 1"] not in cells and "Nên lắp thêm đèn" in text
     assert ["Khu phố 1", "10", "7", "7", "0", "6", "0", "1"] in cells
 
 
