@@ -3,7 +3,7 @@
 1. the defaults below;
 2. ``instance/config.py`` when it exists;
 3. ``CONSULT_*`` environment variables (``CONSULT_DATABASE_URL``,
-   ``CONSULT_SECRET_KEY``, ``CONSULT_RATELIMIT_STORAGE_URL``, ...);
+   ``CONSULT_READ_DATABASE_URL``, ``CONSULT_SECRET_KEY``, ``CONSULT_RATELIMIT_STORAGE_URL``, ...);
 4. the mapping passed to ``create_app`` (tests).
 
 With no secret key given anywhere, one is generated on first run and kept in
@@ -21,6 +21,10 @@ from flask import Flask
 
 DEFAULTS = {
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    # A PostgreSQL streaming replica (hot standby) for the anonymous public pages (consult/db.py);
+    # None: every page reads the primary. After a write, a browser reads the primary this long.
+    "READ_DATABASE_URL": None,
+    "READ_YOUR_WRITES_SECONDS": 15,
     "SECRET_KEY": None,
     "AUDIT_KEY": None,
     "RATELIMIT_STORAGE_URL": "memory://",
@@ -66,7 +70,7 @@ DEFAULTS = {
 
 # Environment variables that are read as integers or booleans.
 _INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX", "SMTP_PORT",
-             "COUNT_INLINE_MAX", "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT"}
+             "COUNT_INLINE_MAX", "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT", "READ_YOUR_WRITES_SECONDS"}
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS", "JOBS_IN_PROCESS", "SMTP_STARTTLS"}
 
 

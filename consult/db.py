@@ -4,16 +4,23 @@ The engine and session factory live on the application (``app.extensions``),
 created in ``create_app``; nothing connects at import. Views use
 ``db_session()``, which gives one session per application context and closes
 it at teardown. Services receive the session as an argument and never commit.
+
+With ``READ_DATABASE_URL`` (a PostgreSQL streaming replica, hot standby), the
+anonymous GETs of the public pages read from it; which request reads where is
+decided here, once, in ``db_session()`` (see ``reads_from_replica``), never in a view.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import weakref
 
 from flask import Flask, current_app, g, has_request_context, request
+from flask import session as flask_session
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Named constraints, so that Alembic batch migrations on SQLite can drop them.
@@ -84,13 +91,100 @@ def init_app(app: Flask) -> None:
     app.extensions["consult_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False, info=info)
     app.extensions["consult_writer_sessionmaker"] = sessionmaker(
         bind=engine.execution_options(consult_writer=True), expire_on_commit=False, info=info)
+    if app.config.get("READ_DATABASE_URL"):
+        read_engine = make_engine(app.config["READ_DATABASE_URL"])
+        app.extensions["consult_read_engine"] = read_engine
+        app.extensions["consult_read_sessionmaker"] = sessionmaker(
+            bind=read_engine, expire_on_commit=False, info={**info, "replica": True})
+        app.after_request(_remember_the_write)
     app.teardown_appcontext(_close_session)
+
+
+# --- the read replica --------------------------------------------------------------------
+# Public pages that may be read from the replica, by endpoint: an allow-list, so that a new
+# page reads from the primary until someone has checked that its GET writes nothing (a hot
+# standby refuses every write). Left out on purpose: the household's ballot pages (/b/…),
+# the published report's download (it queues the file's build when the file is missing),
+# /healthz (it says whether the primary answers) and every staff page.
+REPLICA_ENDPOINTS = frozenset({
+    "main.index", "main.commune_home",
+    "consultations.public_index", "consultations.public_show", "consultations.source",
+    "opinions.resident_comment",  # the form; its POST writes to the primary
+    "reports.public_report",
+    "polls.public_index", "polls.public_show", "polls.public_record",
+    "proposals.public_index", "proposals.public_show", "proposals.public_new",
+    "covenants.public_index", "covenants.public_show",
+})
+# A query that asks about something the asker may have just done: a voter checks their
+# receipt right after voting, and the ballot pages set no cookie (see below).
+PRIMARY_QUERY_ARGS = ("receipt",)
+# Read your writes: after a POST (or any unsafe method) the browser reads from the primary for
+# READ_YOUR_WRITES_SECONDS, so its own comment, support or sign-out shows at once whatever
+# the replica's lag. The value is the instant it ends. It is not signed: forged, it only
+# sends its own holder's reads to the primary, which is always correct.
+PRIMARY_COOKIE = "consult_primary"
+
+
+def _is_ballot_path(path: str) -> bool:
+    return path == "/b" or path.startswith("/b/")
+
+
+def reads_from_replica() -> bool:
+    """Whether this request may read from the replica: an anonymous GET or HEAD of a public
+    page, from a browser that wrote nothing in the last seconds. Anyone signed in (an officer,
+    a group head, a board member) reads the primary, which has what they just changed."""
+    if "consult_read_sessionmaker" not in current_app.extensions or not has_request_context():
+        return False
+    if request.method not in ("GET", "HEAD") or request.endpoint not in REPLICA_ENDPOINTS:
+        return False
+    if any(name in request.args for name in PRIMARY_QUERY_ARGS):
+        return False
+    # Flask-Login's key in the signed session cookie: read without loading the user.
+    if "_user_id" in flask_session:
+        return False
+    return not _wrote_recently()
+
+
+def _wrote_recently() -> bool:
+    try:
+        return float(request.cookies.get(PRIMARY_COOKIE, "0")) > time.time()
+    except ValueError:
+        return False
+
+
+def _remember_the_write(response):
+    # Not on the ballot pages, which set no cookie at all; what a voter changed is checked
+    # on the primary through PRIMARY_QUERY_ARGS instead.
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not _is_ballot_path(request.path):
+        seconds = current_app.config["READ_YOUR_WRITES_SECONDS"]
+        response.set_cookie(PRIMARY_COOKIE, str(int(time.time()) + seconds), max_age=seconds, httponly=True,
+                            samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
+def _replica_session() -> Session | None:
+    """A session on the replica, already connected; None when the replica does not answer,
+    and the primary serves the page (set ``connect_timeout`` in the URL to bound the wait)."""
+    replica = current_app.extensions["consult_read_sessionmaker"]()
+    try:
+        replica.connection()
+    except OperationalError as error:
+        replica.close()
+        current_app.logger.warning("read replica unavailable, reading from the primary: %s", error)
+        return None
+    return replica
 
 
 def db_session() -> Session:
     """The session of this request: a writer's for POST and the like, except in the views
-    marked ``reads_first``, which read with it and write with ``writer_session``."""
+    marked ``reads_first``, which read with it and write with ``writer_session``; the
+    replica's for an anonymous GET of a public page (``reads_from_replica``)."""
     if "db_session" not in g:
+        if reads_from_replica():
+            replica = _replica_session()
+            if replica is not None:
+                g.db_session = replica
+                return replica
         writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
         if writes and getattr(current_app.view_functions.get(request.endpoint), "reads_first", False):
             writes = False
