@@ -39,7 +39,7 @@ from consult.publication.models import (
 )
 from consult.textutil import nfc
 from consult.timeutil import format_date, local_date, today, utcnow
-from consult.uploads import UploadRejected, check_upload
+from consult.uploads import UploadRejected, check_upload, clean_photo
 
 PHOTO_FORMATS = {"jpg", "jpeg", "png"}
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
@@ -133,8 +133,8 @@ def record_posting(session: Session, actor: Actor, consultation: Consultation, d
     photo_name = mimetype = blob = None
     if data.photo_data:
         try:
-            checked = check_upload(data.photo_name or "anh", data.photo_data, allowed=PHOTO_FORMATS,
-                                   max_bytes=PHOTO_MAX_BYTES)
+            checked = clean_photo(check_upload(data.photo_name or "anh", data.photo_data, allowed=PHOTO_FORMATS,
+                                               max_bytes=PHOTO_MAX_BYTES))
         except UploadRejected as exc:
             raise PublicationError(f"Ảnh chụp: {exc}") from None
         photo_name, mimetype, blob = checked.filename[:255], checked.mimetype, checked.data

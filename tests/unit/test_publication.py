@@ -151,3 +151,49 @@ def test_a_place_still_posted_is_not_recorded_twice_and_results_come_after_the_r
     assert posted.place == "Trụ sở Ủy ban nhân dân Phường Bình An"
     results = service.checklist(session, c, RESULTS, now=_at(date(2026, 4, 2)))
     assert results[1].state == service.UP and results[0].state == service.MISSING
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` × ``height`` pixels in 100 bytes (its data is never decoded)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("width, height", [(30_000, 30_000), (10_000, 5_001)])
+def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(session, world, width, height):
+    """A 30,000 × 30,000 PNG packs into about a hundred KB and unpacks to gigabytes in a staff
+    browser: refused from its header (50 million pixels at most; 10,000 × 5,000 is the last)."""
+    _, _, c = world
+    data = dict(subject=DRAFT, channel=OFFICE, posted_on=date(2026, 3, 2), confirmed_by="Lê Thị Tâm",
+                photo_name="anh.png", photo_data=_png_header_only(width, height))
+    with pytest.raises(service.PublicationError, match="Ảnh quá lớn"):
+        service.record_posting(session, SYSTEM, c, service.PostingInput(**data), now=MONDAY)
+    assert session.query(Posting).count() == 0
+
+
+def test_a_photo_keeps_none_of_its_metadata_and_stands_upright(session, world):
+    """A phone's photo carries EXIF (its GPS position, the owner's name, the time): none is kept;
+    its orientation tag is applied first, so the kept photo stands as it was taken."""
+    import io
+
+    from PIL import Image
+
+    _, _, c = world
+    exif = Image.Exif()
+    exif[0x013B] = "Nguyễn Văn Chụp"  # Artist
+    exif[0x0112] = 6  # Orientation: rotate 90° to stand upright
+    exif[0x8825] = {1: "N", 2: (10.0, 48.0, 0.0)}  # GPS latitude
+    source = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 30, 30)).save(source, "JPEG", exif=exif.tobytes())
+    assert b"Nguy" in source.getvalue()
+    posted = _post(session, c, OFFICE, date(2026, 3, 2), now=MONDAY, photo_name="anh.jpg",
+                   photo_data=source.getvalue())
+    kept = Image.open(io.BytesIO(posted.photo))
+    assert kept.format == "JPEG" and kept.size == (300, 400)
+    assert not kept.getexif() and "exif" not in kept.info and b"Nguy" not in posted.photo
