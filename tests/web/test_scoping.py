@@ -13,6 +13,18 @@ from tests.support.helpers import csrf_from, login
 from tests.support.scoping import OTHER_MARKERS, build_world
 
 
+def _url(app, rule, values):
+    """This rule's URL for these values, or None when the rule takes none of them (an endpoint
+    of two rules, e.g. a vote's documents and a community's decision, takes its own values)."""
+    from werkzeug.routing import ValidationError
+
+    try:
+        built = rule.build(values, append_unknown=False)
+    except (ValidationError, ValueError):  # AnyConverter: "'minutes' is not one of 'decision'"
+        return None
+    return None if built is None else built[1]
+
+
 def _staff_rules(app):
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
@@ -41,7 +53,9 @@ def test_group_head_of_kp1_reaches_nothing_of_kp2_or_another_commune(app, client
                 checked += 1
             continue
         for values in itertools.product(*(world.foreign_ids[a] for a in args)):
-            url = app.url_map.bind("localhost").build(rule.endpoint, dict(zip(args, values)))
+            url = _url(app, rule, dict(zip(args, values)))
+            if url is None:
+                continue
             for method in methods:
                 r = client.open(url, method=method, data={"csrf_token": token})
                 assert r.status_code in (403, 404), f"{method} {url} answered {r.status_code}"
@@ -93,7 +107,9 @@ def test_commune_staff_reach_nothing_of_another_commune(app, client, session, ro
                 assert "Tân Đông Hiệp" not in r.get_data(as_text=True), rule.rule
             continue
         for values in itertools.product(*(foreign[a] for a in args)):
-            url = app.url_map.bind("localhost").build(rule.endpoint, dict(zip(args, values)))
+            url = _url(app, rule, dict(zip(args, values)))
+            if url is None:
+                continue
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 r = client.open(url, method=method, data={"csrf_token": token})
                 assert r.status_code in (403, 404), f"{role}: {method} {url} answered {r.status_code}"
