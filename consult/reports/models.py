@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.db import Base
@@ -22,10 +22,19 @@ class OpinionCluster(Base):
     """Identical or nearly identical opinions on one part, answered once."""
 
     __tablename__ = "opinion_cluster"
+    # The workspace pages by key in the draft's order, all groups or only those of one
+    # state ("chưa trả lời" is decision IS NULL): each page is a range of one of these.
+    __table_args__ = (
+        Index("ix_opinion_cluster_consultation_order", "consultation_id", "part_position", "id"),
+        Index("ix_opinion_cluster_consultation_decision_order", "consultation_id", "decision", "part_position", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
     part_id: Mapped[int | None] = mapped_column(ForeignKey("draft_part.id", ondelete="SET NULL"))
+    # The part's place in the draft (DraftPart.position; -1 for opinions on the whole draft),
+    # copied here so the workspace's order is an index, not a join and a sort of every group.
+    part_position: Mapped[int] = mapped_column(default=-1, server_default=text("-1"))
     # Normalised text of the first opinion, to match later ones quickly.
     key: Mapped[str] = mapped_column(Text)
     decision: Mapped[str | None] = mapped_column(String(20))
@@ -45,9 +54,11 @@ class OpinionCluster(Base):
 
 class ClusterMember(Base):
     __tablename__ = "cluster_member"
+    # A group's members in order, a page at a time; also what the counts read, without the rows.
+    __table_args__ = (Index("ix_cluster_member_cluster_id_opinion_id", "cluster_id", "opinion_id"),)
 
     opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True)
-    cluster_id: Mapped[int] = mapped_column(ForeignKey("opinion_cluster.id", ondelete="CASCADE"), index=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("opinion_cluster.id", ondelete="CASCADE"))
 
     cluster: Mapped[OpinionCluster] = relationship(back_populates="members")
     opinion: Mapped[Opinion] = relationship()

@@ -14,6 +14,7 @@ from consult.consultations.views import public_consultation
 from consult.db import db_session
 from consult.jobs import service as jobs
 from consult.reports import public, published, service
+from consult.reports import workspace as workspace_pages
 from consult import office
 from consult.reports.export import MIMETYPES, export, filename
 from consult.reports.forms import DecisionForm, SettingsForm
@@ -25,11 +26,48 @@ OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
 @bp.route("/reports/consultations/<int:consultation_id>")
 @staff_required(*OFFICERS)
 def workspace(consultation_id: int):
+    """A page of groups, filtered and continued by key (consult.reports.workspace)."""
     consultation = get_scoped(Consultation, consultation_id)
-    data = service.report_data(db_session(), consultation)
+    filters = workspace_pages.Filters.parse(request.args)
+    data = workspace_pages.page(db_session(), consultation, filters, workspace_pages.parse_after(request.args.get("after")))
     db_session().commit()  # groups of newly arrived opinions
     return render_template("reports/workspace.html", c=consultation, data=data, form=DecisionForm(),
-                           now=utcnow(), status=consultation.effective_status(utcnow()))
+                           states=workspace_pages.STATES, TEXT_SHOWN=workspace_pages.TEXT_SHOWN, now=utcnow(),
+                           status=consultation.effective_status(utcnow()))
+
+
+@bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>")
+@staff_required(*OFFICERS)
+def members(consultation_id: int, cluster_id: int):
+    """Every opinion of one group, a page at a time, each one can be split off."""
+    consultation = get_scoped(Consultation, consultation_id)
+    after = request.args.get("after", type=int)
+    data = workspace_pages.members_page(db_session(), consultation, cluster_id, after)
+    if data is None:
+        abort(404)
+    keep = workspace_pages.Filters.parse(request.args).args  # and the workspace's page it was opened from
+    back = dict(keep)
+    if workspace_pages.parse_after(request.args.get("from")):
+        keep["from"] = back["after"] = request.args["from"]
+    return render_template("reports/members.html", c=consultation, data=data, keep=keep,
+                           back_url=url_for("reports.workspace", consultation_id=consultation.id, **back))
+
+
+def _back_to(consultation, anchor: str = "") -> str:
+    """Where an action returns: the page it was taken on, with its filters and cursor
+    (the form's URL carries them), or the group's own page of members."""
+    args = workspace_pages.Filters.parse(request.args).args
+    after = request.args.get("after", "")
+    cluster_id = request.view_args.get("cluster_id")
+    if request.args.get("back") == "members" and cluster_id:
+        if workspace_pages.parse_after(request.args.get("from")):
+            args["from"] = request.args["from"]
+        if after.isdigit():
+            args["after"] = after
+        return url_for("reports.members", consultation_id=consultation.id, cluster_id=cluster_id, **args)
+    if workspace_pages.parse_after(after):
+        args["after"] = after
+    return url_for("reports.workspace", consultation_id=consultation.id, **args) + anchor
 
 
 def _done(consultation, run, success: str, anchor: str = ""):
@@ -41,7 +79,7 @@ def _done(consultation, run, success: str, anchor: str = ""):
     else:
         db_session().commit()
         flash(success, "success")
-    return redirect(url_for("reports.workspace", consultation_id=consultation.id) + anchor)
+    return redirect(_back_to(consultation, anchor))
 
 
 @bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>/decide", methods=["POST"])
@@ -51,7 +89,7 @@ def decide(consultation_id: int, cluster_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         flash("Dữ liệu gửi lên không hợp lệ.", "error")
-        return redirect(url_for("reports.workspace", consultation_id=consultation.id))
+        return redirect(_back_to(consultation))
     return _done(consultation, lambda: service.decide(
         db_session(), current_actor(), consultation, cluster_id, decision=form.decision.data or "",
         explanation=form.explanation.data, revised_text=form.revised_text.data),
