@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.db import Base
@@ -86,13 +86,12 @@ class ResidentialGroup(Base):
 
 class Household(Base):
     __tablename__ = "household"
-    __table_args__ = (UniqueConstraint("commune_id", "code"),)
+    # (group_id, code): a group's register walks it a page at a time (``paging``).
+    __table_args__ = (UniqueConstraint("commune_id", "code"), Index("ix_household_group_code", "group_id", "code"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"), index=True)
-    group_id: Mapped[int] = mapped_column(
-        ForeignKey("residential_group.id", ondelete="RESTRICT"), index=True
-    )
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"))
     code: Mapped[str] = mapped_column(String(40))
     representative: Mapped[str] = mapped_column(String(160))
     address: Mapped[str] = mapped_column(String(255))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from consult.audit.service import Actor, record
 from consult.communes.models import Commune
 from consult.consultations.models import STATUS_DRAFT, Consultation
+from consult.paging import Page, keyset_page
 from consult.documents.models import KINDS, PLAN_FORMS, ConsultationPlan, OutgoingDocument
 from consult.textutil import nfc
 from consult.timeutil import format_date, local_date, to_local, today, utcnow
@@ -57,9 +58,23 @@ def take_number(session: Session, actor: Actor, commune: Commune, kind: str, sub
     raise DocumentError("Không lấy được số văn bản, vui lòng thử lại.")
 
 
+def _register(commune_id: int, year: int, kind: str | None = None):
+    stmt = select(OutgoingDocument).where(OutgoingDocument.commune_id == commune_id, OutgoingDocument.year == year)
+    return stmt.where(OutgoingDocument.kind == kind) if kind else stmt
+
+
 def register(session: Session, commune_id: int, year: int) -> list[OutgoingDocument]:
-    return list(session.scalars(select(OutgoingDocument).where(
-        OutgoingDocument.commune_id == commune_id, OutgoingDocument.year == year).order_by(OutgoingDocument.number)))
+    """The year's sổ văn bản đi, whole, in the order of its numbers."""
+    return list(session.scalars(_register(commune_id, year).order_by(OutgoingDocument.number)))
+
+
+def register_page(session: Session, commune_id: int, year: int, *, kind: str | None = None,
+                  after: int | None = None, before: int | None = None, size: int = 100) -> Page[OutgoingDocument]:
+    """A page of the year's register in the order of its numbers, of one kind or all,
+    after or before a number: one range of the unique index (commune_id, year, number)."""
+    return keyset_page(session, _register(commune_id, year, kind), [OutgoingDocument.number],
+                       lambda e: (e.number,), size=size, after=(after,) if after else None,
+                       before=(before,) if before else None)
 
 
 def entry_for(session: Session, consultation: Consultation, kind: str) -> OutgoingDocument | None:

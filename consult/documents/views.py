@@ -11,6 +11,7 @@ from consult.access import current_actor, get_scoped, staff_required
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import Consultation
 from consult.db import db_session
+from consult.paging import int_key
 from consult.documents import service
 from consult.documents.docx import hdnd_docx, letter_docx, plan_docx
 from consult.documents.forms import IssueForm, PlanForm
@@ -21,6 +22,8 @@ from consult.timeutil import today
 bp = Blueprint("documents", __name__)
 OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Entries on one page of the register.
+PAGE_SIZE = 100
 
 
 def _act(run, success, back: str):
@@ -149,6 +152,11 @@ def register():
     """Sổ văn bản đi of the commune: numbers from 01 each year (NĐ 30/2020)."""
     if current_user.commune_id is None:
         abort(404)
-    year = request.args.get("year", today().year, type=int)
-    entries = service.register(db_session(), current_user.commune_id, year)
-    return render_template("documents/register.html", entries=entries, year=year, kinds=KINDS)
+    year = int_key(request.args, "year") or today().year
+    kind = request.args.get("kind", "")
+    kind = kind if kind in KINDS else None
+    # By key (``paging``): ?after=<number> / ?before=<number>; the old ?page=N is the first page.
+    entries = service.register_page(db_session(), current_user.commune_id, year, kind=kind, size=PAGE_SIZE,
+                                    after=int_key(request.args, "after"), before=int_key(request.args, "before"))
+    return render_template("documents/register.html", entries=entries, year=year, kinds=KINDS, kind=kind,
+                           params={"year": year, **({"kind": kind} if kind else {})})

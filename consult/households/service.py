@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from consult.audit.service import Actor, record
 from consult.communes.models import Commune, Household, ResidentialGroup
+from consult.paging import Page, keyset_page
 from consult.textutil import fold, nfc
 from consult.uploads import UploadRejected, check_upload
 
@@ -459,12 +460,31 @@ def remove_household(session: Session, actor: Actor, household: Household) -> No
     session.flush()
 
 
-def list_households(session: Session, commune_id: int, group_id: int | None, *, query: str = "") -> list[Household]:
-    """The register of a commune or one group, searchable by code or name."""
-    stmt = select(Household).where(Household.commune_id == commune_id).order_by(Household.code)
+def _register(commune_id: int, group_id: int | None, query: str):
+    stmt = select(Household).where(Household.commune_id == commune_id)
     if group_id:
         stmt = stmt.where(Household.group_id == group_id)
     if query.strip():
         like = f"%{query.strip().upper()}%"
         stmt = stmt.where(func.upper(Household.code).like(like) | Household.representative.ilike(f"%{query.strip()}%"))
-    return list(session.scalars(stmt))
+    return stmt
+
+
+def list_households(session: Session, commune_id: int, group_id: int | None, *, query: str = "") -> list[Household]:
+    """The register of a commune or one group, searchable by code or name, whole."""
+    return list(session.scalars(_register(commune_id, group_id, query).order_by(Household.code)))
+
+
+def household_page(session: Session, commune_id: int, group_id: int | None, *, query: str = "",
+                   after: str | None = None, before: str | None = None, size: int = 100) -> Page[Household]:
+    """A page of the register of a commune or one group in the order of the households'
+    codes (unique in the commune), after or before a code, filtered by code or name: one
+    range of the index (group_id, code) or (commune_id, code) at any size of the register."""
+    return keyset_page(session, _register(commune_id, group_id, query), [Household.code], lambda h: (h.code,),
+                       size=size, after=(after,) if after else None, before=(before,) if before else None)
+
+
+def count_households(session: Session, commune_id: int, group_id: int | None, *, query: str = "") -> int:
+    """How many households the register (of a group, matching a search) holds."""
+    return session.scalar(select(func.count()).select_from(
+        _register(commune_id, group_id, query).with_only_columns(Household.id).subquery())) or 0

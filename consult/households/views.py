@@ -15,26 +15,48 @@ from consult.households.forms import HouseholdForm, ImportForm
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 MANAGERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
+# Households on one page of the register (its HTML stays small at any size of group).
+PAGE_SIZE = 100
+
+
+def _page(commune_id: int, group_id: int | None, q: str):
+    """A page of the register by key (``paging``): ?after=<code> / ?before=<code>; an old
+    ?page=N shows the first page."""
+    s = db_session()
+    after, before = request.args.get("after", "")[:40] or None, request.args.get("before", "")[:40] or None
+    return (service.household_page(s, commune_id, group_id, query=q, after=after, before=before, size=PAGE_SIZE),
+            service.count_households(s, commune_id, group_id, query=q))
 
 
 @bp.route("/")
 @staff_required(*MANAGERS)
 def index():
+    """The commune's groups with their counts, and a search of the whole register by code
+    or name, narrowed to one group."""
     groups = visible_groups()
+    q = request.args.get("q", "").strip()[:80]
+    group_id = request.args.get("group", 0, type=int) or None
     if len(groups) == 1:
-        return redirect(url_for("households.group", group_id=groups[0].id))
+        return redirect(url_for("households.group", group_id=groups[0].id, **({"q": q} if q else {})))
     counts = household_counts(db_session(), current_user.commune_id) if current_user.commune_id else {}
-    return render_template("households/index.html", groups=groups, counts=counts)
+    page, found = None, 0
+    if current_user.commune_id and (q or group_id):
+        if group_id and group_id not in {g.id for g in groups}:
+            group_id = None
+        page, found = _page(current_user.commune_id, group_id, q)
+    params = {k: v for k, v in (("q", q), ("group", group_id)) if v}
+    return render_template("households/index.html", groups=groups, counts=counts, q=q, group_id=group_id,
+                           page=page, found=found, params=params, searchable=bool(current_user.commune_id))
 
 
 @bp.route("/groups/<int:group_id>")
 @staff_required(*MANAGERS)
 def group(group_id: int):
     item = get_scoped(ResidentialGroup, group_id)
-    q = request.args.get("q", "")
-    households = service.list_households(db_session(), item.commune_id, item.id, query=q)
-    return render_template("households/group.html", group=item, households=households, q=q,
-                           form=ImportForm())
+    q = request.args.get("q", "").strip()[:80]
+    page, found = _page(item.commune_id, item.id, q)
+    return render_template("households/group.html", group=item, households=page, found=found, q=q,
+                           params={"group_id": item.id, **({"q": q} if q else {})}, form=ImportForm())
 
 
 @bp.route("/groups/<int:group_id>/template.csv")
@@ -60,9 +82,9 @@ def import_file(group_id: int):
         result = service.import_households(db_session(), current_actor(), commune, rows, only_group=item)
     except service.ImportRejected as exc:
         db_session().rollback()
-        households = service.list_households(db_session(), item.commune_id, item.id)
-        return render_template("households/group.html", group=item, households=households, q="", form=form,
-                               import_error=str(exc), import_errors=exc.errors), 422
+        page, found = _page(item.commune_id, item.id, "")
+        return render_template("households/group.html", group=item, households=page, found=found, q="", form=form,
+                               params={"group_id": item.id}, import_error=str(exc), import_errors=exc.errors), 422
     db_session().commit()
     flash(f"Đã nhập: thêm {result.added} hộ, cập nhật {result.updated} hộ.", "success")
     return redirect(url_for("households.group", group_id=item.id))

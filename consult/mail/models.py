@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult.db import Base
@@ -23,9 +23,11 @@ TOPICS = {TOPIC_REPLY: "Nhắc trả lời ý kiến", TOPIC_SEND_DUE: "Nhắc h
 
 class OutgoingMail(Base):
     __tablename__ = "outgoing_mail"
+    # The commune's list walks its mail newest first, a page at a time (``paging``).
+    __table_args__ = (Index("ix_outgoing_mail_commune_queued", "commune_id", "queued_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"))
     consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"),
                                                         index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from consult.audit.service import SYSTEM, Actor, record
 from consult.consultations.models import Consultation
+from consult.paging import Page, keyset_page
 from consult.mail.models import FAILED, QUEUED, SENT, TOPIC_SEND_DUE, TOPIC_SEND_LATE, OutgoingMail
 from consult.timeutil import format_date, format_datetime, local_date, today, utcnow
 
@@ -152,9 +153,20 @@ def poll_mail(session: Session, poll_id: int) -> list[OutgoingMail]:
                                 .order_by(OutgoingMail.queued_at.desc(), OutgoingMail.id.desc())))
 
 
-def commune_mail(session: Session, commune_id: int, *, limit: int = 500) -> list[OutgoingMail]:
-    return list(session.scalars(select(OutgoingMail).where(OutgoingMail.commune_id == commune_id)
-                                .order_by(OutgoingMail.queued_at.desc(), OutgoingMail.id.desc()).limit(limit)))
+def commune_mail(session: Session, commune_id: int, *, status: str | None = None, after: int | None = None,
+                 before: int | None = None, size: int = 100) -> Page[OutgoingMail]:
+    """A page of the commune's mail, newest first, of one status or all, after or before a
+    message (its id in the links): one range of the index (commune_id, queued_at, id) at
+    any size of the outbox."""
+    def key_of(mail_id: int | None) -> tuple | None:
+        row = session.get(OutgoingMail, mail_id) if mail_id else None
+        return (row.queued_at, row.id) if row is not None else None
+
+    stmt = select(OutgoingMail).where(OutgoingMail.commune_id == commune_id)
+    if status:
+        stmt = stmt.where(OutgoingMail.status == status)
+    return keyset_page(session, stmt, [OutgoingMail.queued_at, OutgoingMail.id], lambda m: (m.queued_at, m.id),
+                       cursor=lambda m: m.id, descending=True, size=size, after=key_of(after), before=key_of(before))
 
 
 def _reminder_text(consultation: Consultation, unit_name: str, reply_url: str) -> str:

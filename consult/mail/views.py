@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import current_actor, get_scoped, staff_required
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import Consultation
 from consult.db import db_session
+from consult.paging import int_key
 from consult.mail import service
 from consult.mail.models import STATUS_LABELS, TOPICS
 from consult.opinions.service import reply_summary
 
 bp = Blueprint("mail", __name__)
 OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
+# Messages on one page of the commune's mail.
+PAGE_SIZE = 100
 
 
 @bp.route("/consultations/<int:consultation_id>/reminders/mail", methods=["POST"])
@@ -54,5 +57,10 @@ def commune_outbox():
     """Every message of the commune: to whom, about what, when, and what bounced."""
     if current_user.commune_id is None:
         abort(404)
-    return render_template("mail/commune.html", mails=service.commune_mail(db_session(), current_user.commune_id),
+    status = request.args.get("status", "")
+    status = status if status in STATUS_LABELS else None
+    # By key (``paging``): ?after=<id> / ?before=<id>; the old ?page=N is the first page.
+    page = service.commune_mail(db_session(), current_user.commune_id, status=status, size=PAGE_SIZE,
+                                after=int_key(request.args, "after"), before=int_key(request.args, "before"))
+    return render_template("mail/commune.html", mails=page, status=status, params={"status": status} if status else {},
                            labels=STATUS_LABELS, topics=TOPICS, configured=bool(current_app.config.get("SMTP_HOST")))

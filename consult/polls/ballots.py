@@ -23,6 +23,7 @@ from consult.audit.models import AuditEntry
 from consult.audit.service import Actor, chain_key, compute_hash, record
 from consult.communes.models import Commune, ResidentialGroup, commune_full_name, group_full_name
 from consult import verify
+from consult.paging import Page, keyset_page
 from consult.polls import secrecy
 from consult.polls.models import (
     FORM_BALLOT,
@@ -736,26 +737,46 @@ def receipts(session: Session, poll: Poll) -> list[str]:
     return sorted(secrecy.receipt_code(t) for t in bulletin(session, poll))
 
 
-def receipt_published(session: Session, poll: Poll, code: str) -> bool:
-    """Whether a receipt code is among the ballots on the vote's bulletin board (an index
-    lookup by the tracker's first 48 bits, then the exact code)."""
+def _tracker_range(hex_prefix: str):
+    """``tracker >= prefix AND tracker < prefix + 1``: a range the index walks (a LIKE
+    'prefix%' uses a b-tree index on PostgreSQL only under the C collation)."""
+    bound = CastBallot.tracker >= hex_prefix
+    if hex_prefix.strip("f"):
+        upper = format(int(hex_prefix, 16) + 1, f"0{len(hex_prefix)}x")
+        bound = and_(bound, CastBallot.tracker < upper)
+    return bound
+
+
+def receipt_tracker(session: Session, poll: Poll, code: str) -> str | None:
+    """The tracker on the vote's bulletin board that a receipt code is the start of, or None
+    (an index range over the tracker's first 48 bits, then the exact code)."""
     import base64
 
     code = normalize_code(code)
     raw = code.replace("-", "")
     if len(raw) != 10:
-        return False
+        return None
     try:
         prefix = base64.b32decode(raw + "======")[:6].hex()
     except ValueError:
-        return False
+        return None
     candidates = session.scalars(select(CastBallot.tracker).where(
-        CastBallot.poll_id == poll.id, CastBallot.phase == PHASE_VOTE, CastBallot.tracker.startswith(prefix)))
-    return any(secrecy.receipt_code(t) == code for t in candidates)
+        CastBallot.poll_id == poll.id, CastBallot.phase == PHASE_VOTE, _tracker_range(prefix))
+        .order_by(CastBallot.tracker))
+    return next((t for t in candidates if secrecy.receipt_code(t) == code), None)
 
 
-def bulletin_page(session: Session, poll: Poll, *, offset: int, limit: int) -> list[str]:
-    """A page of the public bulletin board."""
-    return list(session.scalars(select(CastBallot.tracker).where(
-        CastBallot.poll_id == poll.id, CastBallot.phase == PHASE_VOTE).order_by(CastBallot.tracker)
-        .offset(offset).limit(limit)))
+def receipt_published(session: Session, poll: Poll, code: str) -> bool:
+    """Whether a receipt code is among the ballots on the vote's bulletin board."""
+    return receipt_tracker(session, poll, code) is not None
+
+
+def bulletin_page(session: Session, poll: Poll, *, after: str | None = None, before: str | None = None,
+                  at: str | None = None, size: int = 200) -> Page[str]:
+    """A page of the public bulletin board in the order of the trackers: after a tracker,
+    before one, or starting at one (a receipt found); one range of the index
+    (poll_id, phase, tracker) at any size of vote."""
+    stmt = select(CastBallot.tracker).where(CastBallot.poll_id == poll.id, CastBallot.phase == PHASE_VOTE)
+    return keyset_page(session, stmt, [CastBallot.tracker], lambda t: (t,), size=size,
+                       after=(after,) if after else None, before=(before,) if before else None,
+                       at=(at,) if at else None)

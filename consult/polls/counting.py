@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.communes.models import ResidentialGroup
+from consult.paging import Page, keyset_page
 from consult.polls import rules
 from consult.polls.models import (
     FORM_BALLOT,
@@ -225,19 +226,27 @@ def final_tally(session: Session, poll: Poll) -> Tally:
     return result
 
 
-def participants(session: Session, poll: Poll, *, offset: int = 0, limit: int | None = None) -> list[PollHousehold]:
-    """The households that took part (present at the meeting, or having voted); never with their choice."""
+def _participants(poll: Poll):
     if poll.form == FORM_MEETING:
-        joined = select(PollHousehold).join(Attendance, Attendance.poll_household_id == PollHousehold.id).where(
-            Attendance.poll_id == poll.id)
-    else:
-        # Walk the vote's households in the order of their code (index poll_id, code) and keep
-        # those with a mark: a page stops after its rows instead of sorting every participant.
-        marked = select(Participation.poll_household_id).where(
-            Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE,
-            Participation.poll_household_id == PollHousehold.id).exists()
-        joined = select(PollHousehold).where(PollHousehold.poll_id == poll.id, marked)
-    joined = joined.order_by(PollHousehold.code).offset(offset)
-    if limit is not None:
-        joined = joined.limit(limit)
-    return list(session.scalars(joined))
+        return select(PollHousehold).join(Attendance, Attendance.poll_household_id == PollHousehold.id).where(
+            Attendance.poll_id == poll.id, PollHousehold.poll_id == poll.id)
+    # Walk the vote's households in the order of their code (index poll_id, code) and keep
+    # those with a mark: a page stops after its rows instead of sorting every participant.
+    marked = select(Participation.poll_household_id).where(
+        Participation.poll_id == poll.id, Participation.phase == PHASE_VOTE,
+        Participation.poll_household_id == PollHousehold.id).exists()
+    return select(PollHousehold).where(PollHousehold.poll_id == poll.id, marked)
+
+
+def participants(session: Session, poll: Poll) -> list[PollHousehold]:
+    """The households that took part (present at the meeting, or having voted), in the order
+    of their code; never with their choice."""
+    return list(session.scalars(_participants(poll).order_by(PollHousehold.code)))
+
+
+def participants_page(session: Session, poll: Poll, *, after: str | None = None, before: str | None = None,
+                      size: int = 200) -> Page[PollHousehold]:
+    """A page of the households that took part, after (or before) a household's code: a
+    range of the index (poll_id, code) at any size of vote, never an OFFSET."""
+    return keyset_page(session, _participants(poll), [PollHousehold.code], lambda h: (h.code,), size=size,
+                       after=(after,) if after else None, before=(before,) if before else None)

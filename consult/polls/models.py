@@ -227,9 +227,11 @@ class CastBallot(Base):
     "ý kiến khác", under the vote's public key. No household column."""
 
     __tablename__ = "cast_ballot"
+    # The bulletin walks a vote's trackers in order, a page at a time (``paging``).
+    __table_args__ = (Index("ix_cast_ballot_poll_phase_tracker", "poll_id", "phase", "tracker"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
     phase: Mapped[str] = mapped_column(String(10))
     # The group's turnout is public; its count is needed per group (Điều 21 khoản 1).
     group_id: Mapped[int] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"))

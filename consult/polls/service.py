@@ -53,13 +53,13 @@ from consult.polls.ballots import (
     CODE_ALPHABET, CONSENT_CHOICES, MAX_OTHER_TEXT, BallotView, IssuedBallot, PaperCountInput, ballot_view, bulletin,
     bulletin_page,
     cast_online, consent_answers, find_token, issue_ballots, normalize_code, paper_counts, prepare_ballot,
-    receipt_published, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, count_phase,
+    receipt_published, receipt_tracker, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, count_phase,
     TamperedBox, _rebuild_key)
 from consult.polls.meetings import (
     attendance_count, attendance_shortfall, check_in, meeting_can_decide, procedures, record_meeting_count,
     record_procedure)
 from consult.polls.counting import (
-    GroupTally, Tally, final_tally, participants, tally, tally_counts, total_households)
+    GroupTally, Tally, final_tally, participants, participants_page, tally, tally_counts, total_households)
 from consult.polls.deadlines import (
     Reminder, WorkCalendar, add_local_day, calendar, deadline_reminders, mark_sent, national_holidays, national_workdays,
     needs_recognition, recognise, recognition_deadline, record_received, refuse_recognition, remove_local_day,
@@ -120,8 +120,10 @@ __all__ = [
     "open_poll",
     "paper_counts",
     "participants",
+    "participants_page",
     "procedures",
     "receipt_published",
+    "receipt_tracker",
     "receipts",
     "record_meeting_count",
     "record_paper_count",

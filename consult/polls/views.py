@@ -28,6 +28,7 @@ from consult.polls import documents, keycards, rules, service
 from consult.polls import record as election_record
 from consult.polls import padding
 from consult.polls.ballots import MAX_OTHER_TEXT, check_other_text
+from consult.paging import Page, carried, slice_page
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.auth.service import qr_svg
 from consult.polls.forms import CheckInForm, LocalDayForm, PaperCountForm, PollForm, SharePickupForm, SlipForm
@@ -38,8 +39,12 @@ from consult.textutil import nfc
 from consult.timeutil import local_date, today, utcnow
 
 bp = Blueprint("polls", __name__)
-# Households and bulletin lines on one public page.
+# Households and bulletin lines on one public page; "ý kiến khác" texts (up to
+# MAX_OTHER_TEXT characters each) on one page.
 PUBLIC_PAGE_SIZE = 200
+PUBLIC_TEXTS_PAGE_SIZE = 50
+# The places of the public results page's lists, and the receipt looked for.
+PUBLIC_CURSORS = ("after", "before", "tracker_after", "tracker_before", "texts_from", "receipt")
 RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -772,6 +777,12 @@ def public_record(slug: str, poll_id: int):
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
+def _key_arg(name: str) -> str | None:
+    """A list's key from the query (a household's code, a tracker), bounded in length."""
+    value = request.args.get(name, "").strip()
+    return value[:64] or None
+
+
 @bp.route("/c/<slug>/polls/<int:poll_id>")
 def public_show(slug: str, poll_id: int):
     """Results with a chart, the households that took part, and a receipt check;
@@ -781,22 +792,28 @@ def public_show(slug: str, poll_id: int):
     if poll is None or poll.commune_id != commune.id or poll.status == STATUS_DRAFT:
         abort(404)
     s = db_session()
-    receipt = request.args.get("receipt", "").strip()[:40]
-    found = service.receipt_published(s, poll, receipt) if receipt else None
+    args = request.args
+    receipt = args.get("receipt", "").strip()[:40]
+    found_tracker = service.receipt_tracker(s, poll, receipt) if receipt else None
+    found = (found_tracker is not None) if receipt else None
     result = service.final_tally(s, poll) if poll.status in ("closed", "decided") else None
-    # Long lists a page at a time, so the page stays light at any size of vote.
-    try:
-        page = max(1, min(int(request.args.get("page", "1")), 100_000))
-    except ValueError:
-        page = 1
-    offset = (page - 1) * PUBLIC_PAGE_SIZE
-    participants = service.participants(s, poll, offset=offset, limit=PUBLIC_PAGE_SIZE) if result else []
-    bulletin = (service.bulletin_page(s, poll, offset=offset, limit=PUBLIC_PAGE_SIZE)
-                if result and poll.form == FORM_ONLINE else [])
-    pages = -(-result.participated // PUBLIC_PAGE_SIZE) if result else 0
+    # Long lists a page at a time by key (``paging``), so the page stays light at any size
+    # of vote; an old ?page=N shows the first page.
+    participants = (service.participants_page(s, poll, after=_key_arg("after"), before=_key_arg("before"),
+                                              size=PUBLIC_PAGE_SIZE) if result else Page([]))
+    at = None if _key_arg("tracker_after") or _key_arg("tracker_before") else found_tracker
+    bulletin = (service.bulletin_page(s, poll, after=_key_arg("tracker_after"), before=_key_arg("tracker_before"),
+                                      at=at, size=PUBLIC_PAGE_SIZE)
+                if result and poll.form == FORM_ONLINE else Page([]))
+    texts = slice_page(result.other_texts if result else [], start=args.get("texts_from", 0, type=int) or 0,
+                       size=PUBLIC_TEXTS_PAGE_SIZE)
+    base = {"slug": commune.slug, "poll_id": poll.id}
+    links = {name: dict(base, **carried(args, PUBLIC_CURSORS, drop=own))
+             for name, own in (("participants", ("after", "before")), ("texts", ("texts_from",)),
+                               ("bulletin", ("tracker_after", "tracker_before", "receipt")))}
     return render_template("polls/public_show.html", commune=commune, poll=poll, result=result,
-                           participants=participants, receipt=receipt, bulletin=bulletin, page=page, pages=pages,
-                           first_number=offset + 1, found=found, labels=STATUS_LABELS, forms=FORMS,
+                           participants=participants, receipt=receipt, bulletin=bulletin, texts=texts,
+                           links=links, found=found, found_tracker=found_tracker, labels=STATUS_LABELS, forms=FORMS,
                            kinds=MATTER_KINDS, recognition=rules.recognition(poll.matter_kind, poll.commune_wide),
                            record=election_record.record_available(s, poll) if result else False,
                            consent_record=election_record.record_available(s, poll, PHASE_CONSENT),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.communes.models import Commune, Household, ResidentialGroup
@@ -45,9 +45,11 @@ SUPPORT_PENDING, SUPPORT_CONFIRMED, SUPPORT_REJECTED = "pending", "confirmed", "
 
 class Proposal(Base):
     __tablename__ = "proposal"
+    # The lists walk a commune's proposals newest first, a page at a time (``paging``).
+    __table_args__ = (Index("ix_proposal_commune_submitted", "commune_id", "submitted_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id", ondelete="CASCADE"))
     group_id: Mapped[int] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"), index=True)
     matter_kind: Mapped[str] = mapped_column(String(4))  # polls.models.MATTER_KINDS
     title: Mapped[str] = mapped_column(String(300))

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 from consult.audit.service import Actor, record
 from consult.communes.models import Commune, Household
 from consult.communes.service import group_of
+from consult.paging import Page, keyset_page
 from consult.polls.models import MATTER_KINDS, Poll
 from consult.proposals.models import (
     CHANNEL_ONLINE,
@@ -430,9 +431,27 @@ def link_poll(session: Session, actor: Actor, proposal: Proposal, poll_id: int |
 
 def public_proposals(session: Session, commune_id: int) -> list[Proposal]:
     """What the public sees: every proposal past the head's check, refused ones included."""
-    return list(session.scalars(select(Proposal).where(
-        Proposal.commune_id == commune_id, Proposal.status != STATUS_SUBMITTED)
-        .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())))
+    return list(session.scalars(select(Proposal).where(public_where(commune_id))
+                                .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())))
+
+
+def proposals_page(session: Session, where, *, after: int | None = None, before: int | None = None,
+                   size: int = 50) -> Page[Proposal]:
+    """A page of the proposals matching ``where`` (a commune's public ones, what a user may
+    reach), newest first, after or before a proposal (its id in the links): one range of
+    the index (commune_id, submitted_at, id) at any number of proposals."""
+    def key_of(proposal_id: int | None) -> tuple | None:
+        row = session.get(Proposal, proposal_id) if proposal_id else None
+        return (row.submitted_at, row.id) if row is not None else None
+
+    return keyset_page(session, select(Proposal).where(where), [Proposal.submitted_at, Proposal.id],
+                       lambda p: (p.submitted_at, p.id), cursor=lambda p: p.id, descending=True, size=size,
+                       after=key_of(after), before=key_of(before))
+
+
+def public_where(commune_id: int):
+    """What the public sees of a commune's proposals: past the head's check, refused ones included."""
+    return (Proposal.commune_id == commune_id) & (Proposal.status != STATUS_SUBMITTED)
 
 
 def is_public(proposal: Proposal) -> bool:

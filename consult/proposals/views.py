@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from consult.access import current_actor, get_scoped, staff_required, visible
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
 from consult.communes.service import list_groups
 from consult.consultations.views import public_commune
 from consult.db import db_session
+from consult.paging import int_key
 from consult.pages import act
 from consult.extensions import limiter
 from consult.polls.models import MATTER_KINDS, STATUS_DRAFT as POLL_DRAFT
@@ -25,6 +25,13 @@ from consult.proposals.service import ProposalError
 
 bp = Blueprint("proposals", __name__)
 RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
+# Proposals on one page of a list, newest first.
+PAGE_SIZE = 50
+
+
+def _cursors() -> dict[str, int | None]:
+    """A list's place by key (``paging``): ?after=<id> or ?before=<id>; an old ?page=N is the first page."""
+    return {"after": int_key(request.args, "after"), "before": int_key(request.args, "before")}
 
 
 def _public_post_limit() -> str:
@@ -45,9 +52,10 @@ def _public_proposal(slug: str, proposal_id: int):
 def public_index(slug: str):
     commune = public_commune(slug)
     s = db_session()
-    proposals = service.public_proposals(s, commune.id)
-    return render_template("proposals/public_index.html", commune=commune, proposals=proposals,
-                           standings=service.standings(s, proposals), kinds=MATTER_KINDS)
+    page = service.proposals_page(s, service.public_where(commune.id), size=PAGE_SIZE, **_cursors())
+    return render_template("proposals/public_index.html", commune=commune, proposals=page,
+                           standings=service.standings(s, page.rows), kinds=MATTER_KINDS,
+                           params={"slug": commune.slug})
 
 
 @bp.route("/c/<slug>/proposals/new", methods=["GET", "POST"])
@@ -128,9 +136,9 @@ def _support(proposal: Proposal, support_id: int) -> ProposalSupport:
 @staff_required(*RUNNERS)
 def index():
     s = db_session()
-    proposals = list(s.scalars(select(Proposal).where(visible(current_user, Proposal))
-                               .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())))
-    return render_template("proposals/index.html", proposals=proposals, standings=service.standings(s, proposals))
+    page = service.proposals_page(s, visible(current_user, Proposal), size=PAGE_SIZE, **_cursors())
+    return render_template("proposals/index.html", proposals=page, standings=service.standings(s, page.rows),
+                           params={})
 
 
 @bp.route("/proposals/<int:proposal_id>")

@@ -580,14 +580,17 @@ def test_public_results_stay_light_at_any_size(client, session):
     session.commit()
     first = client.get(f"/c/{commune.slug}/polls/{poll.id}")
     html = first.get_data(as_text=True)
-    assert html.count("<li>KP1-") == 200 and "Trang 1/2" in html and "Các hộ đã tham gia (250)" in html
-    second = client.get(f"/c/{commune.slug}/polls/{poll.id}?page=2").get_data(as_text=True)
-    assert second.count("<li>KP1-") == 50 and 'start="201"' in second
+    assert html.count("<li>KP1-") == 200 and "Các hộ đã tham gia (250)" in html
+    # By key, not by number (issue 24): "next" carries the last code of the page.
+    assert "after=KP1-200#participants" in html and "KP1-200" in html and "KP1-201" not in html
+    second = client.get(f"/c/{commune.slug}/polls/{poll.id}?after=KP1-200").get_data(as_text=True)
+    assert second.count("<li>KP1-") == 50 and "<li>KP1-201 — " in second
     found = client.get(f"/c/{commune.slug}/polls/{poll.id}?receipt={receipts[-1]}").get_data(as_text=True)
-    assert "nằm trong danh sách đã được đếm" in found
+    assert "nằm trong danh sách đã được đếm" in found and 'id="receipt-line"' in found
     missing = client.get(f"/c/{commune.slug}/polls/{poll.id}?receipt=AAAA-BBBB-CC").get_data(as_text=True)
     assert "Không tìm thấy mã này" in missing
     assert client.get(f"/c/{commune.slug}/polls/{poll.id}?page=abc").status_code == 200
+    assert client.get(f"/c/{commune.slug}/polls/{poll.id}?page=2").get_data(as_text=True) == html  # an old link
 
 
 def test_a_meeting_announced_too_late_shows_why_and_does_not_open(client, session):
