@@ -230,7 +230,7 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
     if not paper:
         pdf.set_font("DejaVu", "", 8)
         _write(pdf, left, y + 5, width, 4, f"Hộ: {ballot.household.code} — {ballot.household.representative}")
-    if not poll.commune_wide:
+    if poll.group is not None:
         pdf.set_font("DejaVu", "", 7)
         _write(pdf, left + 85, top + SLIP_H - 14, 55, 3.5, rules.HEAD_TITLES.get(poll.group.kind, "TRƯỞNG KHU DÂN CƯ"),
                centred=True)

@@ -69,7 +69,7 @@ def _consent_failed(poll: Poll) -> bool:
 
 
 def _meeting_failed(poll: Poll) -> bool:
-    return poll.form == FORM_MEETING and (poll.outcome_text or "").startswith("Không đủ")
+    return poll.failed_for_attendance
 
 
 def _secret_counts(session: Session, poll: Poll) -> list[MeetingCount]:
@@ -134,7 +134,7 @@ def _commune(poll: Poll) -> str:
 
 def _issuer(poll: Poll, group=None) -> list[str]:
     """A community's document: the commune and that group; a commune-wide one: its UBND."""
-    if group is None and poll.commune_wide:
+    if group is None and poll.group is None:
         return ["Ủy ban nhân dân", f"{poll.commune.kind_label} {poll.commune.name}"]
     group = group or poll.group
     return [f"{poll.commune.kind_label} {poll.commune.name}", group.full_name]
@@ -206,13 +206,18 @@ def _chosen(session: Session, poll: Poll, subject: str) -> str:
 
 
 def _meeting_people(session: Session, poll: Poll, group=None) -> str:
-    """The meeting's chair and secretary where known. The head of the community chairs it;
-    the place is not recorded by the system."""
+    """The meeting's place, chair and secretary where known (the vote's form records the place
+    and the chair; without a name, the head of a one-community meeting chairs it)."""
     if poll.form != FORM_MEETING:
         return ""
     parts = []
-    if not _per_community(poll):  # a joint meeting of several groups: its chair is not recorded
-        parts.append(f"Chủ trì: {head_title(poll, group).capitalize()}")
+    if poll.place:
+        parts.append(f"Địa điểm: {poll.place}")
+    if poll.chair:
+        parts.append(f"chủ trì: {poll.chair}" if parts else f"Chủ trì: {poll.chair}")
+    elif not _per_community(poll):  # a joint meeting of several groups: its chair is not recorded
+        title = head_title(poll, group).capitalize()
+        parts.append(f"chủ trì: {title}" if parts else f"Chủ trì: {title}")
     secretary = _chosen(session, poll, "secretary")
     if secretary:
         parts.append(f"thư ký: {secretary}")
@@ -765,14 +770,11 @@ def _secret_row(session: Session, poll: Poll, row: MeetingCount, names: dict[int
         Attendance.poll_id == poll.id, PollHousehold.group_id == group_id)
     if row.cluster:
         stmt = stmt.where(Attendance.cluster == row.cluster)
-    issued = session.scalar(stmt) or 0
-    marks = sum(row.counts.values())
-    valid = getattr(row, "valid", None)
-    if valid is None and (poll.seats or 1) == 1:
-        valid = marks
-    returned, invalid = getattr(row, "returned", None), getattr(row, "invalid", None)
-    if returned is None and valid is not None and invalid is not None:
-        returned = valid + invalid
+    issued = row.issued if row.issued is not None else (session.scalar(stmt) or 0)
+    returned, invalid = row.returned, row.invalid
+    valid = returned - invalid if returned is not None and invalid is not None else None
+    if valid is None and (poll.seats or 1) == 1:  # a count recorded before the box's numbers were kept
+        valid = sum(row.counts.values())
     show = lambda n: "—" if n is None else str(n)  # noqa: E731
     return ([_secret_where(poll, row, names), str(issued), show(returned), show(valid), show(invalid)]
             + [str(row.counts.get(str(c.id), 0)) for c in poll.choices])

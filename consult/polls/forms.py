@@ -47,6 +47,9 @@ class PollForm(Form):
     closes_at = LocalDateTimeField("Kết thúc (HH:MM dd/mm/yyyy)", validators=[DataRequired("Vui lòng nhập thời điểm.")])
     announced_on = LocalDateField("Ngày thông báo cuộc họp cho các hộ gia đình (họp: ít nhất 3 ngày trước ngày họp)",
                                   validators=[Optional()])
+    place = StringField("Địa điểm họp", validators=[Optional(), Length(max=200, message="Địa điểm dài quá 200 ký tự.")])
+    chair = StringField("Người chủ trì cuộc họp (họ tên, chức danh)",
+                        validators=[Optional(), Length(max=160, message="Tên người chủ trì dài quá 160 ký tự.")])
     chosen_by_chairman = BooleanField("Chủ tịch UBND cấp xã quyết định phát phiếu (nội dung trên địa bàn xã)")
     chosen_by_head_and_front = BooleanField("Trưởng khu dân cư và Ban công tác Mặt trận quyết định phát phiếu (khoản 6)")
     agreed_unnecessary_on = LocalDateField("Ngày Trưởng khu dân cư và BCTMT thống nhất không cần họp, phát phiếu",

@@ -88,11 +88,13 @@ def attendance_shortfall(session: Session, poll: Poll) -> str:
 
 
 def record_meeting_count(session: Session, actor: Actor, poll: Poll, *, counts: dict[int, int], method: str,
-                         cluster: str = "", group_id: int | None = None,
-                         now: datetime | None = None) -> MeetingCount:
+                         cluster: str = "", group_id: int | None = None, returned: int | None = None,
+                         invalid: int | None = None, now: datetime | None = None) -> MeetingCount:
     """A show of hands, or the Ban kiểm phiếu's count of a secret ballot, per cluster and,
     at a meeting of several groups, per group: each group's households decide by their
-    own count (Luật Điều 21 khoản 1)."""
+    own count (Luật Điều 21 khoản 1). A secret ballot's count says how many ballots were
+    handed out (one per household present), returned and invalid (NĐ 59 Điều 3 khoản 5):
+    the counts are of the valid ones, each naming at most the seats to fill."""
     now = now or utcnow()
     if poll.form != FORM_MEETING or poll.status != STATUS_OPEN:
         raise PollError("Chỉ ghi kết quả khi cuộc họp đang diễn ra.")
@@ -114,20 +116,38 @@ def record_meeting_count(session: Session, actor: Actor, poll: Poll, *, counts: 
         stmt = stmt.where(Attendance.cluster == cluster.strip())
     present = session.scalar(stmt) or 0
     # Each ballot may name up to the seats to fill (an election of several members).
-    most = present * max(1, poll.seats or 1)
+    seats = max(1, poll.seats or 1)
+    most = present * seats
     if sum(counts.values()) > most:
         raise PollError(f"Tổng số phiếu ({sum(counts.values())}) vượt quá số hộ có mặt ({present})"
-                        + (f" nhân số chỗ cần bầu ({poll.seats})." if (poll.seats or 1) > 1 else "."))
+                        + (f" nhân số chỗ cần bầu ({poll.seats})." if seats > 1 else "."))
+    issued = None
+    if method == "secret":
+        if returned is None or invalid is None:
+            raise PollError("Bỏ phiếu kín: hãy ghi số phiếu thu vào và số phiếu không hợp lệ (biên bản kiểm phiếu).")
+        if not 0 <= returned <= present:
+            raise PollError(f"Số phiếu thu vào phải từ 0 đến số phiếu phát ra ({present}, số hộ có mặt).")
+        if not 0 <= invalid <= returned:
+            raise PollError(f"Số phiếu không hợp lệ phải từ 0 đến số phiếu thu vào ({returned}).")
+        valid = returned - invalid
+        if sum(counts.values()) > valid * seats:
+            raise PollError(f"Tổng số phiếu của các phương án ({sum(counts.values())}) vượt quá số phiếu hợp lệ "
+                            f"({valid})" + (f" nhân số chỗ cần bầu ({poll.seats})." if seats > 1 else "."))
+        issued = present
+    else:
+        returned = invalid = None
     if session.scalar(select(MeetingCount.id).where(MeetingCount.poll_id == poll.id,
                                                     MeetingCount.cluster == cluster.strip(),
                                                     MeetingCount.group_id == group_id)):
         raise PollError("Cụm dân cư, khu dân cư này đã có kết quả biểu quyết.")
     row = MeetingCount(poll_id=poll.id, group_id=group_id, cluster=cluster.strip(), method=method,
-                       counts={str(k): v for k, v in counts.items()}, recorded_at=now, recorded_by=actor.name)
+                       counts={str(k): v for k, v in counts.items()}, issued=issued, returned=returned,
+                       invalid=invalid, recorded_at=now, recorded_by=actor.name)
     session.add(row)
     session.flush()
-    record(session, actor, "poll.meeting_count", poll, now=now, details={"cluster": cluster, "method": method,
-                                                                         "counts": row.counts})
+    record(session, actor, "poll.meeting_count", poll, now=now, details={
+        "cluster": cluster, "method": method, "counts": row.counts, "issued": issued, "returned": returned,
+        "invalid": invalid})
     return row
 
 

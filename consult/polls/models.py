@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.auth.models import User
@@ -62,6 +62,11 @@ class Poll(Base):
     follows_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="SET NULL"))
     # A meeting: the day it was announced to the households (rules.MEETING_NOTICE_DAYS).
     announced_on: Mapped[date | None] = mapped_column(Date)
+    # Every group of the commune (not merely several of them): set when the vote is made.
+    whole_commune: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A meeting's place and who chairs it, as its documents name them (NĐ 59 Điều 3).
+    place: Mapped[str | None] = mapped_column(String(200))
+    chair: Mapped[str | None] = mapped_column(String(160))
     # Online preconditions (NĐ 59 Điều 5 khoản 1).
     agreed_unnecessary_on: Mapped[date | None] = mapped_column(Date)
     reported_on: Mapped[date | None] = mapped_column(Date)
@@ -102,6 +107,19 @@ class Poll(Base):
 
     @property
     def commune_wide(self) -> bool:
+        """The vote covers the whole commune (every group of it when it was made): the matters of
+        Luật Điều 21 khoản 1's commune-wide rule, and the UBND's recognition of khoản 1, 2."""
+        return bool(self.whole_commune)
+
+    @property
+    def failed_for_attendance(self) -> bool:
+        """A meeting that ended without enough households present (Luật Điều 19): it closes
+        undecided, and paper ballots may follow on the same matter."""
+        return self.form == FORM_MEETING and self.status == STATUS_CLOSED
+
+    @property
+    def several_groups(self) -> bool:
+        """The vote covers more than one group (the whole commune, or some of its groups)."""
         return self.group_id is None
 
     @property
@@ -308,6 +326,11 @@ class MeetingCount(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"))
     cluster: Mapped[str] = mapped_column(String(80), default="")
     method: Mapped[str] = mapped_column(String(10))  # hands / secret
+    # A secret ballot's box (Ban kiểm phiếu, NĐ 59 Điều 3 khoản 5): ballots handed out (the
+    # households present), returned, and of those invalid; the counts are of the valid ones.
+    issued: Mapped[int | None] = mapped_column()
+    returned: Mapped[int | None] = mapped_column()
+    invalid: Mapped[int | None] = mapped_column()
     counts: Mapped[dict] = mapped_column(JSON, default=dict)  # {"<choice_id>": n}
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(200))

@@ -57,8 +57,11 @@ class FormNotAllowed(ValueError):
 
 
 def check_form(matter_kind: str, form: str, *, commune_wide: bool, chosen_by_chairman: bool = False,
-               chosen_by_head_and_front: bool = False, follows_failed_meeting: bool = False) -> None:
-    """One form per vote (Điều 17 khoản 1); which forms each matter allows."""
+               chosen_by_head_and_front: bool = False, follows_failed_meeting: bool = False,
+               several_groups: bool | None = None) -> None:
+    """One form per vote (Điều 17 khoản 1); which forms each matter allows. ``commune_wide``:
+    every group of the commune; ``several_groups``: more than one (commune-wide or not)."""
+    several_groups = commune_wide if several_groups is None else several_groups
     if form == "meeting":
         return
     if form == "online":
@@ -68,7 +71,7 @@ def check_form(matter_kind: str, form: str, *, commune_wide: bool, chosen_by_cha
                 "Điều 17 Luật Thực hiện dân chủ ở cơ sở, biểu quyết trực tuyến chỉ áp dụng cho các công việc tự quản "
                 "khác của cộng đồng (khoản 6)." + (" Nội dung này phải quyết định tại cuộc họp cộng đồng dân cư."
                                                     if matter_kind in MEETING_ONLY_KINDS else ""))
-        if commune_wide:
+        if several_groups:
             raise FormNotAllowed("Biểu quyết trực tuyến do Trưởng thôn, Tổ trưởng tổ dân phố tổ chức trong phạm vi "
                                  "một khu dân cư (Nghị định 59/2023/NĐ-CP, Điều 5).")
         return

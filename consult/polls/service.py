@@ -170,8 +170,10 @@ class PollInput:
     devices_confirmed: bool = False
     # Elections (Điều 15 khoản 4, 5): ``options`` are the candidates; the seats to fill.
     seats: int = 1
-    # A meeting: the day it was announced to the households.
+    # A meeting: the day it was announced to the households, its place and who chairs it.
     announced_on: date | None = None
+    place: str = ""
+    chair: str = ""
 
 
 # --- creating ----------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def _failed_meeting(session: Session, commune: Commune, poll_id: int | None, mat
         return None
     meeting = session.get(Poll, poll_id)
     if (meeting is None or meeting.commune_id != commune.id or meeting.form != FORM_MEETING
-            or meeting.matter_kind != matter_kind or not (meeting.outcome_text or "").startswith("Không đủ")):
+            or meeting.matter_kind != matter_kind or not meeting.failed_for_attendance):
         raise PollError("Chỉ phát phiếu sau một cuộc họp cùng nội dung đã kết thúc vì không đủ số hộ tham dự.")
     return meeting
 
@@ -260,10 +262,13 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
                                                                  ResidentialGroup.commune_id == commune.id)))
     if not groups or len(groups) != len(set(data.group_ids)):
         raise PollError("Hãy chọn khu dân cư của xã, phường này.")
-    commune_wide = len(groups) > 1
+    several = len(groups) > 1
+    # Commune-wide: every group of the commune, not merely several of them (Luật Điều 21 khoản 1).
+    everyone = set(session.scalars(select(ResidentialGroup.id).where(ResidentialGroup.commune_id == commune.id)))
+    commune_wide = several and {g.id for g in groups} == everyone
     meeting = _failed_meeting(session, commune, data.follows_meeting_id, data.matter_kind)
     try:
-        rules.check_form(data.matter_kind, data.form, commune_wide=commune_wide,
+        rules.check_form(data.matter_kind, data.form, commune_wide=commune_wide, several_groups=several,
                          chosen_by_chairman=data.chosen_by_chairman,
                          chosen_by_head_and_front=data.chosen_by_head_and_front,
                          follows_failed_meeting=meeting is not None)
@@ -300,7 +305,8 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
         poll.choices.clear()
         poll.committee.clear()
         session.flush()
-    poll.group_id = None if commune_wide else groups[0].id
+    poll.group_id = None if several else groups[0].id
+    poll.whole_commune = commune_wide
     poll.matter_kind, poll.form = data.matter_kind, data.form
     poll.title, poll.question = nfc(data.title).strip(), nfc(data.question).strip()
     poll.content, poll.opens_at, poll.closes_at = nfc(data.content or "").strip(), data.opens_at, data.closes_at
@@ -311,6 +317,10 @@ def save_poll(session: Session, actor: Actor, commune: Commune, poll: Poll | Non
     poll.devices_confirmed = data.devices_confirmed
     poll.seats = seats
     poll.announced_on = data.announced_on if data.form == FORM_MEETING else None
+    place, chair = nfc(data.place or "").strip(), nfc(data.chair or "").strip()
+    if len(place) > 200 or len(chair) > 160:
+        raise PollError("Địa điểm dài quá 200 ký tự, hoặc tên người chủ trì dài quá 160 ký tự.")
+    poll.place, poll.chair = (place or None, chair or None) if data.form == FORM_MEETING else (None, None)
     for group in groups:
         poll.groups.append(PollGroup(group_id=group.id))
     if options:

@@ -116,7 +116,7 @@ def _poll_input(form: PollForm, follows_meeting_id: int | None) -> service.PollI
         chosen_by_chairman=form.chosen_by_chairman.data, chosen_by_head_and_front=form.chosen_by_head_and_front.data,
         follows_meeting_id=follows_meeting_id, agreed_unnecessary_on=form.agreed_unnecessary_on.data,
         reported_on=form.reported_on.data, devices_confirmed=form.devices_confirmed.data,
-        announced_on=form.announced_on.data)
+        announced_on=form.announced_on.data, place=form.place.data or "", chair=form.chair.data or "")
 
 
 def _save(form: PollForm, groups, poll: Poll | None, follows_meeting_id: int | None):
@@ -169,6 +169,7 @@ def _fill(form: PollForm, poll: Poll) -> None:
     form.agreed_unnecessary_on.data, form.reported_on.data = poll.agreed_unnecessary_on, poll.reported_on
     form.devices_confirmed.data = poll.devices_confirmed
     form.announced_on.data = poll.announced_on
+    form.place.data, form.chair.data = poll.place or "", poll.chair or ""
     for row, member in zip(form.committee, poll.committee):
         row.form.name.data, row.form.role.data, row.form.is_leader.data = member.name, member.role, member.is_leader
         row.form.user_id.data = member.user_id or 0
@@ -192,6 +193,7 @@ def show(poll_id: int):
         consent=consent, households=households, present=present,
         can_decide=service.meeting_can_decide(s, poll) if poll.form == FORM_MEETING and poll.status == "open" else None,
         recognition=rules.recognition(poll.matter_kind, poll.commune_wide), recognisers=rules.RECOGNISERS,
+        rule_text=rules.rule_text(poll.matter_kind),
         deadline=service.report_deadline(s, poll), total=service.total_households(poll),
         recognisable=poll.status == "decided" and service.needs_recognition(poll),
         recognition_deadline=service.recognition_deadline(s, poll),
@@ -414,9 +416,12 @@ def meeting(poll_id: int):
             elif request.form.get("action") == "count":
                 counts = {c.id: int(request.form.get(f"count-{c.id}") or 0) for c in poll.choices}
                 group_id = request.form.get("group_id")
-                service.record_meeting_count(s, current_actor(), poll, counts=counts,
-                                             method=request.form.get("method", ""), cluster=form.cluster.data or "",
-                                             group_id=int(group_id) if group_id else None)
+                method = request.form.get("method", "")
+                box = ({"returned": int(request.form.get("returned") or 0),
+                        "invalid": int(request.form.get("invalid") or 0)} if method == "secret" else {})
+                service.record_meeting_count(s, current_actor(), poll, counts=counts, method=method,
+                                             cluster=form.cluster.data or "",
+                                             group_id=int(group_id) if group_id else None, **box)
                 message = "Đã ghi kết quả biểu quyết."
             else:
                 household = service.check_in(s, current_actor(), poll, poll_household_id=form.household_id.data,

@@ -221,3 +221,63 @@ def test_calendar_corrections_go_both_ways_and_refuse_what_changes_nothing(sessi
         service.add_local_day(session, SYSTEM, commune.id, date(2026, 9, 2), "Quốc khánh", DAY_OFF)
     with pytest.raises(service.PollError, match="đã là ngày nghỉ"):
         service.add_local_day(session, SYSTEM, commune.id, date(2026, 8, 29), "Thứ Bảy", DAY_OFF)
+
+
+# --- rules decided from data, not from words (issue #25 point 4) ----------------------------------
+
+def test_dieu_19_ballots_follow_a_failed_meeting_whatever_its_result_s_words(session):
+    """Luật Điều 19: ballots may follow a meeting without enough households present. That is the
+    meeting's state (closed, undecided), not its message: a reworded message changes nothing."""
+    from tests.support.polls import poll_input
+
+    commune, groups = _groups(session, [10])
+    meeting = open_vote(session, commune, groups, matter="k1", form="meeting")
+    _present(session, meeting, groups[0], 3)
+    close(session, meeting)
+    assert meeting.failed_for_attendance
+    meeting.outcome_text = "Cuộc họp chưa đủ điều kiện biểu quyết (3/10 hộ có mặt)."
+    ballots = service.follow_with_ballots(session, SYSTEM, meeting, poll_input(groups, matter="k1", form="ballot"))
+    assert ballots.follows_meeting_id == meeting.id and ballots.form == "ballot"
+    # A meeting that decided is no ground for ballots, whatever its words say.
+    decided = open_vote(session, commune, groups, matter="k1", form="meeting")
+    _present(session, decided, groups[0], 10)
+    service.record_meeting_count(session, SYSTEM, decided, counts={choice(decided, "agree"): 4}, method="hands",
+                                 group_id=groups[0].id)
+    close(session, decided)
+    decided.outcome_text = "Không đủ số hộ đồng ý: 4/10."
+    assert not decided.failed_for_attendance
+    with pytest.raises(service.PollError):
+        service.follow_with_ballots(session, SYSTEM, decided, poll_input(groups, matter="k1", form="ballot"))
+
+
+def test_dieu_21_k1_a_matter_of_some_groups_is_not_commune_wide(session):
+    """Luật Điều 21 khoản 1: the commune-wide rule (two thirds of the groups, recognised by the
+    UBND) is for a matter of the whole commune. A khoản 1 matter of 2 of its 3 groups is decided by
+    each of them for itself and takes effect when passed; of all 3 it is commune-wide."""
+    from consult.polls import rules
+
+    commune, groups = _groups(session, [10, 10, 10])
+    some = open_vote(session, commune, groups[:2], matter="k1", form="meeting")
+    assert some.several_groups and not some.commune_wide
+    assert rules.recognition(some.matter_kind, some.commune_wide).by is None
+    every = open_vote(session, commune, groups, matter="k1", form="meeting")
+    assert every.several_groups and every.commune_wide
+    assert rules.recognition(every.matter_kind, every.commune_wide).by == "ubnd"
+    agree = choice(some, "agree")
+    for group, yes in zip(groups[:2], (7, 6)):  # two thirds of 10 is 7
+        _present(session, some, group, 10)
+        service.record_meeting_count(session, SYSTEM, some, counts={agree: yes}, method="hands", group_id=group.id)
+    result = close(session, some)
+    assert result.by_group and [g.passed for g in result.groups] == [True, False]
+    assert "Khu phố 2: không thông qua (6/10 hộ đồng ý, cần ít nhất 7)" in some.outcome_text
+
+
+def test_nd59_dieu_5_no_online_vote_over_several_groups_commune_wide_or_not(session):
+    """NĐ 59 Điều 5: the head organises an online vote within one group: neither two of the
+    commune's groups nor all of them."""
+    from tests.support.polls import poll_input
+
+    commune, groups = _groups(session, [5, 5, 5])
+    for chosen in (groups[:2], groups):
+        with pytest.raises(service.PollError, match="trong phạm vi một khu dân cư"):
+            service.create_poll(session, SYSTEM, commune, poll_input(chosen, matter="k6", form="online"))

@@ -93,7 +93,7 @@ def test_an_election_names_who_is_elected(session):
     for h in session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()[:85]:
         service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
     a, b = (c.id for c in poll.choices)
-    service.record_meeting_count(session, SYSTEM, poll, counts={a: 25, b: 55}, method="secret")
+    service.record_meeting_count(session, SYSTEM, poll, counts={a: 25, b: 55}, method="secret", returned=85, invalid=5)
     close(session, poll)
     text, _ = _text(documents.decision_docx(session, poll))
     assert "- Nguyễn Văn A: 25 hộ." in text and "- Trần Thị B: 55 hộ." in text

@@ -140,7 +140,7 @@ def test_nd59_dieu_7_a_failed_election_is_a_bien_ban_and_the_ubnd_decides_the_re
     poll = open_vote(session, commune, [group], matter="k4", form="meeting", options=["Nguyễn Văn A", "Trần Thị B"])
     _present(session, poll, n=28)
     a, b = (c.id for c in poll.choices)
-    service.record_meeting_count(session, SYSTEM, poll, counts={a: 12, b: 14}, method="secret")
+    service.record_meeting_count(session, SYSTEM, poll, counts={a: 12, b: 14}, method="secret", returned=28, invalid=2)
     close(session, poll)
     text = _text(documents.decision_docx(session, poll))
     assert "BIÊN BẢN" in text and "không có người trúng cử" in text and "/BB-CĐDC" in text
@@ -190,13 +190,22 @@ def test_nd59_dieu_3_k5_a_secret_ballot_at_a_meeting_has_its_bien_ban_kiem_phieu
     Ban kiểm phiếu the meeting chose: ballots issued to those present, valid, per choice; each member
     of the Ban signs, named. A show of hands counts no ballots: no such biên bản."""
     commune, (group,) = _commune_with(session, [("khu_pho", "Khu phố 1", 30)])
-    poll = open_vote(session, commune, [group], form="meeting")
+    poll = open_vote(session, commune, [group], form="meeting", place="Nhà văn hóa khu phố 1",
+                     chair="Ông Nguyễn Văn Tâm, Trưởng khu phố")
     _present(session, poll, n=28)
     service.record_procedure(session, SYSTEM, poll, subject="secretary", proposal="Bà Lê Thị Mai", agree=20)
     service.record_procedure(session, SYSTEM, poll, subject="counters", proposal="Ông Vũ Văn An, bà Đỗ Thị Bình",
                              agree=20)
-    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 25,
-                                                                choice(poll, "disagree"): 2}, method="secret")
+    agree, disagree = choice(poll, "agree"), choice(poll, "disagree")
+    # The Ban kiểm phiếu's box: 28 handed out (one per household present), 27 back, 2 invalid.
+    for returned, invalid, counts, refusal in (
+            (None, None, {agree: 23, disagree: 2}, "số phiếu thu vào"), (29, 0, {agree: 23}, "từ 0 đến số phiếu phát ra"),
+            (27, 28, {agree: 23}, "từ 0 đến số phiếu thu vào"), (27, 2, {agree: 24, disagree: 2}, "vượt quá số phiếu hợp lệ")):
+        with pytest.raises(service.PollError, match=refusal):
+            service.record_meeting_count(session, SYSTEM, poll, counts=counts, method="secret", returned=returned,
+                                         invalid=invalid)
+    service.record_meeting_count(session, SYSTEM, poll, counts={agree: 23, disagree: 2}, method="secret",
+                                 returned=27, invalid=2)
     close(session, poll)
     assert "minutes" in [d.doc for d in documents.available(session, poll)]
     data = documents.render(session, poll, "minutes")
@@ -206,8 +215,9 @@ def test_nd59_dieu_3_k5_a_secret_ballot_at_a_meeting_has_its_bien_ban_kiem_phieu
     table = next(t for t in Document(io.BytesIO(data)).tables if t.rows[0].cells[0].text == "Khu dân cư")
     assert [c.text for c in table.rows[0].cells][:5] == ["Khu dân cư", "Phát ra", "Thu về", "Hợp lệ", "Không hợp lệ"]
     row = [c.text for c in table.rows[1].cells]
-    assert row[0] == "Khu phố 1" and row[1] == "28" and row[3] == "27" and row[5:7] == ["25", "2"]
-    assert "thư ký: Bà Lê Thị Mai" in text and "Chủ trì: Trưởng khu phố" in text
+    assert row[:5] == ["Khu phố 1", "28", "27", "25", "2"] and row[5:7] == ["23", "2"]
+    assert "thư ký: Bà Lê Thị Mai" in text and "Địa điểm: Nhà văn hóa khu phố 1" in text
+    assert "chủ trì: Ông Nguyễn Văn Tâm, Trưởng khu phố" in text
     assert [c.split("\n")[-1] for c in _signature_cells(data)][:2] == ["Ông Vũ Văn An", "bà Đỗ Thị Bình"]
 
     hands = open_vote(session, commune, [group], form="meeting")
@@ -332,7 +342,7 @@ def test_nd30_the_signatures_stay_with_the_last_lines_of_the_body(session, tmp_p
     _present(session, poll, n=28)
     service.record_procedure(session, SYSTEM, poll, subject="secretary", proposal="Bà Lê Thị Mai", agree=20)
     service.record_procedure(session, SYSTEM, poll, subject="counters", proposal="Ông A, bà B, ông C", agree=20)
-    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 25}, method="secret")
+    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 25}, method="secret", returned=28, invalid=3)
     close(session, poll)
     _, _, wide = _commune_wide_k1(session, commune, groups)
     _, _, online = _online(session, commune=commune, group=groups[2], agree=19)

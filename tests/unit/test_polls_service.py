@@ -184,7 +184,7 @@ def test_meeting_counts_add_up_over_clusters_and_cannot_exceed_attendance(sessio
                                      cluster="Cụm 1")
     service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 51}, method="hands",
                                  cluster="Cụm 1")
-    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 50}, method="secret",
+    service.record_meeting_count(session, SYSTEM, poll, counts={choice(poll, "agree"): 50}, method="secret", returned=50, invalid=0,
                                  cluster="Cụm 2")
     result = close(session, poll)
     assert result.passed and result.summary == "101/200 hộ đồng ý, cần ít nhất 101"
@@ -254,7 +254,7 @@ def test_election_of_a_truong_thon_counts_each_candidate(session):
     assert [c.kind for c in poll.choices] == ["candidate", "candidate"]
     _present(session, poll, 85)
     a, b = (c.id for c in poll.choices)
-    service.record_meeting_count(session, SYSTEM, poll, counts={a: 25, b: 55}, method="secret")
+    service.record_meeting_count(session, SYSTEM, poll, counts={a: 25, b: 55}, method="secret", returned=85, invalid=5)
     result = close(session, poll)
     assert result.passed and [c.label for c in result.elected] == ["Trần Thị B"]
     assert result.summary == "Trúng cử: Trần Thị B (55/90 hộ), cần ít nhất 46"
@@ -267,7 +267,7 @@ def test_election_where_nobody_reaches_half_elects_no_one(session):
     poll = open_vote(session, commune, [group], matter="k4", form="meeting", options=["A", "B", "C"])
     _present(session, poll, 90)
     a, b, c = (ch.id for ch in poll.choices)
-    service.record_meeting_count(session, SYSTEM, poll, counts={a: 40, b: 30, c: 20}, method="secret")
+    service.record_meeting_count(session, SYSTEM, poll, counts={a: 40, b: 30, c: 20}, method="secret", returned=90, invalid=0)
     result = close(session, poll)
     assert not result.passed and result.elected == []
     assert "Không ứng cử viên nào đạt hơn một nửa" in result.summary and "còn 1/1 chỗ chưa bầu được" in result.summary
@@ -282,8 +282,8 @@ def test_two_seat_election_of_three_candidates(session):
     _present(session, poll, 95)
     an, binh, cuc = (c.id for c in poll.choices)
     with pytest.raises(service.PollError, match="nhân số chỗ cần bầu"):
-        service.record_meeting_count(session, SYSTEM, poll, counts={an: 95, binh: 95, cuc: 1}, method="secret")
-    service.record_meeting_count(session, SYSTEM, poll, counts={an: 80, binh: 51, cuc: 58}, method="secret")
+        service.record_meeting_count(session, SYSTEM, poll, counts={an: 95, binh: 95, cuc: 1}, method="secret", returned=95, invalid=0)
+    service.record_meeting_count(session, SYSTEM, poll, counts={an: 80, binh: 51, cuc: 58}, method="secret", returned=95, invalid=0)
     result = close(session, poll)
     assert [c.label for c in result.elected] == ["An", "Cúc"]
     assert result.summary == "Trúng cử: An (80/100 hộ); Cúc (58/100 hộ), cần ít nhất 51"

@@ -128,7 +128,7 @@ def test_dieu_21_k2_quyet_dinh_cong_nhan_of_a_k5_election_by_the_front(session):
     for h in session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()[:8]:
         polls.check_in(session, SYSTEM, poll, poll_household_id=h.id)
     a, b = (c.id for c in poll.choices)
-    polls.record_meeting_count(session, SYSTEM, poll, counts={a: 2, b: 6}, method="secret")
+    polls.record_meeting_count(session, SYSTEM, poll, counts={a: 2, b: 6}, method="secret", returned=8, invalid=0)
     close(session, poll)
     decided = local_date(poll.decided_at)
     polls.record_received(session, SYSTEM, poll, decided)

@@ -535,7 +535,7 @@ def test_recognition_by_the_commune_with_its_deadline(client, session):
     for h in session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()[:9]:
         service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
     a, b = (c.id for c in poll.choices)
-    service.record_meeting_count(session, SYSTEM, poll, counts={a: 2, b: 7}, method="secret")
+    service.record_meeting_count(session, SYSTEM, poll, counts={a: 2, b: 7}, method="secret", returned=9, invalid=0)
     # Decided on a fixed day before the receipt below, whatever the clock says.
     from datetime import datetime, timezone
 
@@ -716,3 +716,40 @@ def test_a_large_online_count_runs_as_a_job_and_the_shares_never_lie_in_the_data
     assert decided.status == "decided" and decided.outcome_text.startswith("Thông qua: 5/8 hộ đồng ý")
     assert decided.early_stopped_at is None
     assert "Đã kiểm 7 phiếu" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_a_meeting_s_place_chair_and_secret_ballot_box_are_entered_on_its_pages(client, session):
+    """NĐ 59 Điều 3: the meeting's documents name its place and chair (entered with the vote) and
+    the biên bản kiểm phiếu the ballots returned and invalid (entered with the count)."""
+    from consult.polls.models import MeetingCount
+
+    _, group = _head(session)
+    login(client, "truong.kp1")
+    start = utcnow() + timedelta(days=4)
+    r = post_form(client, "/polls/new", _form(group, matter_kind="k6", form_kind="meeting",
+                                              opens_at=format_datetime(start),
+                                              closes_at=format_datetime(start + timedelta(hours=3)),
+                                              announced_on=format_date(today()),
+                                              place="Nhà văn hóa khu phố 1", chair="Ông Nguyễn Văn Tâm"))
+    assert r.status_code == 302
+    poll = session.scalar(select(Poll))
+    assert (poll.place, poll.chair) == ("Nhà văn hóa khu phố 1", "Ông Nguyễn Văn Tâm")
+    assert 'value="Nhà văn hóa khu phố 1"' in client.get(f"/polls/{poll.id}/edit").get_data(as_text=True)
+    poll.opens_at = utcnow() - timedelta(minutes=1)  # the day has come
+    poll.announced_on = today() - timedelta(days=3)
+    session.commit()
+    service.open_poll(session, SYSTEM, poll)
+    for h in session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)).all()[:8]:
+        service.check_in(session, SYSTEM, poll, poll_household_id=h.id)
+    session.commit()
+    url = f"/polls/{poll.id}/meeting"
+    agree = choice(poll, "agree")
+    r = post_form(client, url, {"action": "count", "method": "secret", "returned": "9", "invalid": "0",
+                                f"count-{agree}": "7"}, follow_redirects=True)
+    assert "từ 0 đến số phiếu phát ra (8" in r.get_data(as_text=True)
+    r = post_form(client, url, {"action": "count", "method": "secret", "returned": "8", "invalid": "1",
+                                f"count-{agree}": "7"})
+    assert r.status_code == 302
+    session.rollback()
+    row = session.scalar(select(MeetingCount))
+    assert (row.issued, row.returned, row.invalid) == (8, 8, 1)
