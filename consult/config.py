@@ -38,7 +38,11 @@ DEFAULTS = {
     # address for browsers that never signed in to the account (consult/throttle.py).
     "LOGIN_RATE_LIMIT": "5 per 15 minutes",
     "LOGIN_ADDRESS_RATE_LIMIT": "30 per 15 minutes",
+    # Residents' public posts: refused ones per address; saved ones per browser, and per address
+    # loosely enough for a village behind one address (consult/throttle.py).
     "PUBLIC_POST_RATE_LIMIT": "20 per hour",
+    "PUBLIC_POST_DEVICE_LIMIT": "10 per hour",
+    "PUBLIC_POST_ADDRESS_LIMIT": "300 per hour",
     # Wrong ballot links or codes per address; failed posts per real ballot token.
     "TOKEN_RATE_LIMIT": "30 per 10 minutes",
     "TOKEN_FAILURE_RATE_LIMIT": "20 per 10 minutes",

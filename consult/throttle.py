@@ -12,6 +12,12 @@ ballot token and per known device as well as per address:
   on that account skip both limits and are counted per device instead, so
   neither a guesser on the same address nor one hammering the account locks its
   owner out.
+* Residents' public posts (comments on a draft or a hương ước, proposals, supports): a
+  refused post counts per address (``PUBLIC_POST_RATE_LIMIT``); a post that is saved counts
+  per browser (``PUBLIC_POST_DEVICE_LIMIT``, its session) and, far more loosely, per address
+  (``PUBLIC_POST_ADDRESS_LIMIT``), so that two dozen residents behind one address each post,
+  while one browser, or one address looping, cannot flood a draft. The same text twice on the
+  same draft is refused by the services themselves.
 * Ballot links and typed codes: a wrong token or code counts per address
   (``TOKEN_RATE_LIMIT``); a real one is never refused for its address, and its own
   failed posts count per token. A real link is 192 random bits and a code about
@@ -162,3 +168,48 @@ def token_post_failed(response) -> bool:
 
 
 address_key = get_remote_address
+
+
+# --- residents' public posts -------------------------------------------------------------------
+
+def public_post_failed(response) -> bool:
+    """A post refused (a form with a mistake, a closed draft): counted per address."""
+    return request.method == "POST" and 400 <= response.status_code != 429
+
+
+def public_post_saved(response) -> bool:
+    return request.method == "POST" and response.status_code < 400
+
+
+def public_device_key() -> str:
+    """The resident's browser: its session (the form's CSRF token lives there too, so a post
+    without the session is refused anyway)."""
+    device = session.get("device")
+    if not device:
+        device = session["device"] = secrets.token_urlsafe(12)
+    return "public-device:" + device
+
+
+def public_failure_limit() -> str:
+    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
+
+
+def public_device_limit() -> str:
+    return current_app.config["PUBLIC_POST_DEVICE_LIMIT"]
+
+
+def public_address_limit() -> str:
+    return current_app.config["PUBLIC_POST_ADDRESS_LIMIT"]
+
+
+def public_post_limits(view):
+    """The three limits of a residents' public post (see the module's docstring)."""
+    from consult.extensions import limiter
+
+    failures = limiter.limit(public_failure_limit, key_func=get_remote_address, methods=["POST"],
+                             deduct_when=public_post_failed, scope="public-post-failed")
+    per_device = limiter.limit(public_device_limit, key_func=public_device_key, methods=["POST"],
+                               deduct_when=public_post_saved, scope="public-post-device")
+    per_address = limiter.limit(public_address_limit, key_func=get_remote_address, methods=["POST"],
+                                deduct_when=public_post_saved, scope="public-post-address")
+    return failures(per_device(per_address(view)))

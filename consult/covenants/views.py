@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import current_actor, get_scoped, staff_required, visible, visible_groups
@@ -13,7 +13,7 @@ from consult.covenants import service
 from consult.covenants.forms import CommentForm, CovenantForm, DraftForm, MeetingForm, OpenCommentsForm
 from consult.covenants.models import Covenant
 from consult.db import db_session
-from consult.extensions import limiter
+from consult import throttle
 from consult.pages import act
 from consult.timeutil import utcnow
 
@@ -119,9 +119,6 @@ def dossier(covenant_id: int, ext: str):
 
 # --- public ------------------------------------------------------------------------------------
 
-def _public_post_limit() -> str:
-    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
-
 
 def _public(slug: str, covenant_id: int) -> Covenant:
     commune = public_commune(slug)
@@ -141,7 +138,7 @@ def public_index(slug: str):
 
 
 @bp.route("/c/<slug>/covenants/<int:covenant_id>", methods=["GET", "POST"])
-@limiter.limit(_public_post_limit, methods=["POST"])
+@throttle.public_post_limits
 def public_show(slug: str, covenant_id: int):
     covenant = _public(slug, covenant_id)
     s = db_session()

@@ -132,9 +132,16 @@ def add_resident_opinion(session: Session, consultation: Consultation, *, part_i
     phone = re.sub(r"[\s.\-]", "", phone or "") or None
     if phone and not _PHONE_RE.match(phone):
         raise OpinionRejected("Số điện thoại không hợp lệ (ví dụ 0912345678).")
+    part = _check_part(session, consultation, part_id)
+    # The same resident's same words on the same part are one opinion (a form sent twice, a flood).
+    if session.scalar(select(Opinion.id).where(
+            Opinion.consultation_id == consultation.id, Opinion.author_kind == AUTHOR_RESIDENT,
+            Opinion.resident_name == name, Opinion.part_id.is_(None) if part is None else Opinion.part_id == part,
+            Opinion.text == text).limit(1)) is not None:
+        raise OpinionRejected("Ý kiến này đã được ghi nhận trước đó.")
     opinion = Opinion(
         consultation_id=consultation.id, commune_id=consultation.commune_id,
-        part_id=_check_part(session, consultation, part_id), text=text, author_kind=AUTHOR_RESIDENT,
+        part_id=part, text=text, author_kind=AUTHOR_RESIDENT,
         resident_name=name, resident_group_id=group.id, resident_phone=phone, channel=CHANNEL_ONLINE,
         created_at=now, search_text=search_blob(f"{text} {name}"))
     session.add(opinion)

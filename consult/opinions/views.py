@@ -16,7 +16,7 @@ from consult.consultations.models import STATUS_DRAFT, Consultation, Invitation
 from consult.consultations.service import ConsultationError
 from consult.consultations.views import public_consultation
 from consult.db import db_session
-from consult.extensions import limiter
+from consult import throttle
 from consult.opinions import service
 from consult.opinions.forms import PaperReplyForm, ResidentOpinionForm, UnitCommentForm
 from consult.opinions.models import CHANNEL_PAPER, UnitReply
@@ -29,14 +29,11 @@ def _part_choices(consultation: Consultation):
     return [(0, "Toàn bộ dự thảo")] + [(p.id, f"{'  ' * p.depth}{p.label}") for p in consultation.parts]
 
 
-def _public_post_limit() -> str:
-    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
-
 
 # --- residents -----------------------------------------------------------------------
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/comment", methods=["GET", "POST"])
-@limiter.limit(_public_post_limit, methods=["POST"])
+@throttle.public_post_limits
 def resident_comment(slug: str, consultation_id: int):
     consultation = public_consultation(slug, consultation_id)
     form = ResidentOpinionForm()

@@ -4,7 +4,7 @@ register, records a signed paper list and links the vote it was put to."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import current_actor, get_scoped, staff_required, visible
@@ -14,7 +14,7 @@ from consult.consultations.views import public_commune
 from consult.db import db_session
 from consult.paging import int_key
 from consult.pages import act
-from consult.extensions import limiter
+from consult import throttle
 from consult.polls.models import MATTER_KINDS, STATUS_DRAFT as POLL_DRAFT
 from consult.polls.models import STATUS_LABELS as POLL_LABELS
 from consult.proposals import service
@@ -33,9 +33,6 @@ def _cursors() -> dict[str, int | None]:
     """A list's place by key (``paging``): ?after=<id> or ?before=<id>; an old ?page=N is the first page."""
     return {"after": int_key(request.args, "after"), "before": int_key(request.args, "before")}
 
-
-def _public_post_limit() -> str:
-    return current_app.config["PUBLIC_POST_RATE_LIMIT"]
 
 
 # --- residents --------------------------------------------------------------------------------
@@ -59,7 +56,7 @@ def public_index(slug: str):
 
 
 @bp.route("/c/<slug>/proposals/new", methods=["GET", "POST"])
-@limiter.limit(_public_post_limit, methods=["POST"])
+@throttle.public_post_limits
 def public_new(slug: str):
     commune = public_commune(slug)
     s = db_session()
@@ -99,7 +96,7 @@ def public_show(slug: str, proposal_id: int):
 
 
 @bp.route("/c/<slug>/proposals/<int:proposal_id>/support", methods=["POST"])
-@limiter.limit(_public_post_limit, methods=["POST"])
+@throttle.public_post_limits
 def support(slug: str, proposal_id: int):
     commune, proposal = _public_proposal(slug, proposal_id)
     form = SupportForm()

@@ -187,8 +187,9 @@ def test_empty_and_overlong_comments_refused_on_the_page(client, session):
     assert r.status_code in (200, 422) and session.scalar(select(func.count()).select_from(Opinion)) == 0
 
 
-def test_resident_comments_are_rate_limited_per_address(app, client, session):
-    app.config["PUBLIC_POST_RATE_LIMIT"] = "3 per hour"
+def test_resident_comments_are_rate_limited_per_browser(app, client, session):
+    """Saved comments count per browser (a village behind one address: tests/web/test_public_posts.py)."""
+    app.config["PUBLIC_POST_DEVICE_LIMIT"] = "3 per hour"
     commune = make_commune(session)
     group = make_group(session, commune)
     c = make_consultation(session, commune, [])

@@ -350,7 +350,7 @@ def test_fuzz_login_form(app, client, session, username, password):
 @given(body=_texts, name=_long, phone=_texts, part=st.sampled_from([0, 1, -1, 10**12]))
 def test_fuzz_residents_comment_form(app, client, session, body, name, phone, part):
     """No comment ends in HTTP 500; a refused one saves nothing, a saved one fits PostgreSQL's columns."""
-    app.config["PUBLIC_POST_RATE_LIMIT"] = "100000 per hour"
+    app.config.update(PUBLIC_POST_RATE_LIMIT="100000 per hour", PUBLIC_POST_DEVICE_LIMIT="100000 per hour")
     world = getattr(test_fuzz_residents_comment_form, "_world", None)
     if world is None or world[0] != id(session):
         world = test_fuzz_residents_comment_form._world = (id(session), *_open_consultation(session))
