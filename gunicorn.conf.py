@@ -24,7 +24,9 @@ keepalive = 5
 # The application is loaded once, in the master, and each worker is a fork of it: a worker
 # starts in milliseconds instead of a second of imports, shares the loaded code's memory,
 # and a broken installation fails at start. (Each engine drops the connections it
-# inherited at the fork: consult/db.py.)
+# inherited at the fork: consult/db.py.) The background work's thread (JOBS_IN_PROCESS) is
+# therefore never started in the master: a worker's first request starts it, in the one
+# worker that holds instance/worker.lock (consult/worker.py).
 preload_app = True
 # Recycle workers now and then so that a leak cannot grow without bound: a few minutes of
 # a busy vote (a ballot is two requests), at the cost of one fork.

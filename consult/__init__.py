@@ -1,7 +1,8 @@
 """consult: grassroots-democracy consultations, votes and reports for a commune.
 
 ``create_app`` assembles the application in named steps: configuration,
-extensions, database, blueprints, commands, input checks, error pages.
+extensions, database, blueprints, commands, the background worker, input checks,
+error pages.
 Importing this package has no effect of its own.
 """
 
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_database(app)
     register_blueprints(app)
     register_commands(app)
+    register_worker(app)
     register_input_checks(app)
     register_errorhandlers(app)
     register_templating(app)
@@ -104,6 +106,14 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
+def register_worker(app: Flask) -> None:
+    """The background work's thread of the embedded setup: created here, started by the
+    serving process's first request (consult/worker.py), never by a CLI command."""
+    from consult import worker
+
+    worker.init_app(app)
+
+
 # A NUL can be in no text column of PostgreSQL (the query itself fails), and no one types it.
 NUL_MESSAGE = ("Dữ liệu gửi lên có ký tự không hợp lệ (ký tự NUL). "
                "Vui lòng xóa ký tự đó rồi gửi lại; chưa có gì được lưu.")
@@ -168,6 +178,13 @@ def register_errorhandlers(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+    # Every refusal of a rule (consult.errors.DomainError) that leaves a view: rolled back,
+    # answered with the rule's words and its status (consult/pages.py).
+    from consult.errors import DomainError
+    from consult.pages import refused
+
+    app.register_error_handler(DomainError, refused)
 
     @app.errorhandler(CSRFError)
     def _csrf(error):

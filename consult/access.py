@@ -15,7 +15,8 @@ from sqlalchemy import false, select, true
 
 from consult.audit.service import Actor
 from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER, ROLE_UNIT_REP, User
-from consult.communes.models import Commune, ResidentialGroup, Unit
+from consult.communes.models import Commune, ResidentialGroup
+from consult.consultations.models import STATUS_DRAFT, Consultation, Invitation
 from consult.db import db_session
 
 MFA_SESSION_KEY = "mfa_ok"
@@ -53,26 +54,29 @@ COMMUNE_MANAGERS = (ROLE_ADMIN,)
 
 
 def visible(user: User, model):
-    """A SQL condition selecting the rows of ``model`` this user may reach."""
+    """A SQL condition selecting the rows of ``model`` this user may reach: the platform's
+    administrator everything; a commune's administrators and officers their commune's rows;
+    a group head their group's (the group, its households, its votes, its proposals, its
+    hương ước); a unit's representative the consultations its unit is asked to answer, once
+    published, and its unit's own rows (its replies, its opinions). Anything else: nothing."""
     if user.is_platform_admin:
         return true()
     if model is Commune:
         return Commune.id == user.commune_id
-    commune_cond = model.commune_id == user.commune_id
     if user.role in (ROLE_ADMIN, ROLE_OFFICER):
-        return commune_cond
+        return model.commune_id == user.commune_id
     if user.role == ROLE_GROUP_HEAD:
         if model is ResidentialGroup:
-            return commune_cond & (ResidentialGroup.id == user.group_id)
+            return (ResidentialGroup.commune_id == user.commune_id) & (ResidentialGroup.id == user.group_id)
         if hasattr(model, "group_id"):
-            return commune_cond & (model.group_id == user.group_id)
-        return false()
+            return (model.commune_id == user.commune_id) & (model.group_id == user.group_id)
     if user.role == ROLE_UNIT_REP:
-        if model is Unit:
-            return commune_cond & (Unit.id == user.unit_id)
+        if model is Consultation:
+            return ((Consultation.commune_id == user.commune_id) & (Consultation.status != STATUS_DRAFT)
+                    & Consultation.invitations.any(Invitation.unit_id == user.unit_id))
         if hasattr(model, "unit_id"):
-            return commune_cond & (model.unit_id == user.unit_id)
-        return false()
+            # A unit is of one commune, so its rows are (a reply carries no commune of its own).
+            return model.unit_id == user.unit_id
     return false()
 
 

@@ -253,34 +253,22 @@ def check_deploy_cmd(workers: int | None):
 @click.option("--interval", default=1.0, show_default=True, help="Số giây giữa hai lần xem hàng đợi.")
 @with_appcontext
 def worker_cmd(once: bool, interval: float):
+    """The passes of ``consult.worker.run_pass``, as the embedded setup's thread runs them."""
     import time
 
-    from consult.jobs.results import ResultStore
-    from consult.jobs.service import run_pending
+    from consult.worker import DEADLINES_EVERY, run_pass
 
-    results = ResultStore.of_app(current_app)
-    writer = current_app.extensions["consult_writer_sessionmaker"]
-    reader = current_app.extensions["consult_sessionmaker"]
-    from consult.mail.service import SmtpSettings, deliver_due, queue_deadline_reminders
-
-    settings = SmtpSettings.from_config(current_app.config)
-    base_url = current_app.config.get("PUBLIC_BASE_URL") or ""
-    checked_deadlines = 0.0
+    checked_deadlines = float("-inf")
     while True:
-        count = run_pending(writer, reader, results=results)
-        if count:
-            click.echo(f"Đã chạy {count} việc.")
-        if once or time.monotonic() - checked_deadlines >= 60:  # the deadlines move by days: once a minute
+        deadlines = once or time.monotonic() - checked_deadlines >= DEADLINES_EVERY  # they move by days
+        if deadlines:
             checked_deadlines = time.monotonic()
-            session = writer()
-            try:
-                reminded = queue_deadline_reminders(session, base_url=base_url)
-                session.commit()
-            finally:
-                session.close()
-            if reminded:
-                click.echo(f"Đã xếp {reminded} thư nhắc hạn gửi kết quả biểu quyết.")
-        mailed = deliver_due(writer, settings)
+        done = run_pass(current_app, deadlines=deadlines)
+        if done.jobs:
+            click.echo(f"Đã chạy {done.jobs} việc.")
+        if done.reminded:
+            click.echo(f"Đã xếp {done.reminded} thư nhắc hạn gửi kết quả biểu quyết.")
+        mailed = done.mailed
         if any(mailed.values()):
             click.echo(f"Thư: đã gửi {mailed['sent']}, sẽ thử lại {mailed['retry']}, không gửi được {mailed['failed']}.")
         if once:

@@ -35,15 +35,15 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
     # Failed sign-in steps before HTTP 429: per account (or per known device), and per
-    # address for browsers that never signed in to the account (consult/throttle.py).
+    # address for browsers that never signed in to the account (consult/auth/limits.py).
     "LOGIN_RATE_LIMIT": "5 per 15 minutes",
     "LOGIN_ADDRESS_RATE_LIMIT": "30 per 15 minutes",
     # Residents' public posts: refused ones per address; saved ones per browser, and per address
-    # loosely enough for a village behind one address (consult/throttle.py).
+    # loosely enough for a village behind one address (consult/opinions/limits.py).
     "PUBLIC_POST_RATE_LIMIT": "20 per hour",
     "PUBLIC_POST_DEVICE_LIMIT": "10 per hour",
     "PUBLIC_POST_ADDRESS_LIMIT": "300 per hour",
-    # Wrong ballot links or codes per address; failed posts per real ballot token.
+    # Wrong ballot links or codes per address; failed posts per real ballot token (consult/polls/limits.py).
     "TOKEN_RATE_LIMIT": "30 per 10 minutes",
     "TOKEN_FAILURE_RATE_LIMIT": "20 per 10 minutes",
     "TOTP_ISSUER": "consult",
@@ -55,9 +55,12 @@ DEFAULTS = {
     "SLIPS_INLINE_MAX": 300,
     # An online vote with more ballots than this is counted by a background job (consult/polls/jobs.py).
     "COUNT_INLINE_MAX": 2000,
-    # Run background jobs in a thread of the web process (the embedded setup); with
-    # gunicorn, set it to 0 and run `flask --app consult worker` beside it.
+    # Run background jobs and mail in one thread of the web process (the embedded setup,
+    # consult/worker.py); with several gunicorn workers, set it to 0 and run
+    # `flask --app consult worker` beside them.
     "JOBS_IN_PROCESS": True,
+    # That thread runs when a page queues work, and at least this often (seconds).
+    "WORKER_POLL_SECONDS": 5,
     # Outgoing mail (reminders): any SMTP server; unset host: mail waits in the outbox.
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
@@ -74,7 +77,7 @@ DEFAULTS = {
 
 # Environment variables that are read as integers or booleans.
 _INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX", "SMTP_PORT",
-             "COUNT_INLINE_MAX", "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT", "READ_YOUR_WRITES_SECONDS"}
+             "COUNT_INLINE_MAX", "WORKER_POLL_SECONDS", "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT", "READ_YOUR_WRITES_SECONDS"}
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS", "JOBS_IN_PROCESS", "SMTP_STARTTLS"}
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from consult.errors import DomainError
+
 # Signatures of the formats consult accepts.
 _SIGNATURES = {
     "pdf": (b"%PDF-", "application/pdf"),
@@ -21,7 +23,7 @@ _SIGNATURES = {
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 
-class UploadRejected(ValueError):
+class UploadRejected(DomainError):
     """The file is too large, of a kind not accepted, or not what it claims."""
 
 

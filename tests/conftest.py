@@ -119,6 +119,17 @@ def runner(app):
 
 
 @pytest.fixture
+def worker_thread(app):
+    """The embedded setup's one worker thread (consult/worker.py), which tests start only
+    when they ask for it; a test waits for its pass with ``wait_idle``, never on the clock."""
+    worker = app.extensions["consult_worker"]
+    worker.poll_seconds = 3600  # it runs when woken only: no pass races the test's own writes
+    assert worker.start() and worker.wait_idle(timeout=60)  # its first pass, before the test writes
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
 def live_server(app):
     """The app served by a threaded server on a free loopback port."""
     import threading

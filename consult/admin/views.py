@@ -13,6 +13,7 @@ from consult.auth.models import User
 from consult.communes import service
 from consult.communes.models import Commune, ResidentialGroup, Unit
 from consult.db import db_session
+from consult.pages import act
 from consult.polls import keycards
 from consult.admin.forms import CommuneForm, GroupForm, UnitForm, UserEditForm, UserForm
 from consult.audit.service import record
@@ -23,19 +24,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _platform_admin_only():
     if not current_user.is_platform_admin:
         abort(403)
-
-
-def _save(action, success: str, target: str):
-    """Run one service call; commit and redirect, or roll back and say why."""
-    try:
-        action()
-    except (service.StructureError, auth_service.AccountError) as exc:
-        db_session().rollback()
-        flash(str(exc), "error")
-        return None
-    db_session().commit()
-    flash(success, "success")
-    return redirect(target)
 
 
 @bp.route("/")
@@ -59,10 +47,10 @@ def commune_new():
     _platform_admin_only()
     form = CommuneForm()
     if form.validate_on_submit():
-        done = _save(lambda: service.save_commune(db_session(), current_actor(), None, kind=form.kind.data,
-                                                  name=form.name.data, province=form.province.data,
-                                                  slug=form.slug.data),
-                     "Đã thêm xã, phường.", url_for("admin.communes"))
+        done = act(lambda: service.save_commune(db_session(), current_actor(), None, kind=form.kind.data,
+                                                name=form.name.data, province=form.province.data,
+                                                slug=form.slug.data),
+                   "Đã thêm xã, phường.", url_for("admin.communes"), again=True)
         if done:
             return done
     return render_template("admin/form.html", form=form, title="Thêm xã, phường")
@@ -87,10 +75,10 @@ def commune_edit(commune_id: int):
     item = get_scoped(Commune, commune_id)
     form = CommuneForm(obj=item)
     if form.validate_on_submit():
-        done = _save(lambda: service.save_commune(db_session(), current_actor(), item, kind=form.kind.data,
-                                                  name=form.name.data, province=form.province.data,
-                                                  slug=form.slug.data),
-                     "Đã lưu.", url_for("admin.commune", commune_id=item.id))
+        done = act(lambda: service.save_commune(db_session(), current_actor(), item, kind=form.kind.data,
+                                                name=form.name.data, province=form.province.data,
+                                                slug=form.slug.data),
+                   "Đã lưu.", url_for("admin.commune", commune_id=item.id), again=True)
         if done:
             return done
     return render_template("admin/form.html", form=form, title=f"Sửa {item.full_name}")
@@ -102,10 +90,10 @@ def group_new(commune_id: int):
     item = get_scoped(Commune, commune_id)
     form = GroupForm()
     if form.validate_on_submit():
-        done = _save(lambda: service.save_group(db_session(), current_actor(), item, None, kind=form.kind.data,
-                                                name=form.name.data, position=form.position.data or 0,
-                                                head_email=form.head_email.data),
-                     "Đã thêm khu dân cư.", url_for("admin.commune", commune_id=item.id))
+        done = act(lambda: service.save_group(db_session(), current_actor(), item, None, kind=form.kind.data,
+                                              name=form.name.data, position=form.position.data or 0,
+                                              head_email=form.head_email.data),
+                   "Đã thêm khu dân cư.", url_for("admin.commune", commune_id=item.id), again=True)
         if done:
             return done
     return render_template("admin/form.html", form=form, title=f"Thêm khu phố, thôn — {item.full_name}")
@@ -117,10 +105,10 @@ def group_edit(group_id: int):
     group = get_scoped(ResidentialGroup, group_id)
     form = GroupForm(obj=group)
     if form.validate_on_submit():
-        done = _save(lambda: service.save_group(db_session(), current_actor(), group.commune, group,
-                                                kind=form.kind.data, name=form.name.data,
-                                                position=form.position.data or 0, head_email=form.head_email.data),
-                     "Đã lưu.", url_for("admin.commune", commune_id=group.commune_id))
+        done = act(lambda: service.save_group(db_session(), current_actor(), group.commune, group,
+                                              kind=form.kind.data, name=form.name.data,
+                                              position=form.position.data or 0, head_email=form.head_email.data),
+                   "Đã lưu.", url_for("admin.commune", commune_id=group.commune_id), again=True)
         if done:
             return done
     return render_template("admin/form.html", form=form, title=f"Sửa {group.full_name}")
@@ -137,10 +125,10 @@ def unit_new(commune_id: int):
     form = UnitForm()
     form.group_id.choices = _group_choices(item.id)
     if form.validate_on_submit():
-        done = _save(lambda: service.save_unit(db_session(), current_actor(), item, None, kind=form.kind.data,
-                                               name=form.name.data, group_id=form.group_id.data,
-                                               email=form.email.data),
-                     "Đã thêm đơn vị.", url_for("admin.commune", commune_id=item.id))
+        done = act(lambda: service.save_unit(db_session(), current_actor(), item, None, kind=form.kind.data,
+                                             name=form.name.data, group_id=form.group_id.data,
+                                             email=form.email.data),
+                   "Đã thêm đơn vị.", url_for("admin.commune", commune_id=item.id), again=True)
         if done:
             return done
     return render_template("admin/form.html", form=form, title=f"Thêm đơn vị — {item.full_name}")
@@ -154,10 +142,10 @@ def unit_edit(unit_id: int):
     form = UnitForm(obj=unit)
     form.group_id.choices = _group_choices(unit.commune_id)
     if form.validate_on_submit():
-        done = _save(lambda: service.save_unit(db_session(), current_actor(), commune, unit, kind=form.kind.data,
-                                               name=form.name.data, group_id=form.group_id.data,
-                                               email=form.email.data),
-                     "Đã lưu.", url_for("admin.commune", commune_id=unit.commune_id))
+        done = act(lambda: service.save_unit(db_session(), current_actor(), commune, unit, kind=form.kind.data,
+                                             name=form.name.data, group_id=form.group_id.data,
+                                             email=form.email.data),
+                   "Đã lưu.", url_for("admin.commune", commune_id=unit.commune_id), again=True)
         if done:
             return done
     return render_template("admin/form.html", form=form, title=f"Sửa {unit.name}")
@@ -171,11 +159,11 @@ def user_new(commune_id: int):
     form.group_id.choices = _group_choices(item.id)
     form.unit_id.choices = [(0, "— không —")] + [(u.id, u.name) for u in service.list_units(db_session(), item.id)]
     if form.validate_on_submit():
-        done = _save(lambda: auth_service.create_user(
+        done = act(lambda: auth_service.create_user(
             db_session(), current_actor(), username=form.username.data, full_name=form.full_name.data,
             role=form.role.data, password=form.password.data, commune_id=item.id,
             group_id=form.group_id.data or None, unit_id=form.unit_id.data or None),
-            "Đã tạo tài khoản.", url_for("admin.commune", commune_id=item.id))
+            "Đã tạo tài khoản.", url_for("admin.commune", commune_id=item.id), again=True)
         if done:
             return done
     return render_template("admin/form.html", form=form, title=f"Thêm tài khoản — {item.full_name}")
@@ -204,8 +192,8 @@ def user_edit(user_id: int):
                 user.session_version += 1
                 record(session, actor, "user.totp_reset", user)
 
-        done = _save(apply, "Đã lưu.", url_for("admin.commune", commune_id=user.commune_id)
-                     if user.commune_id else url_for("admin.communes"))
+        done = act(apply, "Đã lưu.", url_for("admin.commune", commune_id=user.commune_id)
+                   if user.commune_id else url_for("admin.communes"), again=True)
         if done:
             return done
     waiting = keycards.waiting_count(db_session(), user)

@@ -26,6 +26,7 @@ from consult.auth.models import (
     RecoveryCode,
     User,
 )
+from consult.errors import DomainError
 from consult.communes.models import Unit
 from consult.communes.service import group_of
 from consult.polls import keycards
@@ -36,7 +37,7 @@ TOTP_INTERVAL = 30
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A rule about accounts was broken; the message is for the user."""
 
 

@@ -19,35 +19,16 @@ from flask_login import current_user, login_user, logout_user
 from consult import security
 from consult.access import ALL_STAFF, MFA_SESSION_KEY, current_actor, staff_required
 from consult.audit.service import Actor, record
-from consult.auth import pickup, service
+from consult.auth import limits, pickup, service
 from consult.auth.forms import EnrolForm, LoginForm, PasswordForm, TotpForm
 from consult.db import db_session
-from consult import throttle
-from consult.extensions import limiter
+from consult.pages import attempt, undo
 from consult.timeutil import utcnow
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-PENDING_KEY = "pending_user"
+PENDING_KEY = limits.PENDING_KEY  # the sign-in limits read the waiting account too
 PENDING_SECONDS = 300
-
-
-# Failed sign-in steps (password, second factor, enrolment) count together per account and
-# per address, or per device for a browser that signed in to the account before
-# (consult/throttle.py).
-_PER_DEVICE = limiter.shared_limit(throttle.per_device_limit, "login-device", key_func=throttle.device_key,
-                                   methods=["POST"], deduct_when=throttle.login_failed,
-                                   exempt_when=throttle.login_from_unknown_device)
-_PER_ACCOUNT = limiter.shared_limit(throttle.account_limit, "login-account", key_func=throttle.account_key,
-                                    methods=["POST"], deduct_when=throttle.login_failed,
-                                    exempt_when=throttle.login_from_known_device)
-_PER_ADDRESS = limiter.shared_limit(throttle.address_login_limit, "login-address", key_func=throttle.address_key,
-                                    methods=["POST"], deduct_when=throttle.login_failed,
-                                    exempt_when=throttle.login_from_known_device)
-
-
-def _limited(view):
-    return _PER_ADDRESS(_PER_ACCOUNT(_PER_DEVICE(view)))
 
 
 def _next_target() -> str:
@@ -73,12 +54,12 @@ def _finish_login(user, *, mfa: bool):
            "user.login", user, details={"mfa": mfa})
     db_session().commit()
     response = redirect(next_target)
-    throttle.remember_device(response, user.username)
+    limits.remember_device(response, user.username)
     return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@_limited
+@limits.limited  # failures count per account and address, or per known device
 def login():
     form = LoginForm()
     if request.method == "GET" and security.is_safe_redirect(request.args.get("next")):
@@ -100,7 +81,7 @@ def login():
 
 
 @bp.route("/totp", methods=["GET", "POST"])
-@_limited
+@limits.limited  # failures count per account and address, or per known device
 def totp():
     user = _pending_user()
     if user is None or not user.totp_enabled:
@@ -114,14 +95,14 @@ def totp():
             ok = service.use_recovery_code(db_session(), user, code)
         if ok:
             return _finish_login(user, mfa=True)
-        db_session().rollback()
+        undo()
         flash("Mã xác thực không đúng hoặc đã được dùng.", "error")
         return render_template("auth/totp.html", form=form), 401
     return render_template("auth/totp.html", form=form)
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
-@_limited
+@limits.limited  # failures count per account and address, or per known device
 def enrol():
     """First login of an account that needs TOTP: scan, confirm, save codes."""
     user = _pending_user()
@@ -136,11 +117,9 @@ def enrol():
         db_session().commit()
     if form.validate_on_submit():
         actor = Actor(user.id, f"{user.full_name} ({user.username})", request.remote_addr)
-        try:
-            codes = service.confirm_totp_enrolment(db_session(), actor, user, form.code.data)
-        except service.AccountError as exc:
-            db_session().rollback()
-            flash(str(exc), "error")
+        codes, refusal = attempt(lambda: service.confirm_totp_enrolment(db_session(), actor, user, form.code.data))
+        if refusal is not None:
+            flash(str(refusal), "error")
         else:
             db_session().commit()
             _finish_login(user, mfa=True)
@@ -187,13 +166,11 @@ def account():
         if not security.verify_password(user.password_hash, form.current.data):
             flash("Mật khẩu hiện tại không đúng.", "error")
         else:
-            try:
-                service.set_password(db_session(), current_actor(), user, form.new.data,
-                                     current_password=form.current.data,
-                                     pickup_cost=pickup.cost_from_config(current_app.config))
-            except service.AccountError as exc:
-                db_session().rollback()
-                flash(str(exc), "error")
+            _, refusal = attempt(lambda: service.set_password(db_session(), current_actor(), user, form.new.data,
+                                                              current_password=form.current.data,
+                                                              pickup_cost=pickup.cost_from_config(current_app.config)))
+            if refusal is not None:
+                flash(str(refusal), "error")
             else:
                 db_session().commit()
                 login_user(user)  # the session version changed

@@ -21,10 +21,11 @@ from consult.communes.models import (
     ResidentialGroup,
     Unit,
 )
+from consult.errors import DomainError
 from consult.textutil import checked_text, slugify
 
 
-class StructureError(ValueError):
+class StructureError(DomainError):
     """A rule about the commune's structure was broken; message for the user."""
 
 

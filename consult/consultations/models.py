@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
@@ -24,6 +25,9 @@ STATUS_LABELS = {
     STATUS_PUBLISHED: "Đã công khai kết quả",
 }
 
+
+# "Lấy ý kiến (góp ý) (đối với|vào|về) (bản) dự thảo ...": the words before the draft's own name.
+_TITLE_PREFIX = re.compile(r"^lấy ý kiến(?: góp ý)?(?: (?:đối với|vào|về))? (?:bản )?dự thảo\s+", re.IGNORECASE)
 
 class Consultation(Base):
     """Một đợt lấy ý kiến về một dự thảo."""
@@ -67,6 +71,17 @@ class Consultation(Base):
     @property
     def doc_kind_label(self) -> str:
         return DOC_KINDS.get(self.doc_kind, self.doc_kind)
+
+    @property
+    def draft_name(self) -> str:
+        """The draft as the commune's papers name it (the plan, the letter, the report):
+        'Nghị quyết quy định ...' from the title 'Lấy ý kiến dự thảo Nghị quyết quy định ...',
+        else its kind and title."""
+        title = self.title.strip()
+        match = _TITLE_PREFIX.match(title)
+        if match:
+            return title[match.end():]
+        return f"{self.doc_kind_label.lower()} “{title}”"
 
     def effective_status(self, now: datetime) -> str:
         if self.status == STATUS_OPEN and now >= self.closes_at:

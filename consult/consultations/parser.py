@@ -28,6 +28,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from consult.errors import DomainError
+
 KIND_ORDER = {"annex": 0, "chapter": 1, "section": 2, "article": 3, "clause": 4, "point": 5}
 POINT_LETTERS = list("abcdđeghiklmnopqrstuvxy")
 ROMANS = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV",
@@ -49,7 +51,7 @@ _CLOSING_RE = re.compile(
 _END_MARK_RE = re.compile(r"\./\.\s*$")
 
 
-class DraftParseError(ValueError):
+class DraftParseError(DomainError):
     """No part could be found; the message is for the officer."""
 
 

@@ -21,6 +21,7 @@ from consult.consultations.models import (
     DraftPart,
     Invitation,
 )
+from consult.errors import DomainError
 from consult.consultations.parser import DraftParseError, Node, ParsedDraft, assign_labels, parse_draft, text_from_docx
 from consult.textsearch import words_condition, search_blob
 from consult.textutil import nfc
@@ -36,7 +37,7 @@ DRAFT_FORMATS = {"docx", "doc", "odt", "pdf", "txt"}
 MIN_PERIOD_DAYS_HUONG_UOC = 30
 
 
-class ConsultationError(ValueError):
+class ConsultationError(DomainError):
     """A consultation rule was broken; the message is for the user."""
 
 

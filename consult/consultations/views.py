@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from consult.consultations.forms import ConsultationForm, ExtendForm, NewConsult
 from consult.consultations.models import STATUS_DRAFT, STATUS_LABELS, Consultation
 from consult.db import db_session
 from consult.opinions import service as opinions
+from consult.pages import act
 from consult.publication import service as publication
 from consult.timeutil import humanize_remaining, utcnow
 
@@ -63,20 +64,18 @@ def new():
         form.units.data = [c[0] for c in form.units.choices]
     if form.validate_on_submit():
         upload = request.files.get("draft_file")
-        try:
+
+        def create():
             source = service.read_draft(
                 text=form.draft_text.data, filename=upload.filename if upload else None,
                 data=upload.read() if upload and upload.filename else None,
                 max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
-            consultation = service.create_consultation(db_session(), current_actor(), commune, _facts(form),
-                                                       source, form.units.data)
-        except service.ConsultationError as exc:
-            db_session().rollback()
-            flash(str(exc), "error")
-        else:
-            db_session().commit()
-            flash("Đã tạo bản nháp. Hãy kiểm tra cấu trúc dự thảo trước khi công khai.", "success")
-            return redirect(url_for("consultations.show", consultation_id=consultation.id))
+            return service.create_consultation(db_session(), current_actor(), commune, _facts(form),
+                                               source, form.units.data)
+
+        done = act(create, "Đã tạo bản nháp. Hãy kiểm tra cấu trúc dự thảo trước khi công khai.", _show, again=True)
+        if done:
+            return done
     return render_template("consultations/form.html", form=form, title="Tạo đợt lấy ý kiến", new=True)
 
 
@@ -104,36 +103,24 @@ def edit(consultation_id: int):
     if request.method == "GET":
         form.units.data = [i.unit_id for i in consultation.invitations]
     if form.validate_on_submit():
-        try:
-            service.update_consultation(db_session(), current_actor(), consultation, _facts(form), form.units.data)
-        except service.ConsultationError as exc:
-            db_session().rollback()
-            flash(str(exc), "error")
-        else:
-            db_session().commit()
-            flash("Đã lưu.", "success")
-            return redirect(url_for("consultations.show", consultation_id=consultation.id))
+        done = act(lambda: service.update_consultation(db_session(), current_actor(), consultation, _facts(form),
+                                                       form.units.data),
+                   "Đã lưu.", _show(consultation), again=True)
+        if done:
+            return done
     return render_template("consultations/form.html", form=form, title=f"Sửa: {consultation.title}", new=False)
 
 
-def _action(consultation: Consultation, run, success: str):
-    try:
-        run()
-    except service.ConsultationError as exc:
-        db_session().rollback()
-        flash(str(exc), "error")
-    else:
-        db_session().commit()
-        flash(success, "success")
-    return redirect(url_for("consultations.show", consultation_id=consultation.id))
+def _show(consultation: Consultation) -> str:
+    return url_for("consultations.show", consultation_id=consultation.id)
 
 
 @bp.route("/consultations/<int:consultation_id>/publish", methods=["POST"])
 @staff_required(*OFFICERS)
 def publish(consultation_id: int):
     consultation = get_scoped(Consultation, consultation_id)
-    return _action(consultation, lambda: service.publish(db_session(), current_actor(), consultation),
-                   "Đã công khai dự thảo; người dân và các đơn vị có thể góp ý.")
+    return act(lambda: service.publish(db_session(), current_actor(), consultation),
+               "Đã công khai dự thảo; người dân và các đơn vị có thể góp ý.", _show(consultation))
 
 
 @bp.route("/consultations/<int:consultation_id>/extend", methods=["GET", "POST"])
@@ -142,9 +129,9 @@ def extend(consultation_id: int):
     consultation = get_scoped(Consultation, consultation_id)
     form = ExtendForm()
     if form.validate_on_submit():
-        return _action(consultation, lambda: service.extend_deadline(
+        return act(lambda: service.extend_deadline(
             db_session(), current_actor(), consultation, form.closes_at.data, form.reason.data),
-            "Đã gia hạn; thời hạn mới được hiện công khai.")
+            "Đã gia hạn; thời hạn mới được hiện công khai.", _show(consultation))
     return render_template("consultations/simple_form.html", form=form, c=consultation,
                            title="Gia hạn lấy ý kiến", submit="Gia hạn")
 
@@ -153,8 +140,8 @@ def extend(consultation_id: int):
 @staff_required(*OFFICERS)
 def merge_part(consultation_id: int, part_id: int):
     consultation = get_scoped(Consultation, consultation_id)
-    return _action(consultation, lambda: service.merge_part(db_session(), current_actor(), consultation, part_id),
-                   "Đã gộp vào phần đứng trước.")
+    return act(lambda: service.merge_part(db_session(), current_actor(), consultation, part_id),
+               "Đã gộp vào phần đứng trước.", _show(consultation))
 
 
 @bp.route("/consultations/<int:consultation_id>/parts/<int:part_id>/<any(indent, outdent):move>", methods=["POST"])
@@ -163,16 +150,16 @@ def move_part(consultation_id: int, part_id: int, move: str):
     """One level down (the part before becomes its parent) or one level up."""
     consultation = get_scoped(Consultation, consultation_id)
     run = service.indent_part if move == "indent" else service.outdent_part
-    return _action(consultation, lambda: run(db_session(), current_actor(), consultation, part_id),
-                   "Đã thụt vào một cấp." if move == "indent" else "Đã lùi ra một cấp.")
+    return act(lambda: run(db_session(), current_actor(), consultation, part_id),
+               "Đã thụt vào một cấp." if move == "indent" else "Đã lùi ra một cấp.", _show(consultation))
 
 
 @bp.route("/consultations/<int:consultation_id>/renumber", methods=["POST"])
 @staff_required(*OFFICERS)
 def renumber(consultation_id: int):
     consultation = get_scoped(Consultation, consultation_id)
-    return _action(consultation, lambda: service.renumber_parts(db_session(), current_actor(), consultation),
-                   "Đã đánh số lại các phần theo thứ tự.")
+    return act(lambda: service.renumber_parts(db_session(), current_actor(), consultation),
+               "Đã đánh số lại các phần theo thứ tự.", _show(consultation))
 
 
 @bp.route("/consultations/<int:consultation_id>/parts/<int:part_id>/relabel", methods=["GET", "POST"])
@@ -182,9 +169,9 @@ def relabel_part(consultation_id: int, part_id: int):
     part = _part_or_404(consultation, part_id)
     form = RelabelForm(obj=part)
     if form.validate_on_submit():
-        return _action(consultation, lambda: service.relabel_part(
+        return act(lambda: service.relabel_part(
             db_session(), current_actor(), consultation, part.id, kind=form.kind.data, number=form.number.data,
-            title=form.title.data), "Đã sửa số hiệu.")
+            title=form.title.data), "Đã sửa số hiệu.", _show(consultation))
     return render_template("consultations/simple_form.html", form=form, c=consultation,
                            title=f"Sửa số hiệu: {part.label}", submit="Lưu", part=part)
 
@@ -196,9 +183,9 @@ def split_part(consultation_id: int, part_id: int):
     part = _part_or_404(consultation, part_id)
     form = SplitForm()
     if form.validate_on_submit():
-        return _action(consultation, lambda: service.split_part(
+        return act(lambda: service.split_part(
             db_session(), current_actor(), consultation, part.id, at_text=form.at_text.data, kind=form.kind.data,
-            number=form.number.data, title=form.title.data), "Đã tách thành phần mới.")
+            number=form.number.data, title=form.title.data), "Đã tách thành phần mới.", _show(consultation))
     return render_template("consultations/simple_form.html", form=form, c=consultation,
                            title=f"Tách phần: {part.label}", submit="Tách", part=part)
 

@@ -24,10 +24,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from consult.errors import DomainError
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-class UnreadableDraft(ValueError):
+class UnreadableDraft(DomainError):
     """The file cannot be read as a draft; the message is for the officer."""
 
 

@@ -18,6 +18,7 @@ from consult.audit.service import Actor, record
 from consult.communes.models import Commune
 from consult.communes.service import group_of
 from consult.covenants.models import KINDS, Covenant, CovenantComment
+from consult.errors import DomainError
 from consult.polls import service as polls
 from consult.polls.errors import PollError
 from consult.polls.models import FORM_MEETING, STATUS_DECIDED, Poll
@@ -41,7 +42,7 @@ STAGES = {
 }
 
 
-class CovenantError(ValueError):
+class CovenantError(DomainError):
     """A step of the path was refused; the message is for the user."""
 
 

@@ -13,16 +13,12 @@ from consult.covenants import service
 from consult.covenants.forms import CommentForm, CovenantForm, DraftForm, MeetingForm, OpenCommentsForm
 from consult.covenants.models import Covenant
 from consult.db import db_session
-from consult import throttle
+from consult.opinions.limits import public_post_limits
 from consult.pages import act
 from consult.timeutil import utcnow
 
 bp = Blueprint("covenants", __name__)
 RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
-
-
-def _run(run, success: str, back: str):
-    return act(run, success, back, refused=service.CovenantError)
 
 
 @bp.route("/covenants/", methods=["GET", "POST"])
@@ -40,14 +36,13 @@ def index():
         form.text.data = amended.final_text or amended.draft_text
     if request.method == "POST" and form.validate_on_submit():
         s = db_session()
-        created = []
-        done = _run(lambda: created.append(service.create(
+        done = act(lambda: service.create(
             s, current_actor(), s.get(Commune, current_user.commune_id), group_id=form.group_id.data,
             kind=form.kind.data, title=form.title.data, text=form.text.data,
-            amends_id=int(form.amends_id.data) if (form.amends_id.data or "").isdigit() else None)),
-            "Đã lưu dự thảo.", url_for("covenants.index"))
+            amends_id=int(form.amends_id.data) if (form.amends_id.data or "").isdigit() else None),
+            "Đã lưu dự thảo.", lambda created: url_for("covenants.show", covenant_id=created.id), again=True)
         if done is not None:
-            return redirect(url_for("covenants.show", covenant_id=created[0].id))
+            return done
     s = db_session()
     items = service.listing(s, visible(current_user, Covenant))
     return render_template("covenants/index.html", form=form, items=items,
@@ -69,19 +64,19 @@ def show(covenant_id: int):
     back = url_for("covenants.show", covenant_id=covenant.id)
     action, done = request.form.get("action"), None
     if action == "draft" and draft.validate_on_submit():
-        done = _run(lambda: service.update_draft(s, current_actor(), covenant, title=draft.title.data,
-                                                 text=draft.text.data, now=now), "Đã lưu dự thảo.", back)
+        done = act(lambda: service.update_draft(s, current_actor(), covenant, title=draft.title.data,
+                                                 text=draft.text.data, now=now), "Đã lưu dự thảo.", back, again=True)
     elif action == "open" and opener.validate_on_submit():
-        done = _run(lambda: service.open_comments(s, current_actor(), covenant, opener.closes_at.data, now=now),
-                    "Đã công khai dự thảo để lấy ý kiến hộ gia đình.", back)
+        done = act(lambda: service.open_comments(s, current_actor(), covenant, opener.closes_at.data, now=now),
+                    "Đã công khai dự thảo để lấy ý kiến hộ gia đình.", back, again=True)
     elif action == "paper" and paper.validate_on_submit():
-        done = _run(lambda: service.add_comment(s, covenant, name=paper.name.data, address=paper.address.data,
+        done = act(lambda: service.add_comment(s, covenant, name=paper.name.data, address=paper.address.data,
                                                 text=paper.text.data, channel="paper", now=now),
-                    "Đã ghi ý kiến nhận bằng văn bản.", back)
+                    "Đã ghi ý kiến nhận bằng văn bản.", back, again=True)
     elif action == "meeting" and meeting.validate_on_submit():
-        done = _run(lambda: service.call_meeting(s, current_actor(), covenant, service.MeetingInput(
+        done = act(lambda: service.call_meeting(s, current_actor(), covenant, service.MeetingInput(
             meeting.final_text.data, meeting.opens_at.data, meeting.closes_at.data, meeting.announced_on.data),
-            now=now), "Đã tạo cuộc họp thông qua; mở cuộc họp, điểm danh và biểu quyết ở trang cuộc biểu quyết.", back)
+            now=now), "Đã tạo cuộc họp thông qua; mở cuộc họp, điểm danh và biểu quyết ở trang cuộc biểu quyết.", back, again=True)
     if done is not None:
         return done
     return render_template("covenants/show.html", c=covenant, p=service.progress(s, covenant, now), draft=draft,
@@ -138,7 +133,7 @@ def public_index(slug: str):
 
 
 @bp.route("/c/<slug>/covenants/<int:covenant_id>", methods=["GET", "POST"])
-@throttle.public_post_limits
+@public_post_limits
 def public_show(slug: str, covenant_id: int):
     covenant = _public(slug, covenant_id)
     s = db_session()
@@ -148,16 +143,12 @@ def public_show(slug: str, covenant_id: int):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
-                service.add_comment(s, covenant, name=form.name.data, address=form.address.data,
-                                    text=form.text.data, now=now)
-            except service.CovenantError as exc:
-                s.rollback()
-                flash(str(exc), "error")
-            else:
-                s.commit()
-                flash("Cảm ơn! Ý kiến của hộ đã được ghi nhận.", "success")
-                return redirect(url_for("covenants.public_show", slug=slug, covenant_id=covenant.id))
+            done = act(lambda: service.add_comment(s, covenant, name=form.name.data, address=form.address.data,
+                                                   text=form.text.data, now=now),
+                       "Cảm ơn! Ý kiến của hộ đã được ghi nhận.",
+                       url_for("covenants.public_show", slug=slug, covenant_id=covenant.id), again=True)
+            if done is not None:
+                return done
     p = service.progress(s, covenant, now)
     return render_template("covenants/public_show.html", c=covenant, p=p, form=form,
                            comment_count=len(service.comments(s, covenant)),

@@ -10,7 +10,7 @@ from docx.shared import Cm
 from consult.adminpaper import addressees, body, closing_block, header_block, new_document, para, title, to_bytes
 from consult.consultations.models import STATUS_PUBLISHED, Consultation, DraftPart
 from consult.documents.models import KINDS, PLAN_FORMS, OutgoingDocument
-from consult.documents.service import PlanInput, _deadline, _draft_name
+from consult.documents.service import PlanInput, _deadline
 
 
 def _issuer(consultation: Consultation) -> list[str]:
@@ -53,14 +53,14 @@ def plan_docx(consultation: Consultation, plan: PlanInput, entry: OutgoingDocume
     """Kế hoạch lấy ý kiến (Luật Điều 28 khoản 1; forms of Điều 26 khoản 1), sent to the
     commune's HĐND and Fatherland Front. Without a number it is a draft to read."""
     document, where = _opening(consultation, entry, "plan", "Kế hoạch",
-                               f"Lấy ý kiến dự thảo {_draft_name(consultation)}")
+                               f"Lấy ý kiến dự thảo {consultation.draft_name}")
     _heading(document, "I. MỤC ĐÍCH, YÊU CẦU")
     _lines(document, plan.purpose)
     _heading(document, "II. NỘI DUNG LẤY Ý KIẾN")
     articles = sum(1 for p in consultation.parts if p.kind == "article")
     chapters = sum(1 for p in consultation.parts if p.kind == "chapter")
     shape = (f" gồm {chapters} chương, {articles} điều" if chapters else f" gồm {articles} điều") if articles else ""
-    body(document, f"Toàn văn dự thảo {_draft_name(consultation)}{shape}.")
+    body(document, f"Toàn văn dự thảo {consultation.draft_name}{shape}.")
     _heading(document, "III. HÌNH THỨC LẤY Ý KIẾN")
     body(document, "Kết hợp các hình thức sau (khoản 1 Điều 26 Luật Thực hiện dân chủ ở cơ sở):")
     for key in plan.forms:
@@ -72,7 +72,7 @@ def plan_docx(consultation: Consultation, plan: PlanInput, entry: OutgoingDocume
     _heading(document, "VI. TỔ CHỨC THỰC HIỆN")
     _lines(document, plan.assignments)
     # NĐ 30 Phụ lục I: the body of a văn bản ends with "./.".
-    body(document, f"Trên đây là Kế hoạch lấy ý kiến dự thảo {_draft_name(consultation)} của Ủy ban nhân dân "
+    body(document, f"Trên đây là Kế hoạch lấy ý kiến dự thảo {consultation.draft_name} của Ủy ban nhân dân "
                    f"{where}./.")
     closing_block(document, f"- Thường trực HĐND {where};\n- Ủy ban MTTQ Việt Nam {where};\n"
                             "- Các ban, ngành, đoàn thể;\n- Ban điều hành các khu phố, thôn;\n- Lưu: VT, VP-TK.",
@@ -85,15 +85,15 @@ def letter_docx(consultation: Consultation, entry: OutgoingDocument | None, *, p
     """The công văn xin ý kiến to the invited units (as the seed letter 491/UBND), the draft
     attached after it: units answer in writing, "nhất trí, không có ý kiến" included."""
     document, where = _opening(consultation, entry, "letter",
-                               trich_yeu=f"V/v lấy ý kiến góp ý dự thảo {_draft_name(consultation)}")
+                               trich_yeu=f"V/v lấy ý kiến góp ý dự thảo {consultation.draft_name}")
     para(document, "", space_after=6)
     addressees(document, [i.unit.name for i in sorted(consultation.invitations, key=lambda i: i.unit.name)])
     body(document, "Căn cứ Luật Thực hiện dân chủ ở cơ sở ngày 10 tháng 11 năm 2022 (Điều 25, 26 và 28);")
     if plan_entry:
         body(document, f"Thực hiện Kế hoạch số {plan_entry.reference} ngày {plan_entry.issued_on:%d/%m/%Y} của Ủy ban "
-                       f"nhân dân {where} về lấy ý kiến dự thảo {_draft_name(consultation)};")
+                       f"nhân dân {where} về lấy ý kiến dự thảo {consultation.draft_name};")
     body(document, f"Ủy ban nhân dân {where} đề nghị các cơ quan, đơn vị nghiên cứu, góp ý dự thảo "
-                   f"{_draft_name(consultation)} (gửi kèm theo). Đề nghị các cơ quan, đơn vị trả lời bằng văn bản, "
+                   f"{consultation.draft_name} (gửi kèm theo). Đề nghị các cơ quan, đơn vị trả lời bằng văn bản, "
                    "kể cả trường hợp nhất trí, không có ý kiến, để tổng hợp, lưu hồ sơ.")
     contact = f" (qua Văn phòng - Thống kê, đồng chí {consultation.officer_name}" + (
         f", {consultation.officer_contact})" if consultation.officer_contact else ")")
@@ -125,7 +125,7 @@ def hdnd_docx(consultation: Consultation, data, entry: OutgoingDocument | None, 
     from consult.reports.service import opening_paragraphs
 
     document, where = _opening(consultation, entry, "hdnd", "Báo cáo",
-                               f"Kết quả lấy ý kiến dự thảo {_draft_name(consultation)}")
+                               f"Kết quả lấy ý kiến dự thảo {consultation.draft_name}")
     addressees(document, [f"Hội đồng nhân dân {where}"])
     _heading(document, "I. TÌNH HÌNH LẤY Ý KIẾN")
     for paragraph in opening_paragraphs(data):
@@ -245,7 +245,7 @@ def _opening_line(line: str) -> bool:
 
 def _fallback_head(consultation: Consultation) -> tuple[str, str]:
     """'Nghị quyết về dân chủ ở cơ sở' → ('NGHỊ QUYẾT', 'Về dân chủ ở cơ sở')."""
-    name = _draft_name(consultation).strip("“” ")
+    name = consultation.draft_name.strip("“” ")
     kind = consultation.doc_kind_label.split(",")[0]
     if name.lower().startswith(kind.lower()):
         rest = name[len(kind):].strip(" “”")

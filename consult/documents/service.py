@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 from consult.audit.service import Actor, record
 from consult.communes.models import Commune
 from consult.consultations.models import STATUS_DRAFT, Consultation
+from consult.errors import DomainError
 from consult.paging import Page, keyset_page
 from consult.documents.models import KINDS, PLAN_FORMS, ConsultationPlan, OutgoingDocument
 from consult.textutil import nfc
 from consult.timeutil import format_date, local_date, to_local, today, utcnow
 
 
-class DocumentError(ValueError):
+class DocumentError(DomainError):
     """A rule about a document was broken; the message is for the user."""
 
 
@@ -95,12 +96,6 @@ class PlanInput:
     signer_name: str = ""
 
 
-def _draft_name(consultation: Consultation) -> str:
-    from consult.reports.service import draft_name
-
-    return draft_name(consultation)
-
-
 def default_plan(consultation: Consultation) -> PlanInput:
     """A plan filled in from the consultation, for the officer to correct."""
     commune = consultation.commune
@@ -110,7 +105,7 @@ def default_plan(consultation: Consultation) -> PlanInput:
     return PlanInput(
         forms=[f for f in PLAN_FORMS if f in forms],
         purpose=(f"Lấy ý kiến của Nhân dân, các cơ quan, đơn vị, tổ chức trên địa bàn {where} đối với dự thảo "
-                 f"{_draft_name(consultation)}, bảo đảm quyền được bàn, tham gia ý kiến của Nhân dân theo Luật Thực "
+                 f"{consultation.draft_name}, bảo đảm quyền được bàn, tham gia ý kiến của Nhân dân theo Luật Thực "
                  "hiện dân chủ ở cơ sở; ý kiến được tổng hợp, tiếp thu, giải trình đầy đủ và công khai kết quả."),
         method=("Văn phòng - Thống kê đăng tải toàn văn dự thảo và hướng dẫn góp ý trên trang thông tin của "
                 f"{where}; niêm yết tại trụ sở Ủy ban nhân dân và nhà văn hóa các khu phố; thông báo trên hệ thống "
@@ -183,7 +178,7 @@ def issue_plan(session: Session, actor: Actor, consultation: Consultation, issue
                             f"dân chủ ở cơ sở); dự thảo đã công khai ngày {format_date(consultation.published_at)}: "
                             "hãy ghi ngày ban hành thực tế của kế hoạch.")
     plan = session.get(ConsultationPlan, consultation.id)
-    return take_number(session, actor, consultation.commune, "plan", f"Lấy ý kiến dự thảo {_draft_name(consultation)}",
+    return take_number(session, actor, consultation.commune, "plan", f"Lấy ý kiến dự thảo {consultation.draft_name}",
                        issued_on, consultation_id=consultation.id, signer=plan.signer_name, now=now)
 
 
@@ -197,7 +192,7 @@ def issue_letter(session: Session, actor: Actor, consultation: Consultation, iss
     if issued_on > today(now):
         raise DocumentError("Ngày ban hành không được sau hôm nay.")
     return take_number(session, actor, consultation.commune, "letter",
-                       f"V/v lấy ý kiến góp ý dự thảo {_draft_name(consultation)}", issued_on,
+                       f"V/v lấy ý kiến góp ý dự thảo {consultation.draft_name}", issued_on,
                        consultation_id=consultation.id, signer=signer, now=now)
 
 
@@ -215,5 +210,5 @@ def issue_hdnd_report(session: Session, actor: Actor, consultation: Consultation
     if issued_on > today(now):
         raise DocumentError("Ngày ban hành không được sau hôm nay.")
     return take_number(session, actor, consultation.commune, "hdnd",
-                       f"Kết quả lấy ý kiến dự thảo {_draft_name(consultation)}", issued_on,
+                       f"Kết quả lấy ý kiến dự thảo {consultation.draft_name}", issued_on,
                        consultation_id=consultation.id, signer=signer, now=now)

@@ -26,10 +26,6 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PAGE_SIZE = 100
 
 
-def _act(run, success, back: str):
-    return act(run, success, back, refused=service.DocumentError)
-
-
 def _docx(data: bytes, name: str) -> Response:
     return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
@@ -52,13 +48,13 @@ def plan(consultation_id: int):
     back = url_for("documents.plan", consultation_id=consultation.id)
     done = None
     if action == "save" and form.validate_on_submit():
-        done = _act(lambda: service.save_plan(s, current_actor(), consultation, service.PlanInput(
+        done = act(lambda: service.save_plan(s, current_actor(), consultation, service.PlanInput(
             form.forms.data or [], form.purpose.data, form.method.data, form.timeline.data,
             form.assignments.data, form.signer_mode.data, form.signer_name.data or "")),
-            lambda _: "Đã lưu kế hoạch.", back)
+            lambda _: "Đã lưu kế hoạch.", back, again=True)
     elif action == "issue" and issue.validate_on_submit():
-        done = _act(lambda: service.issue_plan(s, current_actor(), consultation, issue.issued_on.data),
-                    lambda e: f"Đã ban hành Kế hoạch số {e.reference}.", back)
+        done = act(lambda: service.issue_plan(s, current_actor(), consultation, issue.issued_on.data),
+                   lambda e: f"Đã ban hành Kế hoạch số {e.reference}.", back, again=True)
     if done is not None:
         return done
     status = 422 if request.method == "POST" else 200
@@ -85,9 +81,9 @@ def _issue_page(consultation: Consultation, kind: str, issue_with, message: str,
     if request.method == "GET":
         issue.issued_on.data = today()
     if request.method == "POST" and issue.validate_on_submit():
-        done = _act(lambda: issue_with(s, current_actor(), consultation, issue.issued_on.data,
-                                       signer=issue.signer_name.data or ""),
-                    lambda e: f"{message} {e.reference}.", request.path)
+        done = act(lambda: issue_with(s, current_actor(), consultation, issue.issued_on.data,
+                                      signer=issue.signer_name.data or ""),
+                   lambda e: f"{message} {e.reference}.", request.path, again=True)
         if done is not None:
             return done
     return render_template(template, c=consultation, issue=issue, entry=service.entry_for(s, consultation, kind),

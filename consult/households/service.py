@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from consult.audit.service import Actor, record
 from consult.communes.models import Commune, Household, ResidentialGroup
+from consult.errors import DomainError
 from consult.paging import Page, keyset_page
 from consult.textutil import fold, nfc
 from consult.uploads import UploadRejected, check_upload
@@ -60,7 +61,7 @@ COLUMNS = {
 }
 
 
-class ImportRejected(ValueError):
+class ImportRejected(DomainError):
     """The file was refused; ``errors`` lists each bad row and why."""
 
     def __init__(self, message: str, errors: list[str] | None = None):
@@ -68,7 +69,7 @@ class ImportRejected(ValueError):
         self.errors = errors or []
 
 
-class HouseholdError(ValueError):
+class HouseholdError(DomainError):
     """A rule about one household was broken; the message is for the user."""
 
 
@@ -145,13 +146,19 @@ class _PartTooLarge(Exception):
 
 
 class _CappedZip(zipfile.ZipFile):
-    """An archive whose every part opened is refused past XLSX_MAX_PART (see ``_UnsizedSheet``)."""
+    """An archive whose every part opened is refused past XLSX_MAX_PART, but ``streamed``: the
+    worksheet read row by row, which only XLSX_MAX_UNPACKED bounds (see ``_open_first_sheet``)."""
+
+    streamed: str | None = None
 
     def open(self, name, mode="r", pwd=None, **kwargs):
         info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
-        if mode == "r" and info.file_size > XLSX_MAX_PART:
+        if mode == "r" and info.file_size > XLSX_MAX_PART and info.filename != self.streamed:
             raise _PartTooLarge(info.filename)
         return super().open(name, mode, pwd, **kwargs)
+
+
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
 
 def _open_first_sheet(data: bytes):
@@ -159,39 +166,41 @@ def _open_first_sheet(data: bytes):
 
     ``load_workbook(read_only=True)`` reads each sheet's ``<dimension>`` and then yields rows up to
     it: a sheet that declares A1:E3 loses its other rows without a word, one that declares
-    A1:XFD1048576 makes every row 16,384 cells wide. When a sheet has no dimension (openpyxl's
-    own write-only files have none) it parses the whole sheet at load just to look for one, before
-    the first row is read. So the reader here opens the first worksheet only, without its
-    dimension: rows are yielded as the sheet holds them, and reading stops when the caller stops.
-    Every other part openpyxl reads, whole, is refused past XLSX_MAX_PART as it is opened.
+    A1:XFD1048576 makes every row 16,384 cells wide. openpyxl documents the remedy for
+    dimensions that lie ("Worksheet dimensions", in its read-only mode's page):
+    ``reset_dimensions()``, after which rows are yielded as the sheet holds them, each as wide as
+    its own last cell (the caller also passes ``max_col``); reading stops when the caller stops.
+    (A sheet without a dimension, as openpyxl's write-only files are, is parsed once at load by
+    openpyxl looking for one: a streamed pass, bounded by XLSX_MAX_UNPACKED.)
+
+    The archive is openpyxl's own reader's, swapped for one that refuses, as it is opened, every
+    part past XLSX_MAX_PART but the first worksheet, the one part read as a stream (and only
+    when the archive's content types call it a worksheet, so no part read whole passes as it).
+    openpyxl is pinned to the minor series this is tested with (pyproject.toml).
     """
     from openpyxl.reader.excel import ExcelReader
-    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-    class UnsizedSheet(ReadOnlyWorksheet):
-        def _get_size(self):
-            pass  # max_row and max_column stay None: no dimension is read or trusted
-
-        def _get_source(self):
-            # The one part read as a stream, row by row: XLSX_MAX_UNPACKED holds for it.
-            return zipfile.ZipFile.open(self.parent._archive, self._worksheet_path)
-
-    class FirstSheetReader(ExcelReader):
+    class CappedReader(ExcelReader):
         def __init__(self):
             super().__init__(io.BytesIO(data), read_only=True, data_only=True)
             self.archive.close()
             self.archive = _CappedZip(io.BytesIO(data))
 
         def read_worksheets(self):
-            for sheet, rel in self.parser.find_sheets():
-                if rel.target in self.valid_files and "chartsheet" not in rel.Type:
-                    self.wb._sheets.append(UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings))
-                    return
+            # The first worksheet as openpyxl finds it (workbook order, chartsheets skipped).
+            first = next((rel.target for _sheet, rel in self.parser.find_sheets()
+                          if rel.target in self.valid_files and "chartsheet" not in rel.Type), None)
+            if first and any(o.PartName == "/" + first and o.ContentType == _WORKSHEET_TYPE
+                             for o in self.package.Override):
+                self.archive.streamed = first
+            super().read_worksheets()
 
-    reader = FirstSheetReader()
+    reader = CappedReader()
     try:
         reader.read()
-        return reader.archive, reader.wb.worksheets[0]
+        sheet = reader.wb.worksheets[0]
+        sheet.reset_dimensions()
+        return reader.archive, sheet
     except BaseException:
         reader.archive.close()
         raise

@@ -10,6 +10,7 @@ from consult.auth.models import ROLE_ADMIN, ROLE_GROUP_HEAD, ROLE_OFFICER
 from consult.communes.models import Commune, Household, ResidentialGroup
 from consult.communes.service import household_counts
 from consult.db import db_session
+from consult.pages import act, attempt
 from consult.households import service
 from consult.households.forms import HouseholdForm, ImportForm
 
@@ -77,14 +78,15 @@ def import_file(group_id: int):
         flash("Hãy chọn tệp .csv hoặc .xlsx để nhập.", "error")
         return redirect(url_for("households.group", group_id=item.id))
     commune = db_session().get(Commune, item.commune_id)
-    try:
-        rows = service.read_rows(upload.filename, upload.read(), max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
-        result = service.import_households(db_session(), current_actor(), commune, rows, only_group=item)
-    except service.ImportRejected as exc:
-        db_session().rollback()
+    result, refusal = attempt(lambda: service.import_households(
+        db_session(), current_actor(), commune,
+        service.read_rows(upload.filename, upload.read(), max_bytes=current_app.config["UPLOAD_MAX_BYTES"]),
+        only_group=item))
+    if refusal is not None:
         page, found = _page(item.commune_id, item.id, "")
         return render_template("households/group.html", group=item, households=page, found=found, q="", form=form,
-                               params={"group_id": item.id}, import_error=str(exc), import_errors=exc.errors), 422
+                               params={"group_id": item.id}, import_error=str(refusal),
+                               import_errors=getattr(refusal, "errors", [])), refusal.status
     db_session().commit()
     flash(f"Đã nhập: thêm {result.added} hộ, cập nhật {result.updated} hộ.", "success")
     return redirect(url_for("households.group", group_id=item.id))
@@ -99,17 +101,10 @@ def _form(commune_id: int, obj=None) -> HouseholdForm:
 def _save(form: HouseholdForm, household: Household | None, success: str):
     """Save the form into the chosen group (which must be within reach); None when refused."""
     target = get_scoped(ResidentialGroup, form.group_id.data)
-    try:
-        service.save_household(db_session(), current_actor(), target.commune, household, group=target,
-                               code=form.code.data, representative=form.representative.data,
-                               address=form.address.data, members=form.members.data)
-    except service.HouseholdError as exc:
-        db_session().rollback()
-        flash(str(exc), "error")
-        return None
-    db_session().commit()
-    flash(success, "success")
-    return redirect(url_for("households.group", group_id=target.id))
+    return act(lambda: service.save_household(db_session(), current_actor(), target.commune, household, group=target,
+                                              code=form.code.data, representative=form.representative.data,
+                                              address=form.address.data, members=form.members.data),
+               success, url_for("households.group", group_id=target.id), again=True)
 
 
 @bp.route("/groups/<int:group_id>/new", methods=["GET", "POST"])

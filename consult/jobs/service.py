@@ -2,8 +2,8 @@
 
 A job is enqueued by a page and run by ``flask --app consult worker`` (production:
 one or more worker processes beside gunicorn), or, with ``JOBS_IN_PROCESS`` (the
-default, for the single-process embedded setup), by a thread of the web process
-started when the job is enqueued. Runners claim a job with a conditional UPDATE,
+default, for the single-process embedded setup), by the one worker thread of the web
+process (``consult.worker``), which the page wakes. Runners claim a job with a conditional UPDATE,
 so two never run the same job; a job whose runner died (no heartbeat for
 ``STALE_AFTER``) is queued again, up to ``MAX_ATTEMPTS``. A job's result is an encrypted
 file, never a column (``consult.jobs.results``): the row keeps the job's progress only.
@@ -11,15 +11,14 @@ file, never a column (``consult.jobs.results``): the row keeps the job's progres
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from consult.errors import DomainError
 from consult.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 from consult.jobs.results import ResultStore
 from consult.timeutil import utcnow
@@ -36,7 +35,7 @@ class Output:
     mimetype: str
 
 
-class JobError(ValueError):
+class JobError(DomainError):
     """The job cannot be done; the message is for the user."""
 
 
@@ -171,31 +170,3 @@ def purge(sessionmaker, now: datetime, *, results: ResultStore) -> int:
         return gone
     finally:
         session.close()
-
-
-_lock = threading.Lock()
-
-
-def start_in_process(app: Flask) -> None:
-    """Run the queue in a thread of this process (JOBS_IN_PROCESS): the embedded setup
-    needs no worker process. One thread at a time; it ends when the queue is empty."""
-    if not app.config.get("JOBS_IN_PROCESS", True):
-        return
-    if not _lock.acquire(blocking=False):
-        return
-
-    writer, reader = app.extensions["consult_writer_sessionmaker"], app.extensions["consult_sessionmaker"]
-    results = ResultStore.of_app(app)
-
-    def work():
-        while True:
-            try:
-                with app.app_context():  # as in the worker command: a runner may ask for the app's folders
-                    run_pending(writer, reader, results=results)
-            finally:
-                _lock.release()
-            # a job enqueued while this thread was finishing is not left waiting
-            if not has_queued(reader) or not _lock.acquire(blocking=False):
-                return
-
-    threading.Thread(target=work, name="consult-jobs", daemon=True).start()

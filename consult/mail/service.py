@@ -4,26 +4,25 @@ Delivery goes through any SMTP server set by environment variables (``CONSULT_SM
 ``_PORT``, ``_USER``, ``_PASSWORD``, ``_STARTTLS``, ``CONSULT_MAIL_FROM``). A refusal for
 good (5xx) marks the message failed at once, with the server's words; a passing trouble
 (4xx, the server unreachable) is tried again after 1, 5, 30 minutes, 2 and 6 hours, then
-given up. The runner is ``flask --app consult worker`` (or a thread of the web process,
-as for the other jobs).
+given up. The runner is ``flask --app consult worker`` (or the worker thread of the web process,
+as for the other jobs: ``consult.worker``).
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.audit.service import SYSTEM, Actor, record
 from consult.consultations.models import Consultation
+from consult.errors import DomainError
 from consult.paging import Page, keyset_page
 from consult.mail.models import FAILED, QUEUED, SENT, TOPIC_SEND_DUE, TOPIC_SEND_LATE, OutgoingMail
 from consult.timeutil import format_date, format_datetime, local_date, today, utcnow
@@ -32,7 +31,7 @@ RETRY_AFTER = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30)
                timedelta(hours=6)]
 
 
-class MailError(ValueError):
+class MailError(DomainError):
     """Mail cannot be queued; the message is for the user."""
 
 
@@ -273,44 +272,3 @@ def _later(mail: OutgoingMail, error: str, now: datetime, counts: dict) -> None:
 def outbox(session: Session, consultation: Consultation) -> list[OutgoingMail]:
     return list(session.scalars(select(OutgoingMail).where(OutgoingMail.consultation_id == consultation.id)
                                 .order_by(OutgoingMail.queued_at.desc(), OutgoingMail.id.desc())))
-
-
-_lock = threading.Lock()
-# Without the worker command, the desk page checks the vote deadlines at most this often.
-DEADLINES_EVERY = timedelta(minutes=10)
-_deadlines_checked: list[datetime] = []
-
-
-def start_in_process(app: Flask, *, deadlines: bool = False) -> None:
-    """Deliver what is due in a thread of this process (JOBS_IN_PROCESS); retries wait for
-    the next time mail is queued or the worker command runs. With ``deadlines`` (the desk
-    page), first queue the heads' deadline reminders, at most every 10 minutes, when a mail
-    server is configured."""
-    if not app.config.get("JOBS_IN_PROCESS", True) or (deadlines and not app.config.get("SMTP_HOST")):
-        return
-    now = utcnow()
-    check = deadlines and (not _deadlines_checked or now - _deadlines_checked[-1] >= DEADLINES_EVERY)
-    if deadlines and not check:
-        return
-    if not _lock.acquire(blocking=False):
-        return
-    if check:
-        _deadlines_checked[:] = [now]
-    settings = SmtpSettings.from_config(app.config)
-    base_url = app.config.get("PUBLIC_BASE_URL") or ""
-    writer = app.extensions["consult_writer_sessionmaker"]
-
-    def work():
-        try:
-            if check:
-                session = writer()
-                try:
-                    queue_deadline_reminders(session, base_url=base_url)
-                    session.commit()
-                finally:
-                    session.close()
-            deliver_due(writer, settings)
-        finally:
-            _lock.release()
-
-    threading.Thread(target=work, name="consult-mail", daemon=True).start()

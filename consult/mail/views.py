@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from consult import worker
 from consult.access import current_actor, get_scoped, staff_required
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import Consultation
 from consult.db import db_session
+from consult.pages import refuse_back
 from consult.paging import int_key
 from consult.mail import service
 from consult.mail.models import STATUS_LABELS, TOPICS
@@ -25,15 +27,12 @@ PAGE_SIZE = 100
 def send_reminders(consultation_id: int):
     consultation = get_scoped(Consultation, consultation_id)
     s = db_session()
-    try:
-        queued, without = service.queue_reminders(s, current_actor(), consultation, reply_summary(s, consultation),
-                                                  reply_url=url_for("opinions.unit_index", _external=True))
-    except service.MailError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("consultations.reminders", consultation_id=consultation.id))
+    refuse_back(url_for("consultations.reminders", consultation_id=consultation.id))
+    queued, without = service.queue_reminders(s, current_actor(), consultation, reply_summary(s, consultation),
+                                              reply_url=url_for("opinions.unit_index", _external=True))
     s.commit()
     if queued:
-        service.start_in_process(current_app._get_current_object())
+        worker.wake(current_app)  # delivered by the worker, never inside the request
         flash(f"Đã xếp {queued} thư nhắc vào hàng gửi.", "success")
     else:
         flash("Không có thư nhắc mới để gửi.", "error")

@@ -42,13 +42,8 @@ def staff_home():
 
     reminders = []
     if current_user.commune_id and current_user.role in ("admin", "officer", "group_head"):
+        # The heads' reminders by mail are queued by the worker (consult/worker.py), not by this page.
         reminders = deadline_reminders(db_session(), visible(current_user, Poll), today=today())
-        # Without the worker command (the embedded setup), the desk queues the heads' reminders.
-        from flask import current_app
-
-        from consult.mail.service import start_in_process
-
-        start_in_process(current_app._get_current_object(), deadlines=True)
     from consult.polls.keycards import waiting_for
 
     return render_template("main/staff_home.html", reminders=reminders,

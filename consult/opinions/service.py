@@ -324,10 +324,12 @@ def reply_summary(session: Session, consultation: Consultation) -> ReplySummary:
         unit_opinions=sum(s.comments for s in states), resident_opinions=resident or 0)
 
 
-def list_opinions(session: Session, consultation: Consultation, *, query: str = "") -> list[Opinion]:
-    """Every opinion of a consultation: general ones first, then in the draft's order; searchable by words."""
+def list_opinions(session: Session, consultation: Consultation, *, query: str = "",
+                  within=None) -> list[Opinion]:
+    """Every opinion of a consultation: general ones first, then in the draft's order; searchable by words;
+    ``within``, a condition on Opinion (the reader's reach, ``consult.access.visible``), narrows it."""
     stmt = (select(Opinion).outerjoin(DraftPart, DraftPart.id == Opinion.part_id)
-            .where(Opinion.consultation_id == consultation.id)
+            .where(Opinion.consultation_id == consultation.id, *(() if within is None else (within,)))
             .order_by(DraftPart.position.is_not(None), DraftPart.position, Opinion.created_at, Opinion.id))
     condition = words_condition(Opinion.search_text, query)
     if condition is not None:

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from consult.access import current_actor, get_scoped, staff_required
+from consult.access import current_actor, get_scoped, staff_required, visible
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER, ROLE_UNIT_REP
 from consult.communes.service import list_groups
-from consult.consultations.models import STATUS_DRAFT, Consultation, Invitation
-from consult.consultations.service import ConsultationError
+from consult.consultations.models import Consultation
 from consult.consultations.views import public_consultation
 from consult.db import db_session
-from consult import throttle
+from consult.pages import act
+from consult.opinions.limits import public_post_limits
 from consult.opinions import service
 from consult.opinions.forms import PaperReplyForm, ResidentOpinionForm, UnitCommentForm
-from consult.opinions.models import CHANNEL_PAPER, UnitReply
+from consult.opinions.models import CHANNEL_PAPER, Opinion, UnitReply
 from consult.timeutil import utcnow
 
 bp = Blueprint("opinions", __name__)
@@ -33,7 +33,7 @@ def _part_choices(consultation: Consultation):
 # --- residents -----------------------------------------------------------------------
 
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/comment", methods=["GET", "POST"])
-@throttle.public_post_limits
+@public_post_limits
 def resident_comment(slug: str, consultation_id: int):
     consultation = public_consultation(slug, consultation_id)
     form = ResidentOpinionForm()
@@ -44,74 +44,54 @@ def resident_comment(slug: str, consultation_id: int):
         form.part_id.data = request.args.get("part", type=int)
     now = utcnow()
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            service.add_resident_opinion(
-                db_session(), consultation, part_id=form.part_id.data or None, text=form.text.data,
-                name=form.name.data, group_id=form.group_id.data or None, phone=form.phone.data)
-        except ConsultationError as exc:
-            db_session().rollback()
-            flash(str(exc), "error")
-            return render_template("opinions/resident_form.html", form=form, c=consultation, now=now,
-                                   open=consultation.accepts_opinions(now)), 422
-        db_session().commit()
-        flash("Cảm ơn bạn! Ý kiến đã được ghi nhận.", "success")
-        return redirect(url_for("consultations.public_show", slug=slug, consultation_id=consultation.id))
+        done = act(lambda: service.add_resident_opinion(
+            db_session(), consultation, part_id=form.part_id.data or None, text=form.text.data,
+            name=form.name.data, group_id=form.group_id.data or None, phone=form.phone.data),
+            "Cảm ơn bạn! Ý kiến đã được ghi nhận.",
+            url_for("consultations.public_show", slug=slug, consultation_id=consultation.id), again=True)
+        return done or (render_template("opinions/resident_form.html", form=form, c=consultation, now=now,
+                                        open=consultation.accepts_opinions(now)), 422)
     return render_template("opinions/resident_form.html", form=form, c=consultation, now=now,
                            open=consultation.accepts_opinions(now))
 
 
 # --- unit representatives -----------------------------------------------------------------
 
-def _invited_consultation(consultation_id: int) -> Consultation:
-    consultation = db_session().scalar(
-        select(Consultation).join(Invitation, Invitation.consultation_id == Consultation.id).where(
-            Consultation.id == consultation_id, Consultation.commune_id == current_user.commune_id,
-            Consultation.status != STATUS_DRAFT, Invitation.unit_id == current_user.unit_id))
-    if consultation is None:
-        abort(404)
-    return consultation
-
-
 @bp.route("/opinions/")
 @staff_required(ROLE_UNIT_REP)
 def unit_index():
-    rows = db_session().scalars(
-        select(Consultation).join(Invitation, Invitation.consultation_id == Consultation.id).where(
-            Consultation.commune_id == current_user.commune_id, Consultation.status != STATUS_DRAFT,
-            Invitation.unit_id == current_user.unit_id).order_by(Consultation.closes_at.desc()))
+    rows = db_session().scalars(select(Consultation).where(visible(current_user, Consultation))
+                                .order_by(Consultation.closes_at.desc()))
     replies = {r.consultation_id: r for r in db_session().scalars(
-        select(UnitReply).where(UnitReply.unit_id == current_user.unit_id))}
+        select(UnitReply).where(visible(current_user, UnitReply)))}
     return render_template("opinions/unit_index.html", consultations=list(rows), replies=replies, now=utcnow())
 
 
 @bp.route("/opinions/consultations/<int:consultation_id>", methods=["GET", "POST"])
 @staff_required(ROLE_UNIT_REP)
 def unit_reply(consultation_id: int):
-    consultation = _invited_consultation(consultation_id)
+    consultation = get_scoped(Consultation, consultation_id)
     form = UnitCommentForm()
     form.part_id.choices = _part_choices(consultation)
     session = db_session()
     if form.validate_on_submit():
-        try:
+        def reply() -> str:
             if request.form.get("agree"):
                 service.agree_without_comment(session, current_actor(), consultation, current_user.unit_id)
-                message = "Đã gửi: Nhất trí với dự thảo, không có ý kiến góp ý."
-            else:
-                added = service.add_unit_comments(session, current_actor(), consultation, current_user.unit_id,
-                                                  [(form.part_id.data or None, form.text.data)])
-                message = ("Đã gửi ý kiến góp ý của đơn vị." if added else
-                           "Nội dung chỉ thể hiện sự nhất trí nên được ghi nhận là: Nhất trí với dự thảo, "
-                           "không có ý kiến góp ý.")
-        except ConsultationError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-        else:
-            session.commit()
-            flash(message, "success")
-            return redirect(url_for("opinions.unit_reply", consultation_id=consultation.id))
+                return "Đã gửi: Nhất trí với dự thảo, không có ý kiến góp ý."
+            added = service.add_unit_comments(session, current_actor(), consultation, current_user.unit_id,
+                                              [(form.part_id.data or None, form.text.data)])
+            return ("Đã gửi ý kiến góp ý của đơn vị." if added else
+                    "Nội dung chỉ thể hiện sự nhất trí nên được ghi nhận là: Nhất trí với dự thảo, "
+                    "không có ý kiến góp ý.")
+
+        done = act(reply, lambda message: message, url_for("opinions.unit_reply", consultation_id=consultation.id),
+                   again=True)
+        if done:
+            return done
     reply = session.scalar(select(UnitReply).where(UnitReply.consultation_id == consultation.id,
-                                                   UnitReply.unit_id == current_user.unit_id))
-    mine = [o for o in service.list_opinions(session, consultation) if o.unit_id == current_user.unit_id]
+                                                   visible(current_user, UnitReply)))
+    mine = service.list_opinions(session, consultation, within=visible(current_user, Opinion))
     now = utcnow()
     return render_template("opinions/unit_reply.html", c=consultation, form=form, reply=reply, mine=mine,
                            open=consultation.accepts_opinions(now), now=now)
@@ -135,7 +115,7 @@ def paper_reply(consultation_id: int):
                                      filename=upload.filename if upload else None,
                                      data=upload.read() if upload and upload.filename else None)
         limit = current_app.config["UPLOAD_MAX_BYTES"]
-        try:
+        def record() -> None:
             if form.kind.data == "agree":
                 service.agree_without_comment(session, current_actor(), consultation, form.unit_id.data,
                                               channel=CHANNEL_PAPER, letter=letter, max_bytes=limit)
@@ -144,13 +124,11 @@ def paper_reply(consultation_id: int):
                             if (row.text.data or "").strip()]
                 service.add_unit_comments(session, current_actor(), consultation, form.unit_id.data, comments,
                                           channel=CHANNEL_PAPER, letter=letter, max_bytes=limit)
-        except ConsultationError as exc:
-            session.rollback()
-            flash(str(exc), "error")
-        else:
-            session.commit()
-            flash("Đã ghi nhận văn bản trả lời của đơn vị.", "success")
-            return redirect(url_for("consultations.replies", consultation_id=consultation.id))
+
+        done = act(record, "Đã ghi nhận văn bản trả lời của đơn vị.",
+                   url_for("consultations.replies", consultation_id=consultation.id), again=True)
+        if done:
+            return done
     return render_template("opinions/paper_form.html", c=consultation, form=form)
 
 

@@ -154,8 +154,21 @@ def tally_counts(matter_kind: str, commune_wide: bool, groups: list[tuple[Reside
     return results, passed, summary
 
 
-def tally(session: Session, poll: Poll) -> Tally:
-    """Turnout and results per choice, per group and overall, and the outcome under the matter's rule."""
+@dataclass(frozen=True)
+class Counts:
+    """What a vote's tally is made from, as read from the database: plain numbers and texts
+    only, never an ORM object, so that ``final_tally`` may keep it across requests (an ORM
+    object would belong to the session of the request that loaded it)."""
+    per_group: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]  # group id -> (choice id, count)
+    participated: tuple[tuple[int, int], ...]  # group id -> households that took part
+    other_texts: tuple[str, ...]
+    # False while an online vote's ballots are still encrypted (before the board counts).
+    counted: bool = True
+
+
+def read_counts(session: Session, poll: Poll) -> Counts:
+    """The counts recorded for the vote: a meeting's counts and attendance, the paper ballots'
+    biên bản and stubs, or the online ballot box's sums and the households that voted."""
     phase = PHASE_VOTE
     per_group: dict[int, dict[int, int]] = {g.group_id: {} for g in poll.groups}
     participated: dict[int, int] = {g.group_id: 0 for g in poll.groups}
@@ -183,6 +196,20 @@ def tally(session: Session, poll: Poll) -> Tally:
             per_group.setdefault(int(group_key), {}).update({int(k): v for k, v in counts.items()})
         texts = list((box.other_texts if box else None) or [])
         participated.update(stubs_recorded(session, poll))
+    return Counts(tuple((int(g), tuple((int(c), int(n)) for c, n in counts.items())) for g, counts in per_group.items()),
+                  tuple((int(g), int(n)) for g, n in participated.items()), tuple(str(t) for t in texts), counted)
+
+
+def tally(session: Session, poll: Poll) -> Tally:
+    """Turnout and results per choice, per group and overall, and the outcome under the matter's rule."""
+    return tally_of(poll, read_counts(session, poll))
+
+
+def tally_of(poll: Poll, counts: Counts) -> Tally:
+    """The tally of ``counts`` under the rule of ``poll`` (an object of the caller's session)."""
+    per_group = {group_id: dict(by_choice) for group_id, by_choice in counts.per_group}
+    participated = dict(counts.participated)
+    texts, counted = list(counts.other_texts), counts.counted
     agree = _agree_choice(poll)
     inputs = [(g.group, g.households, participated.get(g.group_id, 0), per_group.get(g.group_id, {}))
               for g in poll.groups]
@@ -203,27 +230,32 @@ def tally(session: Session, poll: Poll) -> Tally:
     return Tally(poll, groups, list(poll.choices), sorted(texts), passed, summary, counted)
 
 
-_public: OrderedDict[tuple, Tally] = OrderedDict()
-_public_lock = threading.Lock()
+# The counts of ended votes, kept by this process: plain data (``Counts``), never the tally,
+# whose poll, groups and choices are ORM objects of the request that made it.
+_ended_counts: OrderedDict[tuple, Counts] = OrderedDict()
+_ended_lock = threading.Lock()
+_ENDED_KEPT = 64
 
 
 def final_tally(session: Session, poll: Poll) -> Tally:
-    """The tally of a vote that has ended, computed once per process: its result never
-    changes (the public results page asks for it on every visit). Keyed by the database,
-    the vote and the instant it was decided; an open vote is counted afresh."""
+    """The tally of a vote that has ended, its counts read once per process: they never
+    change (the public results page asks for them on every visit). Keyed by the database,
+    the vote and the instant it was decided; an open vote is counted afresh. The tally
+    itself is made each time around the caller's own ``poll``."""
     if poll.status not in (STATUS_CLOSED, STATUS_DECIDED) or poll.decided_at is None:
         return tally(session, poll)
     key = (str(session.get_bind().url), poll.id, poll.status, poll.decided_at, poll.outcome_text)
-    with _public_lock:
-        if key in _public:
-            _public.move_to_end(key)
-            return _public[key]
-    result = tally(session, poll)
-    with _public_lock:
-        _public[key] = result
-        while len(_public) > 64:
-            _public.popitem(last=False)
-    return result
+    with _ended_lock:
+        counts = _ended_counts.get(key)
+        if counts is not None:
+            _ended_counts.move_to_end(key)
+    if counts is None:
+        counts = read_counts(session, poll)
+        with _ended_lock:
+            _ended_counts[key] = counts
+            while len(_ended_counts) > _ENDED_KEPT:
+                _ended_counts.popitem(last=False)
+    return tally_of(poll, counts)
 
 
 def _participants(poll: Poll):

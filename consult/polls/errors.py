@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from consult.errors import DomainError
 
-class PollError(ValueError):
+
+class PollError(DomainError):
     """A rule of voting was broken; the message is for the user."""
 
 

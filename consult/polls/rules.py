@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from consult.errors import DomainError
+
 TWO_THIRDS_KINDS = {"k1", "k2"}
 MEETING_ONLY_KINDS = {"k3", "k4", "k5"}
 
@@ -52,7 +54,7 @@ def consent_reached(households: int, agreed: int) -> bool:
     return households > 0 and agreed * 2 > households
 
 
-class FormNotAllowed(ValueError):
+class FormNotAllowed(DomainError):
     """The law does not allow this form for this matter; the message says why."""
 
 

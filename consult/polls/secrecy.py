@@ -50,6 +50,7 @@ from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from consult import verify
+from consult.errors import DomainError
 
 POINT, PAIR, IDENTITY = verify.POINT, verify.PAIR, verify.IDENTITY
 # Sealed "ý kiến khác": UTF-8 padded to one size, so that a text's presence or
@@ -57,7 +58,7 @@ POINT, PAIR, IDENTITY = verify.POINT, verify.PAIR, verify.IDENTITY
 TEXT_BYTES = 2048
 
 
-class KeyShareError(ValueError):
+class KeyShareError(DomainError):
     """Shares that are missing, mistyped, or do not rebuild the vote's key (message in Vietnamese)."""
 
 

@@ -20,14 +20,15 @@ from consult.mail import service as mail
 from consult.mail.models import STATUS_LABELS as MAIL_STATUS
 from consult.mail.models import TOPICS as MAIL_TOPICS
 from consult import throttle
-from consult.jobs import service as jobs
+from consult import worker
 from consult.polls import jobs as slip_jobs
 from consult.extensions import csrf, limiter
 from consult import office, security
-from consult.polls import documents, keycards, rules, service
+from consult.polls import documents, keycards, limits, rules, service
 from consult.polls import record as election_record
 from consult.polls import padding
 from consult.polls.ballots import MAX_OTHER_TEXT, check_other_text
+from consult.pages import act, attempt, refuse_back
 from consult.paging import Page, carried, slice_page
 from consult.polls.ballots_pdf import ballots_pdf
 from consult.auth.service import qr_svg
@@ -49,20 +50,8 @@ RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _fail(exc: Exception, poll: Poll | None = None):
-    db_session().rollback()
-    flash(str(exc), "error")
-    return redirect(url_for("polls.show", poll_id=poll.id) if poll else url_for("polls.index"))
-
-
-def _act(poll: Poll, run, success: str):
-    try:
-        run()
-    except (service.PollError, rules.FormNotAllowed) as exc:
-        return _fail(exc, poll)
-    db_session().commit()
-    flash(success, "success")
-    return redirect(url_for("polls.show", poll_id=poll.id))
+def _show(poll: Poll) -> str:
+    return url_for("polls.show", poll_id=poll.id)
 
 
 # --- staff -----------------------------------------------------------------------------------
@@ -121,20 +110,13 @@ def _poll_input(form: PollForm, follows_meeting_id: int | None) -> service.PollI
 
 def _save(form: PollForm, groups, poll: Poll | None, follows_meeting_id: int | None):
     """Create or change a draft vote from the form; None (with a message) when the law refuses it."""
-    if current_user.role == ROLE_GROUP_HEAD and set(form.group_ids.data) - {current_user.group_id}:
+    if set(form.group_ids.data) - {group.id for group in groups}:  # groups: visible_groups(), the user's reach
         abort(403)
     if not groups:
         abort(404)
-    try:
-        saved = service.save_poll(db_session(), current_actor(), groups[0].commune, poll,
-                                  _poll_input(form, follows_meeting_id))
-    except service.PollError as exc:
-        db_session().rollback()
-        flash(str(exc), "error")
-        return None
-    db_session().commit()
-    flash("Đã lưu cuộc biểu quyết (bản nháp)." if poll is None else "Đã lưu.", "success")
-    return redirect(url_for("polls.show", poll_id=saved.id))
+    return act(lambda: service.save_poll(db_session(), current_actor(), groups[0].commune, poll,
+                                         _poll_input(form, follows_meeting_id)),
+               "Đã lưu cuộc biểu quyết (bản nháp)." if poll is None else "Đã lưu.", _show, again=True)
 
 
 @bp.route("/polls/<int:poll_id>/edit", methods=["GET", "POST"])
@@ -213,17 +195,13 @@ def open_(poll_id: int):
     """Open the vote. An online vote's key shares go each to its own board member's
     account (``keycards``); the page says who must pick up their card, and shows none."""
     poll = get_scoped(Poll, poll_id)
-    try:
-        service.open_poll(db_session(), current_actor(), poll)
-    except (service.PollError, rules.FormNotAllowed) as exc:
-        return _fail(exc, poll)
-    db_session().commit()
-    flash("Đã mở; danh sách hộ được chốt theo sổ hiện tại.", "success")
+    done = act(lambda: service.open_poll(db_session(), current_actor(), poll),
+               "Đã mở; danh sách hộ được chốt theo sổ hiện tại.", _show(poll))
     if poll.form == FORM_ONLINE:
         flash("Mỗi thành viên Tổ lấy ý kiến đăng nhập bằng tài khoản của mình để nhận phiếu giữ khóa: "
               + "; ".join(f"{m.name} ({m.user.username})" for m in poll.committee)
               + ". Không ai nhận thay được, kể cả người mở biểu quyết.", "warning")
-    return redirect(url_for("polls.show", poll_id=poll.id))
+    return done
 
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -251,13 +229,11 @@ def my_share(poll_id: int):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
-                card = keycards.pick_up(s, current_actor(), poll, current_user._get_current_object(),
-                                        form.password.data)
-            except keycards.PickupRefused as exc:
-                s.rollback()
-                error = str(exc)
-                status = 422 if exc.reason in (keycards.WRONG_PASSWORD, keycards.WRONG_KEY) else 410
+            card, refusal = attempt(lambda: keycards.pick_up(s, current_actor(), poll,
+                                                             current_user._get_current_object(), form.password.data))
+            if refusal is not None:
+                error = str(refusal)
+                status = 422 if getattr(refusal, "reason", None) in (keycards.WRONG_PASSWORD, keycards.WRONG_KEY) else 410
             else:
                 s.commit()
                 page = render_template("polls/share_card.html", card=card, qr=qr_svg(card.code))
@@ -275,8 +251,8 @@ def _shares() -> list[str]:
 @staff_required(*RUNNERS)
 def close_consent(poll_id: int):
     poll = get_scoped(Poll, poll_id)
-    return _act(poll, lambda: service.close_consent(db_session(), current_actor(), poll, shares=_shares()),
-                "Đã kết thúc và kiểm phiếu vòng lấy ý kiến đồng ý biểu quyết trực tuyến.")
+    return act(lambda: service.close_consent(db_session(), current_actor(), poll, shares=_shares()),
+               "Đã kết thúc và kiểm phiếu vòng lấy ý kiến đồng ý biểu quyết trực tuyến.", _show(poll))
 
 
 @bp.route("/polls/<int:poll_id>/close", methods=["POST"])
@@ -287,18 +263,16 @@ def close(poll_id: int):
     if (poll.form == "online" and utcnow() >= poll.closes_at
             and slip_jobs.ballots_to_count(s, poll) > current_app.config["COUNT_INLINE_MAX"]):
         # Many ballots: counted by a background job with a progress bar (consult/polls/jobs.py).
-        try:
-            job = slip_jobs.queue_count(s, current_app, poll, shares=_shares(),
-                                        early_stop_reason=request.form.get("early_stop_reason"),
-                                        user_id=current_user.id, user_name=current_actor().name)
-        except service.PollError as exc:
-            return _fail(exc, poll)
+        refuse_back(_show(poll))
+        job = slip_jobs.queue_count(s, current_app, poll, shares=_shares(),
+                                    early_stop_reason=request.form.get("early_stop_reason"),
+                                    user_id=current_user.id, user_name=current_actor().name)
         s.commit()
-        jobs.start_in_process(current_app._get_current_object())
+        worker.wake(current_app)
         return redirect(url_for("jobs.show", job_id=job.id))
-    return _act(poll, lambda: service.close_poll(db_session(), current_actor(), poll, shares=_shares(),
-                                                 early_stop_reason=request.form.get("early_stop_reason")),
-                "Đã kết thúc và tính kết quả.")
+    return act(lambda: service.close_poll(db_session(), current_actor(), poll, shares=_shares(),
+                                          early_stop_reason=request.form.get("early_stop_reason")),
+               "Đã kết thúc và tính kết quả.", _show(poll))
 
 
 def _pdf_response(poll: Poll, issued, name: str) -> Response:
@@ -315,20 +289,15 @@ def ballots(poll_id: int):
     """Slips for every household that has not voted; earlier slips stop working."""
     poll = get_scoped(Poll, poll_id)
     s = db_session()
+    refuse_back(_show(poll))
     if slip_jobs.households(s, poll) > current_app.config["SLIPS_INLINE_MAX"]:
         # A whole ward: printed by a background job, with a progress bar (consult/polls/jobs.py).
-        try:
-            job = slip_jobs.queue_print(s, poll, current_app.config.get("PUBLIC_BASE_URL") or request.host_url,
-                                        user_id=current_user.id, user_name=current_actor().name)
-        except service.PollError as exc:
-            return _fail(exc, poll)
+        job = slip_jobs.queue_print(s, poll, current_app.config.get("PUBLIC_BASE_URL") or request.host_url,
+                                    user_id=current_user.id, user_name=current_actor().name)
         s.commit()
-        jobs.start_in_process(current_app._get_current_object())
+        worker.wake(current_app)
         return redirect(url_for("jobs.show", job_id=job.id))
-    try:
-        issued = service.issue_ballots(s, current_actor(), poll)
-    except service.PollError as exc:
-        return _fail(exc, poll)
+    issued = service.issue_ballots(s, current_actor(), poll)
     response = _pdf_response(poll, issued, f"phieu-bieu-quyet-{poll.id}.pdf")
     db_session().commit()
     return response
@@ -342,10 +311,8 @@ def reprint(poll_id: int, poll_household_id: int):
     household = db_session().get(PollHousehold, poll_household_id)
     if household is None or household.poll_id != poll.id:
         abort(404)
-    try:
-        issued = service.issue_ballots(db_session(), current_actor(), poll, household_ids=[household.id])
-    except service.PollError as exc:
-        return _fail(exc, poll)
+    refuse_back(_show(poll))
+    issued = service.issue_ballots(db_session(), current_actor(), poll, household_ids=[household.id])
     response = _pdf_response(poll, issued, f"phieu-{household.code}.pdf")
     db_session().commit()
     return response
@@ -363,34 +330,28 @@ def slips(poll_id: int):
     count_form.group_id.choices = [(g.group_id, g.group.full_name) for g in poll.groups]
     if request.method == "POST" and request.form.get("action") == "count":
         if count_form.validate_on_submit():
-            try:
-                counts = {c.id: int(request.form.get(f"choice-{c.id}") or 0) for c in poll.choices}
-            except ValueError:
-                counts = None
-            try:
-                if counts is None:
-                    raise service.PollError("Các số phiếu phải là số nguyên không âm.")
+            def record_count():
+                counts = {c.id: _count(request.form.get(f"choice-{c.id}"), "Các số phiếu phải là số nguyên không âm.")
+                          for c in poll.choices}
                 service.record_paper_count(s, current_actor(), poll, service.PaperCountInput(
                     group_id=count_form.group_id.data, issued=count_form.issued.data,
                     returned=count_form.returned.data, valid=count_form.valid.data, invalid=count_form.invalid.data,
                     counts=counts, other_texts=(count_form.other_texts.data or "").splitlines(),
                     place=count_form.place.data, counters=count_form.counters.data,
                     witnesses=count_form.witnesses.data))
-            except service.PollError as exc:
-                s.rollback()
-                flash(str(exc), "error")
-            else:
-                s.commit()
-                flash("Đã ghi biên bản kiểm phiếu.", "success")
-                return redirect(url_for("polls.slips", poll_id=poll.id))
+
+            done = act(record_count, "Đã ghi biên bản kiểm phiếu.", url_for("polls.slips", poll_id=poll.id),
+                       again=True)
+            if done:
+                return done
     elif form.validate_on_submit():
-        try:
-            household, new = service.record_stub(s, current_actor(), poll,
-                                                 token_value=request.form.get("token") or None, code=form.code.data)
-        except service.PollError as exc:
-            s.rollback()
-            flash(str(exc), "error")
+        found, refusal = attempt(lambda: service.record_stub(s, current_actor(), poll,
+                                                             token_value=request.form.get("token") or None,
+                                                             code=form.code.data))
+        if refusal is not None:
+            flash(str(refusal), "error")
         else:
+            household, new = found
             s.commit()
             flash(f"Đã ghi cuống phiếu của hộ {household.code}." if new
                   else f"Cuống phiếu của hộ {household.code} đã được ghi trước đó.", "success" if new else "error")
@@ -407,33 +368,28 @@ def meeting(poll_id: int):
     s = db_session()
     form = CheckInForm()
     if form.validate_on_submit():
-        try:
+        def record() -> str:
             if request.form.get("action") == "procedure":
                 service.record_procedure(s, current_actor(), poll, subject=request.form.get("subject", ""),
                                          proposal=request.form.get("proposal", ""),
-                                         agree=int(request.form.get("agree") or 0))
-                message = "Đã ghi kết quả biểu quyết thủ tục."
-            elif request.form.get("action") == "count":
-                counts = {c.id: int(request.form.get(f"count-{c.id}") or 0) for c in poll.choices}
+                                         agree=_count(request.form.get("agree")))
+                return "Đã ghi kết quả biểu quyết thủ tục."
+            if request.form.get("action") == "count":
+                counts = {c.id: _count(request.form.get(f"count-{c.id}")) for c in poll.choices}
                 group_id = request.form.get("group_id")
                 method = request.form.get("method", "")
-                box = ({"returned": int(request.form.get("returned") or 0),
-                        "invalid": int(request.form.get("invalid") or 0)} if method == "secret" else {})
+                box = ({"returned": _count(request.form.get("returned")),
+                        "invalid": _count(request.form.get("invalid"))} if method == "secret" else {})
                 service.record_meeting_count(s, current_actor(), poll, counts=counts, method=method,
                                              cluster=form.cluster.data or "",
-                                             group_id=int(group_id) if group_id else None, **box)
-                message = "Đã ghi kết quả biểu quyết."
-            else:
-                household = service.check_in(s, current_actor(), poll, poll_household_id=form.household_id.data,
-                                             code=form.code.data or None, cluster=form.cluster.data or "")
-                message = f"Đã điểm danh hộ {household.code}."
-        except service.PollError as exc:
-            return _fail(exc, poll)
-        except ValueError:
-            return _fail(service.PollError("Số phiếu phải là số nguyên không âm."), poll)
-        s.commit()
-        flash(message, "success")
-        return redirect(url_for("polls.meeting", poll_id=poll.id))
+                                             group_id=_count(group_id) if group_id else None, **box)
+                return "Đã ghi kết quả biểu quyết."
+            household = service.check_in(s, current_actor(), poll, poll_household_id=form.household_id.data,
+                                         code=form.code.data or None, cluster=form.cluster.data or "")
+            return f"Đã điểm danh hộ {household.code}."
+
+        return act(record, lambda message: message, url_for("polls.meeting", poll_id=poll.id),
+                   refused_to=_show(poll))
     present = set(s.scalars(select(Attendance.poll_household_id).where(Attendance.poll_id == poll.id)))
     households = list(s.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)
                                 .order_by(PollHousehold.code)))
@@ -451,12 +407,10 @@ def sent(poll_id: int):
     from consult.timeutil import parse_local_date
 
     poll = get_scoped(Poll, poll_id)
-    try:
-        day = parse_local_date(request.form.get("sent_on", ""))
-    except ValueError as exc:
-        return _fail(service.PollError(str(exc)), poll)
-    return _act(poll, lambda: service.mark_sent(db_session(), current_actor(), poll, day),
-                "Đã ghi ngày gửi quyết định.")
+    refuse_back(_show(poll))
+    day = _day(parse_local_date, request.form.get("sent_on", ""))
+    return act(lambda: service.mark_sent(db_session(), current_actor(), poll, day),
+               "Đã ghi ngày gửi quyết định.", _show(poll))
 
 
 @bp.route("/polls/<int:poll_id>/recognition", methods=["POST"])
@@ -469,18 +423,32 @@ def recognition(poll_id: int):
     poll = get_scoped(Poll, poll_id)
     action = request.form.get("action")
     s, actor = db_session(), current_actor()
-    try:
-        if action == "refuse":
-            run = lambda: service.refuse_recognition(s, actor, poll, reason=request.form.get("reason", ""))  # noqa: E731
+    refuse_back(_show(poll))
+    if action == "refuse":
+        run = lambda: service.refuse_recognition(s, actor, poll, reason=request.form.get("reason", ""))  # noqa: E731
+    else:
+        day = _day(parse_local_date, request.form.get("day", ""))
+        if action == "received":
+            run = lambda: service.record_received(s, actor, poll, day)  # noqa: E731
         else:
-            day = parse_local_date(request.form.get("day", ""))
-            if action == "received":
-                run = lambda: service.record_received(s, actor, poll, day)  # noqa: E731
-            else:
-                run = lambda: service.recognise(s, actor, poll, number=request.form.get("number", ""), on=day)  # noqa: E731
+            run = lambda: service.recognise(s, actor, poll, number=request.form.get("number", ""), on=day)  # noqa: E731
+    return act(run, "Đã ghi.", _show(poll))
+
+
+def _count(value: str | None, message: str = "Số phiếu phải là số nguyên không âm.") -> int:
+    """A number typed on a form (empty is 0); anything else is refused with ``message``."""
+    try:
+        return int(value or 0)
+    except ValueError:
+        raise service.PollError(message) from None
+
+
+def _day(parse, value: str):
+    """A day typed on a form; one that cannot be read is refused with the parser's words."""
+    try:
+        return parse(value)
     except ValueError as exc:
-        return _fail(service.PollError(str(exc)), poll)
-    return _act(poll, run, "Đã ghi.")
+        raise service.PollError(str(exc)) from None
 
 
 @bp.route("/polls/<int:poll_id>/follow-up", methods=["POST"])
@@ -507,10 +475,17 @@ def document(poll_id: int, doc: str, ext: str, group_id: int | None = None):
     name = documents.filename(poll, doc, group_id, ext)
     if ext == "docx":
         return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+    return _pdf_or_back(poll, data, name)
+
+
+def _pdf_or_back(poll: Poll, data: bytes, name: str):
+    """The document laid out as PDF; without LibreOffice (not a rule of the domain: the
+    server lacks a program), back to the vote's page with the reason."""
     try:
         pdf = office.to_pdf(data)
     except office.OfficeUnavailable as exc:
-        return _fail(exc, poll)
+        flash(str(exc), "error")
+        return redirect(_show(poll))
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"})
 
 
@@ -529,11 +504,7 @@ def recognition_document(poll_id: int, doc: str, ext: str):
     name = f"{'quyet-dinh-cong-nhan' if doc == 'decision' else 'cong-van-khong-cong-nhan'}-bieu-quyet-{poll.id}.{ext}"
     if ext == "docx":
         return Response(data, mimetype=DOCX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
-    try:
-        pdf = office.to_pdf(data)
-    except office.OfficeUnavailable as exc:
-        return _fail(exc, poll)
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"})
+    return _pdf_or_back(poll, data, name)
 
 
 @bp.route("/polls/holidays", methods=["GET", "POST"])
@@ -548,15 +519,11 @@ def holidays():
     form = LocalDayForm()
     may_edit = current_user.role == ROLE_ADMIN
     if may_edit and form.validate_on_submit():
-        try:
-            service.add_local_day(s, current_actor(), commune_id, form.day.data, form.name.data, form.kind.data)
-        except service.PollError as exc:
-            s.rollback()
-            flash(str(exc), "error")
-        else:
-            s.commit()
-            flash("Đã thêm vào lịch của xã, phường.", "success")
-            return redirect(url_for("polls.holidays"))
+        done = act(lambda: service.add_local_day(s, current_actor(), commune_id, form.day.data, form.name.data,
+                                                 form.kind.data),
+                   "Đã thêm vào lịch của xã, phường.", url_for("polls.holidays"), again=True)
+        if done:
+            return done
     year = today().year
     national = sorted(list(service.national_holidays(range(year, year + 2)).items())
                       + [(day, "Ngày làm việc bù (thứ Bảy, Chủ nhật đi làm)")
@@ -580,8 +547,24 @@ def delete_local_day(local_day_id: int):
 
 # --- the household's ballot -----------------------------------------------------------------------
 
-def _lookup(*, token: str | None = None, code: str | None = None):
-    return service.find_token(db_session(), token=token, code=code)
+BALLOT_PAGES = ("polls.ballot", "polls.ballot_code")
+
+
+@bp.before_request
+def _find_ballot_token():
+    """A ballot page's live token (the link's, or the code typed), looked up once, before the
+    limits that read it (consult/polls/limits.py) and the page that answers with it:
+    ``g.ballot_token`` (None when there is none) and ``g.ballot_error``, the refusal's words."""
+    if request.endpoint not in BALLOT_PAGES:
+        return
+    token = (request.view_args or {}).get("token")
+    code = request.form.get("code") if request.method == "POST" and not token else None
+    g.ballot_token, g.ballot_error = None, None
+    if token or code:
+        try:
+            g.ballot_token = service.find_token(db_session(), token=token, code=code)
+        except service.BallotRejected as exc:
+            g.ballot_error = str(exc)
 
 
 def _staff_can_record(poll: Poll) -> bool:
@@ -590,28 +573,14 @@ def _staff_can_record(poll: Poll) -> bool:
     return db_session().scalar(select(Poll.id).where(Poll.id == poll.id, visible(current_user, Poll))) is not None
 
 
-# Wrong links or codes count per address; a real one passes, its failed posts counted per
-# token (consult/throttle.py). The link and the typed code share the counters.
-_PER_TOKEN = limiter.shared_limit(throttle.per_token_limit, "ballot-token", key_func=throttle.token_key,
-                                  methods=["POST"], deduct_when=throttle.token_post_failed,
-                                  exempt_when=throttle.unknown_ballot_token(_lookup))
-
-
-def _ballot_limits(methods: list[str] | None):
-    per_address = limiter.shared_limit(throttle.token_limit, "ballot-guess", key_func=throttle.address_key,
-                                       methods=methods, deduct_when=throttle.guess_failed,
-                                       exempt_when=throttle.known_ballot_token(_lookup))
-    return lambda view: per_address(_PER_TOKEN(view))
-
-
 @bp.route("/b/", methods=["GET", "POST"])
-@_ballot_limits(["POST"])
+@limits.ballot_limits(["POST"])
 @reads_first
 def ballot_code():
     """Type the code printed under the QR code."""
     form = SlipForm()
     if form.validate_on_submit() and form.code.data:
-        token = throttle.ballot_token(_lookup)
+        token = g.ballot_token
         if token is None:
             return render_template("polls/ballot_code.html", form=form, error=g.ballot_error), 404
         return _ballot_page(token, code=form.code.data)
@@ -628,10 +597,10 @@ CROSS_SITE = "Phiếu chỉ được gửi từ trang phiếu biểu quyết c�
 # (``_ballot_page``).
 @bp.route("/b/<token>", methods=["GET", "POST"])
 @csrf.exempt
-@_ballot_limits(None)
+@limits.ballot_limits(None)
 @reads_first
 def ballot(token: str):
-    row = throttle.ballot_token(_lookup)
+    row = g.ballot_token
     if row is None:
         return render_template("polls/ballot_error.html", error=g.ballot_error), 404
     return _ballot_page(row, token=token)
@@ -650,12 +619,8 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
     if step == "stub" and staff_recording:
         # The Tổ phát phiếu scans a returned slip's stub: the household took part.
         w = writer_session()
-        try:
-            household, new = service.record_stub(w, current_actor(), w.get(Poll, poll.id), token_value=token,
-                                                 code=code)
-        except service.PollError as exc:
-            w.rollback()
-            return _fail(exc, poll)
+        refuse_back(_show(poll))
+        household, new = service.record_stub(w, current_actor(), w.get(Poll, poll.id), token_value=token, code=code)
         w.commit()
         flash(f"Đã ghi cuống phiếu của hộ {household.code}." if new
               else f"Cuống phiếu của hộ {household.code} đã được ghi trước đó.", "success" if new else "error")
@@ -663,12 +628,9 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
     if step == "checkin" and poll.form == FORM_MEETING and _staff_can_record(poll):
         # The head scans a slip at the door of the meeting.
         w = writer_session()
-        try:
-            household = service.check_in(w, current_actor(), w.get(Poll, poll.id), token_value=token, code=code,
-                                         cluster=request.form.get("cluster", ""))
-        except service.PollError as exc:
-            w.rollback()
-            return _fail(exc, poll)
+        refuse_back(_show(poll))
+        household = service.check_in(w, current_actor(), w.get(Poll, poll.id), token_value=token, code=code,
+                                     cluster=request.form.get("cluster", ""))
         w.commit()
         flash(f"Đã điểm danh hộ {household.code}.", "success")
         return redirect(url_for("polls.meeting", poll_id=poll.id))
@@ -693,17 +655,18 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
         if error is None:
             # Read and encrypt first, then the write lock for two inserts only (db.reads_first).
             w = writer_session()
-            try:
+
+            def cast():
                 prepared = service.prepare_ballot(row, choice, other_text=other)
                 if w is not s:
                     s.commit()  # the read transaction ends; nothing was written (the pages keep their objects)
-                receipt = service.record_ballot(w, prepared)
-            except service.AlreadyVoted as exc:
-                w.rollback()
-                return render_template("polls/ballot_error.html", error=str(exc), already=True), 409
-            except service.PollError as exc:
-                w.rollback()
-                return render_template("polls/ballot_error.html", error=str(exc)), 410
+                return service.record_ballot(w, prepared)
+
+            receipt, refusal = attempt(cast)
+            if isinstance(refusal, service.AlreadyVoted):
+                return render_template("polls/ballot_error.html", error=str(refusal), already=True), 409
+            if refusal is not None:
+                return render_template("polls/ballot_error.html", error=str(refusal)), 410
             w.commit()
             return render_template("polls/ballot_done.html", view=view, receipt=receipt)
     # A refused step gives the household its choice and text back, to shorten or correct

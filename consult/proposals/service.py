@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 from consult.audit.service import Actor, record
 from consult.communes.models import Commune, Household
 from consult.communes.service import group_of
+from consult.errors import DomainError
 from consult.paging import Page, keyset_page
 from consult.polls.models import MATTER_KINDS, Poll
 from consult.proposals.models import (
@@ -65,7 +66,7 @@ PUBLIC_CREATOR = "người dân (trực tuyến)"
 _PHONE_RE = re.compile(r"^(\+84|0)[0-9]{9,10}$")
 
 
-class ProposalError(ValueError):
+class ProposalError(DomainError):
     """A rule of proposing was broken; the message is for the user, in Vietnamese."""
 
 

@@ -4,7 +4,7 @@ register, records a signed paper list and links the vote it was put to."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import current_actor, get_scoped, staff_required, visible
@@ -14,14 +14,13 @@ from consult.consultations.views import public_commune
 from consult.db import db_session
 from consult.paging import int_key
 from consult.pages import act
-from consult import throttle
+from consult.opinions.limits import public_post_limits
 from consult.polls.models import MATTER_KINDS, STATUS_DRAFT as POLL_DRAFT
 from consult.polls.models import STATUS_LABELS as POLL_LABELS
 from consult.proposals import service
 from consult.proposals.forms import (ConfirmForm, LinkPollForm, OpenForm, PaperForm, ProposalForm, RefuseForm,
                                      SupportForm)
 from consult.proposals.models import CHANNELS, Proposal, ProposalSupport
-from consult.proposals.service import ProposalError
 
 bp = Blueprint("proposals", __name__)
 RUNNERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
@@ -56,25 +55,21 @@ def public_index(slug: str):
 
 
 @bp.route("/c/<slug>/proposals/new", methods=["GET", "POST"])
-@throttle.public_post_limits
+@public_post_limits
 def public_new(slug: str):
     commune = public_commune(slug)
     s = db_session()
     form = ProposalForm()
     form.group_id.choices = [(0, "— chọn khu phố, thôn —")] + [(g.id, g.full_name) for g in list_groups(s, commune.id)]
     if form.validate_on_submit():
-        try:
-            service.submit_proposal(s, commune, group_id=form.group_id.data, matter_kind=form.matter_kind.data,
-                                    title=form.title.data, content=form.content.data, name=form.name.data,
-                                    address=form.address.data, phone=form.phone.data)
-        except ProposalError as exc:
-            s.rollback()
-            flash(str(exc), "error")
-        else:
-            s.commit()
-            flash("Đã gửi đề xuất. Trưởng khu dân cư xem xét nội dung; khi được đưa ra lấy ý kiến ủng hộ, "
-                  "đề xuất sẽ có trong danh sách dưới đây.", "success")
-            return redirect(url_for("proposals.public_index", slug=commune.slug))
+        done = act(lambda: service.submit_proposal(
+            s, commune, group_id=form.group_id.data, matter_kind=form.matter_kind.data, title=form.title.data,
+            content=form.content.data, name=form.name.data, address=form.address.data, phone=form.phone.data),
+            "Đã gửi đề xuất. Trưởng khu dân cư xem xét nội dung; khi được đưa ra lấy ý kiến ủng hộ, "
+            "đề xuất sẽ có trong danh sách dưới đây.", url_for("proposals.public_index", slug=commune.slug),
+            again=True)
+        if done is not None:
+            return done
     return render_template("proposals/public_new.html", commune=commune, form=form), \
         422 if request.method == "POST" else 200
 
@@ -96,30 +91,23 @@ def public_show(slug: str, proposal_id: int):
 
 
 @bp.route("/c/<slug>/proposals/<int:proposal_id>/support", methods=["POST"])
-@throttle.public_post_limits
+@public_post_limits
 def support(slug: str, proposal_id: int):
     commune, proposal = _public_proposal(slug, proposal_id)
     form = SupportForm()
     s = db_session()
-    try:
-        service.add_online_support(s, proposal, name=form.name.data, address=form.address.data,
-                                   household_code=form.household_code.data)
-    except ProposalError as exc:
-        s.rollback()
-        flash(str(exc), "error")
-        return _public_page(commune, proposal, form, 422)
-    s.commit()
-    flash("Cảm ơn! Ý kiến ủng hộ của hộ đã được ghi nhận; được tính sau khi Trưởng khu dân cư đối chiếu "
-          "với sổ hộ gia đình.", "success")
-    return redirect(url_for("proposals.public_show", slug=commune.slug, proposal_id=proposal_id))
+    done = act(lambda: service.add_online_support(s, proposal, name=form.name.data, address=form.address.data,
+                                                  household_code=form.household_code.data),
+               "Cảm ơn! Ý kiến ủng hộ của hộ đã được ghi nhận; được tính sau khi Trưởng khu dân cư đối chiếu "
+               "với sổ hộ gia đình.", url_for("proposals.public_show", slug=commune.slug, proposal_id=proposal_id),
+               again=True)
+    return done or _public_page(commune, proposal, form, 422)
 
 
 # --- the group head and the commune's staff ---------------------------------------------------------
 
-def _act(proposal_id: int, run, success: str):
-    """Run one change (``pages.act``); back to the proposal's page either way, a refusal with the rule's message."""
-    back = url_for("proposals.show", proposal_id=proposal_id)
-    return act(run, success, back, refused=ProposalError) or redirect(back)
+def _show(proposal_id: int) -> str:
+    return url_for("proposals.show", proposal_id=proposal_id)
 
 
 def _support(proposal: Proposal, support_id: int) -> ProposalSupport:
@@ -160,9 +148,9 @@ def open_support(proposal_id: int):
     """The head finds it a matter of Điều 15: support is open for 3 months."""
     proposal = get_scoped(Proposal, proposal_id)
     form = OpenForm()
-    return _act(proposal_id, lambda: service.open_for_support(db_session(), current_actor(), proposal,
-                                                              matter_kind=form.matter_kind.data),
-                "Đã đưa đề xuất ra lấy ý kiến ủng hộ của các hộ gia đình trong 3 tháng.")
+    return act(lambda: service.open_for_support(db_session(), current_actor(), proposal,
+                                                matter_kind=form.matter_kind.data),
+               "Đã đưa đề xuất ra lấy ý kiến ủng hộ của các hộ gia đình trong 3 tháng.", _show(proposal_id))
 
 
 @bp.route("/proposals/<int:proposal_id>/refuse", methods=["POST"])
@@ -170,9 +158,9 @@ def open_support(proposal_id: int):
 def refuse(proposal_id: int):
     proposal = get_scoped(Proposal, proposal_id)
     form = RefuseForm()
-    return _act(proposal_id, lambda: service.refuse_proposal(db_session(), current_actor(), proposal,
-                                                             form.reason.data),
-                "Đã ghi: đề xuất không thuộc nội dung cộng đồng dân cư quyết định; lý do được công khai.")
+    return act(lambda: service.refuse_proposal(db_session(), current_actor(), proposal,
+                                               form.reason.data),
+               "Đã ghi: đề xuất không thuộc nội dung cộng đồng dân cư quyết định; lý do được công khai.", _show(proposal_id))
 
 
 @bp.route("/proposals/<int:proposal_id>/supports/<int:support_id>/confirm", methods=["POST"])
@@ -181,9 +169,9 @@ def confirm_support(proposal_id: int, support_id: int):
     proposal = get_scoped(Proposal, proposal_id)
     item = _support(proposal, support_id)
     form = ConfirmForm()
-    return _act(proposal_id, lambda: service.confirm_support(db_session(), current_actor(), proposal, item,
-                                                             form.household_code.data),
-                "Đã xác nhận ý kiến ủng hộ theo sổ hộ.")
+    return act(lambda: service.confirm_support(db_session(), current_actor(), proposal, item,
+                                               form.household_code.data),
+               "Đã xác nhận ý kiến ủng hộ theo sổ hộ.", _show(proposal_id))
 
 
 @bp.route("/proposals/<int:proposal_id>/supports/<int:support_id>/reject", methods=["POST"])
@@ -191,8 +179,8 @@ def confirm_support(proposal_id: int, support_id: int):
 def reject_support(proposal_id: int, support_id: int):
     proposal = get_scoped(Proposal, proposal_id)
     item = _support(proposal, support_id)
-    return _act(proposal_id, lambda: service.reject_support(db_session(), current_actor(), proposal, item),
-                "Đã ghi: ý kiến ủng hộ không khớp với sổ hộ, không được tính.")
+    return act(lambda: service.reject_support(db_session(), current_actor(), proposal, item),
+               "Đã ghi: ý kiến ủng hộ không khớp với sổ hộ, không được tính.", _show(proposal_id))
 
 
 @bp.route("/proposals/<int:proposal_id>/paper", methods=["POST"])
@@ -202,9 +190,9 @@ def paper(proposal_id: int):
     proposal = get_scoped(Proposal, proposal_id)
     form = PaperForm()
     form.household_ids.choices = []
-    return _act(proposal_id, lambda: service.record_paper_supports(db_session(), current_actor(), proposal,
-                                                                   form.household_ids.data or []),
-                "Đã ghi các hộ ủng hộ theo danh sách ký.")
+    return act(lambda: service.record_paper_supports(db_session(), current_actor(), proposal,
+                                                     form.household_ids.data or []),
+               "Đã ghi các hộ ủng hộ theo danh sách ký.", _show(proposal_id))
 
 
 @bp.route("/proposals/<int:proposal_id>/poll", methods=["POST"])
@@ -214,6 +202,6 @@ def link_poll(proposal_id: int):
     proposal = get_scoped(Proposal, proposal_id)
     form = LinkPollForm()
     form.poll_id.choices = []
-    return _act(proposal_id, lambda: service.link_poll(db_session(), current_actor(), proposal,
-                                                       form.poll_id.data, form.note.data),
-                "Đã gắn cuộc biểu quyết; kết quả được công khai cùng đề xuất.")
+    return act(lambda: service.link_poll(db_session(), current_actor(), proposal,
+                                         form.poll_id.data, form.note.data),
+               "Đã gắn cuộc biểu quyết; kết quả được công khai cùng đề xuất.", _show(proposal_id))

@@ -21,6 +21,7 @@ from consult.communes.models import ResidentialGroup
 from consult.communes.service import group_of
 from consult.consultations.models import STATUS_DRAFT, STATUS_PUBLISHED, Consultation
 from consult.consultations.service import MIN_PERIOD_DAYS, MIN_PERIOD_DAYS_HUONG_UOC
+from consult.errors import DomainError
 from consult.polls.deadlines import calendar
 from consult.publication.models import (
     CHANNELS,
@@ -45,7 +46,7 @@ PHOTO_FORMATS = {"jpg", "jpeg", "png"}
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
 
-class PublicationError(ValueError):
+class PublicationError(DomainError):
     """A posting cannot be recorded; the message is for the user."""
 
 

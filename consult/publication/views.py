@@ -48,7 +48,7 @@ def page(consultation_id: int):
             photo_data=photo.read() if photo else None)
         done = act(lambda: service.record_posting(s, current_actor(), consultation, data),
                    lambda posting: f"Đã ghi nhận: {posting.channel_label}, {posting.place}.",
-                   url_for("publication.page", consultation_id=consultation.id), refused=service.PublicationError)
+                   url_for("publication.page", consultation_id=consultation.id), again=True)
         if done is not None:
             return done
     items = service.postings(s, consultation)
@@ -73,7 +73,7 @@ def end(consultation_id: int, posting_id: int):
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(back)
     return act(lambda: service.end_posting(db_session(), current_actor(), posting, form.ended_on.data),
-               "Đã ghi ngày gỡ.", back, refused=service.PublicationError) or redirect(back)
+               "Đã ghi ngày gỡ.", back)
 
 
 @bp.route("/consultations/<int:consultation_id>/postings/<int:posting_id>/photo")

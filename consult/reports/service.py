@@ -8,7 +8,6 @@ response").
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from consult.audit.service import Actor, record
 from consult.consultations.models import STATUS_PUBLISHED, Consultation, DraftPart
 from consult.consultations.service import ConsultationError, mark_results_published
+from consult.documents.service import take_number
 from consult.opinions.models import AUTHOR_RESIDENT, AUTHOR_UNIT, Opinion
 from consult.opinions.service import (
     REPLY_AGREED,
@@ -462,8 +462,6 @@ def publish_results(session: Session, actor: Actor, consultation: Consultation, 
     settings = settings_for(session, consultation)
     if not settings.number:
         # The report takes its number from the commune's register of outgoing documents (NĐ 30).
-        from consult.documents.service import take_number
-
         day = settings.report_date or today(now)
         entry = take_number(session, actor, consultation.commune, "report", report_subject(consultation), day,
                             consultation_id=consultation.id, signer=settings.signer_name or "", now=now)
@@ -473,22 +471,9 @@ def publish_results(session: Session, actor: Actor, consultation: Consultation, 
     mark_results_published(session, actor, consultation, now=now)
 
 
-_TITLE_PREFIX = re.compile(r"^lấy ý kiến(?: góp ý)?(?: (?:đối với|vào|về))? (?:bản )?dự thảo\s+", re.IGNORECASE)
-
-
-def draft_name(consultation: Consultation) -> str:
-    """The draft as the report names it: 'Nghị quyết quy định ...' from the consultation's title
-    'Lấy ý kiến dự thảo Nghị quyết quy định ...', else its kind and title."""
-    title = consultation.title.strip()
-    match = _TITLE_PREFIX.match(title)
-    if match:
-        return title[match.end():]
-    return f"{consultation.doc_kind_label.lower()} “{title}”"
-
-
 def report_subject(consultation: Consultation) -> str:
     """'Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo Nghị quyết quy định ...' (the trích yếu)."""
-    return f"Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {draft_name(consultation)}"
+    return f"Tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {consultation.draft_name}"
 
 
 def _names(states) -> str:
@@ -509,7 +494,7 @@ def opening_paragraphs(data: ReportData) -> list[str]:
             c.commune.name.lower(), c.commune.name))
     by_state = {state: [u for u in r.units if u.state == state] for state in (REPLY_AGREED, REPLY_COMMENTS, REPLY_NONE)}
     return [
-        f"{c.issuing_body} đã tổ chức lấy ý kiến góp ý đối với dự thảo {draft_name(c)}{letter}, "
+        f"{c.issuing_body} đã tổ chức lấy ý kiến góp ý đối với dự thảo {c.draft_name}{letter}, "
         f"thời gian {period}, bằng hình thức: {', '.join(channels)}.",
         f"Số cơ quan, đơn vị được xin ý kiến: {r.invited}{_names(r.units)}. Số đơn vị đã trả lời: {r.replied}, "
         f"trong đó {r.agreed} đơn vị nhất trí, không có ý kiến góp ý{_names(by_state[REPLY_AGREED])} và "
@@ -525,7 +510,7 @@ def opening_paragraphs(data: ReportData) -> list[str]:
 def closing_paragraph(data: ReportData) -> str:
     """The last paragraph before the signature (NĐ 30: the content ends with './.')."""
     c = data.consultation
-    return (f"Trên đây là Báo cáo tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {draft_name(c)} "
+    return (f"Trên đây là Báo cáo tổng hợp, tiếp thu, giải trình ý kiến góp ý dự thảo {c.draft_name} "
             f"của {c.issuing_body}./.")
 
 

@@ -12,7 +12,8 @@ from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import STATUS_PUBLISHED, Consultation
 from consult.consultations.views import public_consultation
 from consult.db import db_session
-from consult.jobs import service as jobs
+from consult.pages import act
+from consult import worker
 from consult.reports import public, published, service
 from consult.reports import workspace as workspace_pages
 from consult import office
@@ -70,18 +71,6 @@ def _back_to(consultation, anchor: str = "") -> str:
     return url_for("reports.workspace", consultation_id=consultation.id, **args) + anchor
 
 
-def _done(consultation, run, success: str, anchor: str = ""):
-    try:
-        run()
-    except service.ReportError as exc:
-        db_session().rollback()
-        flash(str(exc), "error")
-    else:
-        db_session().commit()
-        flash(success, "success")
-    return redirect(_back_to(consultation, anchor))
-
-
 @bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>/decide", methods=["POST"])
 @staff_required(*OFFICERS)
 def decide(consultation_id: int, cluster_id: int):
@@ -90,26 +79,26 @@ def decide(consultation_id: int, cluster_id: int):
     if not form.validate_on_submit():
         flash("Dữ liệu gửi lên không hợp lệ.", "error")
         return redirect(_back_to(consultation))
-    return _done(consultation, lambda: service.decide(
+    return act(lambda: service.decide(
         db_session(), current_actor(), consultation, cluster_id, decision=form.decision.data or "",
         explanation=form.explanation.data, revised_text=form.revised_text.data),
-        "Đã ghi hướng xử lý.", f"#group-{cluster_id}")
+        "Đã ghi hướng xử lý.", _back_to(consultation, f"#group-{cluster_id}"))
 
 
 @bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>/split/<int:opinion_id>", methods=["POST"])
 @staff_required(*OFFICERS)
 def split(consultation_id: int, cluster_id: int, opinion_id: int):
     consultation = get_scoped(Consultation, consultation_id)
-    return _done(consultation, lambda: service.split_off(db_session(), current_actor(), consultation, cluster_id,
-                                                         opinion_id), "Đã tách ý kiến thành nhóm riêng.", f"#group-{cluster_id}")
+    return act(lambda: service.split_off(db_session(), current_actor(), consultation, cluster_id, opinion_id),
+               "Đã tách ý kiến thành nhóm riêng.", _back_to(consultation, f"#group-{cluster_id}"))
 
 
 @bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>/ungroup", methods=["POST"])
 @staff_required(*OFFICERS)
 def ungroup(consultation_id: int, cluster_id: int):
     consultation = get_scoped(Consultation, consultation_id)
-    return _done(consultation, lambda: service.ungroup(db_session(), current_actor(), consultation, cluster_id),
-                 "Đã bỏ gộp: mỗi ý kiến được xử lý riêng.", f"#group-{cluster_id}")
+    return act(lambda: service.ungroup(db_session(), current_actor(), consultation, cluster_id),
+               "Đã bỏ gộp: mỗi ý kiến được xử lý riêng.", _back_to(consultation, f"#group-{cluster_id}"))
 
 
 @bp.route("/reports/consultations/<int:consultation_id>/settings", methods=["GET", "POST"])
@@ -119,10 +108,10 @@ def settings(consultation_id: int):
     current = service.settings_for(db_session(), consultation)
     form = SettingsForm(obj=current)
     if form.validate_on_submit():
-        return _done(consultation, lambda: service.save_settings(
+        return act(lambda: service.save_settings(
             db_session(), current_actor(), consultation, number=form.number.data, report_date=form.report_date.data,
             place=form.place.data, signer_mode=form.signer_mode.data, signer_name=form.signer_name.data,
-            recipients=form.recipients.data), "Đã lưu thông tin văn bản.")
+            recipients=form.recipients.data), "Đã lưu thông tin văn bản.", _back_to(consultation))
     return render_template("reports/settings.html", c=consultation, form=form)
 
 
@@ -168,8 +157,8 @@ def publish(consultation_id: int):
         # The public files are made once, in the background (consult.reports.published).
         published.queue_build(db_session(), consultation, user_id=current_user.id, user_name=current_actor().name)
 
-    response = _done(consultation, publish_and_queue_files, "Đã công khai kết quả tiếp thu, giải trình.")
-    jobs.start_in_process(current_app._get_current_object())
+    response = act(publish_and_queue_files, "Đã công khai kết quả tiếp thu, giải trình.", _back_to(consultation))
+    worker.wake(current_app)
     return response
 
 
@@ -199,7 +188,7 @@ def public_download(slug: str, consultation_id: int, fmt: str):
         if by is not None:
             published.queue_build(db_session(), consultation, user_id=by[0], user_name=by[1])
             db_session().commit()
-            jobs.start_in_process(current_app._get_current_object())
+            worker.wake(current_app)
         response = Response(render_template("reports/preparing.html", c=consultation), status=503)
         response.headers["Retry-After"] = "30"
         return response

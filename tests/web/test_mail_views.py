@@ -88,19 +88,19 @@ def test_the_head_is_mailed_by_the_worker_when_the_decision_is_late_and_pages_sh
     assert 'id="deadline-mail"' in page and "Đã gửi" in page
 
 
-def test_without_the_worker_the_desk_page_queues_and_sends_the_heads_reminder(app, client, session, smtp):
-    """The embedded setup runs no worker: the staff desk starts the deadline check in a thread
-    of the web process (never inside the request), at most every 10 minutes."""
-    import time
+def test_without_the_worker_command_the_worker_thread_queues_and_sends_the_heads_reminder(app, client, session, smtp):
+    """The embedded setup runs no worker command: its one worker thread (consult/worker.py)
+    queues and sends the heads' reminders; the desk page only shows the deadline, and starts
+    no thread and sends no mail itself."""
     from datetime import timedelta
 
-    from consult.mail import service
+    from consult.mail.models import OutgoingMail
     from consult.polls.models import STATUS_DECIDED
     from consult.timeutil import utcnow
+    from tests.support.background import threads_started
     from tests.support.polls import group_with_households, open_vote
 
     app.config.update(JOBS_IN_PROCESS=True, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, MAIL_FROM="vp@binhan.vn")
-    service._deadlines_checked.clear()
     commune, group = group_with_households(session, 3)
     group.head_email = "truongkp1@binhan.vn"
     poll = open_vote(session, commune, [group])
@@ -108,13 +108,20 @@ def test_without_the_worker_the_desk_page_queues_and_sends_the_heads_reminder(ap
     make_user(session, "truong.kp1", "group_head", commune, group=group)
     session.commit()
     login(client, "truong.kp1")
-    assert client.get("/staff").status_code == 200
-    deadline = time.monotonic() + 20
-    while not smtp.to("truongkp1@binhan.vn") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len(smtp.to("truongkp1@binhan.vn")) == 1
-    while service._lock.locked() and time.monotonic() < deadline:  # the thread has let go of the database
-        time.sleep(0.05)
-    checked = list(service._deadlines_checked)
-    client.get("/staff")  # within 10 minutes: not checked again
-    assert service._deadlines_checked == checked and len(smtp.to("truongkp1@binhan.vn")) == 1
+    with threads_started() as started:
+        assert client.get("/staff").status_code == 200
+        assert client.get("/staff").status_code == 200
+    session.rollback()
+    assert started == [] and session.query(OutgoingMail).count() == 0 and smtp.handler.messages == []
+    worker = app.extensions["consult_worker"]
+    assert worker.start()
+    try:
+        worker.wake()
+        assert worker.wait_idle(timeout=60)
+        assert len(smtp.to("truongkp1@binhan.vn")) == 1
+        worker.wake()  # another pass: the head is reminded once only
+        assert worker.wait_idle(timeout=60)
+    finally:
+        worker.stop()
+    session.rollback()
+    assert session.query(OutgoingMail).count() == 1 and len(smtp.to("truongkp1@binhan.vn")) == 1

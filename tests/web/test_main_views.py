@@ -12,7 +12,8 @@ def test_healthz_answers_503_without_database(tmp_path):
     from consult import create_app
 
     app = create_app({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-                      "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+                      "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
+                      "JOBS_IN_PROCESS": False})  # a serving app: no worker thread on a database that is not there
     assert app.test_client().get("/healthz").status_code == 503
 
 

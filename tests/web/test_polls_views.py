@@ -327,9 +327,31 @@ def test_the_result_of_an_ended_vote_is_counted_once_for_the_public_page(client,
     def counted_again(*args, **kwargs):
         raise AssertionError("counted again")
 
+    monkeypatch.setattr(counting, "read_counts", counted_again)
     monkeypatch.setattr(counting, "tally", counted_again)
     again = client.get(url).get_data(as_text=True)
     assert "6/10 hộ đồng ý, cần ít nhất 6" in again and again == first
+
+
+def test_what_the_vote_pages_keep_across_requests_holds_no_orm_object(client, session):
+    """A cache of the process outlives the request's session: it keeps plain numbers and
+    texts, never a vote, a group or a choice of an earlier request (STYLE principle 8)."""
+    from consult.polls import ballots, counting
+    from tests.support.background import orm_objects_in
+
+    commune, group = _head(session)
+    poll = open_vote(session, commune, [group])
+    pass_consent(session, poll)
+    for b in service.issue_ballots(session, SYSTEM, poll)[:6]:
+        service.cast_online(session, b.token, choice(poll, "agree"))
+    close(session, poll)
+    session.commit()
+    url = f"/c/{commune.slug}/polls/{poll.id}"
+    first = client.get(url).get_data(as_text=True)
+    assert "6/10 hộ đồng ý, cần ít nhất 6" in first
+    assert orm_objects_in(counting) == [] and orm_objects_in(ballots) == []
+    # Another request's session: the page is made around its own objects, and is the same.
+    assert client.get(url).get_data(as_text=True) == first
 
 
 def test_each_commune_keeps_its_own_days_and_only_its_administrator_changes_them(client, session):
@@ -661,17 +683,35 @@ def test_slips_of_a_whole_ward_are_printed_by_a_worker_with_a_progress_page(app,
         BallotToken.poll_id == poll.id, BallotToken.revoked_at.is_(None))) == 8
 
 
-def test_without_a_worker_the_web_process_prints_in_a_thread(app, client, session):
-    """The embedded setup (JOBS_IN_PROCESS, the default) needs no worker process."""
-    import time
+def test_without_a_worker_the_web_process_prints_in_its_worker_thread(app, client, session, worker_thread):
+    """The embedded setup (JOBS_IN_PROCESS, the default) needs no worker process: the page
+    queues the job and wakes the one worker thread, and starts none itself."""
+    from tests.support.background import threads_started, worker_threads
 
-    _, url = _print_whole_ward(app, client, session)
-    deadline = time.monotonic() + 60
-    while "Đã xong" not in (page := client.get(url).get_data(as_text=True)) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    with threads_started() as started:
+        _, url = _print_whole_ward(app, client, session)
+    assert started == [] and worker_threads() == [worker_thread._thread]
+    assert worker_thread.wait_idle(timeout=60)
+    page = client.get(url).get_data(as_text=True)
     assert "Đã xong" in page
     assert client.get(url + "/download").data.startswith(b"%PDF")
 
+
+def test_a_votes_pages_start_no_thread(app, client, session):
+    """A vote's page, its slips printed by a job and its public page: none of them starts a
+    thread (JOBS_IN_PROCESS on, as by default); the job waits for the worker."""
+    from consult.jobs.models import QUEUED, Job
+    from tests.support.background import threads_started
+
+    app.config["JOBS_IN_PROCESS"] = True
+    with threads_started() as started:
+        poll, url = _print_whole_ward(app, client, session)
+        assert client.get(f"/polls/{poll.id}").status_code == 200
+        assert client.get(url).status_code == 200
+        assert client.get(f"/c/{poll.commune.slug}/polls/{poll.id}").status_code == 200
+    assert started == []
+    session.rollback()
+    assert session.scalar(select(Job.status)) == QUEUED
 
 def test_a_large_online_count_runs_as_a_job_and_the_shares_never_lie_in_the_database_in_clear(app, client, session):
     """Counting many ballots (proofs checked, sums decrypted) is a background job, not the board's

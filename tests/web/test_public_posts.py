@@ -1,6 +1,6 @@
 """Residents' public posts behind one address (a commune's Wi-Fi, a mobile operator's NAT):
 each resident posts, refused posts count per address, a browser or an address looping cannot
-flood a draft, and the same words twice are one opinion (consult/throttle.py)."""
+flood a draft, and the same words twice are one opinion (consult/opinions/limits.py)."""
 
 from __future__ import annotations
 

@@ -132,6 +132,20 @@ def test_public_report_downloads_never_build_the_report(app, client, session, mo
     assert len(builds) == 1
 
 
+def test_the_public_report_kept_across_requests_holds_no_orm_object(app, client, session):
+    """The published report's rows are kept by the process as plain texts (STYLE principle 8),
+    and its page starts no thread."""
+    from consult.reports import public
+    from tests.support.background import orm_objects_in, threads_started
+
+    commune, c = _published(app, client, session)
+    with threads_started() as started:
+        page = client.get(f"/c/{commune.slug}/consultations/{c.id}/report").get_data(as_text=True)
+        assert client.get(f"/c/{commune.slug}/consultations/{c.id}/report.docx").status_code == 503
+    assert "Đề nghị sửa khoản 1" in page and started == []
+    assert public._cache and orm_objects_in(public) == []
+
+
 def test_a_public_download_of_an_older_version_queues_one_job_not_one_per_request(app, client, session):
     """Files missing (published before they existed, or the folder lost): the first request queues
     the job in the publisher's name, the next ones find it queued."""
