@@ -41,9 +41,27 @@ def test_today_is_the_date_in_ha_noi(now, expected):
     assert today(now) == expected
 
 
-def test_today_without_an_argument_reads_the_clock_in_ha_noi(now):
-    # ``now`` is the suite's clock fixture; the helper's default reads the same clock.
-    assert today() in {today(now), today(now + timedelta(seconds=5))}
+@pytest.mark.parametrize("instant,expected", CI_INSTANTS)
+def test_today_without_an_argument_reads_the_clock_in_ha_noi(monkeypatch, instant, expected):
+    """``today()`` reads timeutil's one clock (``utcnow``) and takes the date in Hà Nội of
+    it: at these instants the UTC date, or the machine's own date, is another day."""
+    import consult.timeutil as timeutil
+    from zoneinfo import ZoneInfo
+
+    assert instant.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date() == expected  # independently of timeutil
+    monkeypatch.setattr(timeutil, "utcnow", lambda: instant)
+    assert timeutil.today() == expected
+
+
+@pytest.mark.skipif("faketime" not in os.environ.get("LD_PRELOAD", ""), reason="only under libfaketime")
+def test_today_without_an_argument_is_the_date_in_ha_noi_of_the_faked_clock():
+    """Under CI's libfaketime pass (instants where the two dates differ), the real clock."""
+    from zoneinfo import ZoneInfo
+
+    before = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    got = today()
+    after = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    assert got in {before, after}
 
 
 def test_nothing_but_timeutil_computes_a_date_from_a_clock():
