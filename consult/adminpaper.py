@@ -417,15 +417,20 @@ def signatures(document, blocks: list[tuple[str, str]]) -> None:
     widths(table, _fitted_columns(document, needs))
     keep_rows_together(table)
     for cell, (heading, name) in zip(table.rows[0].cells, blocks):
-        cell_text(cell, heading, size=13, bold=True)
-        note = cell.add_paragraph()
-        note.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        set_font(note.add_run("(ký, ghi rõ họ tên)"), 12, italic=True)
-        for _ in range(3):
-            cell.add_paragraph()
-        last = cell.add_paragraph()
-        last.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        set_font(last.add_run(name), 13, bold=True)
+        signature_cell(cell, heading, name)
+
+
+def signature_cell(cell, heading: str, name: str) -> None:
+    """One signer's slot (NĐ 30): the title in bold, "(ký, ghi rõ họ tên)", room to sign, the name."""
+    cell_text(cell, heading, size=13, bold=True)
+    note = cell.add_paragraph()
+    note.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    set_font(note.add_run("(ký, ghi rõ họ tên)"), 12, italic=True)
+    for _ in range(3):
+        cell.add_paragraph()
+    last = cell.add_paragraph()
+    last.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    set_font(last.add_run(name), 13, bold=True)
 
 
 def closing_block(document, recipients: str, signer_title: str, signer_name: str) -> None:

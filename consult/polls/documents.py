@@ -32,14 +32,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consult.adminpaper import (CELL_MARGIN_CM, body, cell_text, closing_block, column_widths, header_block,
-                                keep_rows_together, new_document, para, set_font, text_width, text_width_cm, title,
-                                to_bytes, widths)
+from consult.adminpaper import (CELL_MARGIN_CM, body, closing_block, column_widths, header_block,
+                                keep_rows_together, new_document, para, signature_cell, text_width, text_width_cm,
+                                title, to_bytes, widths)
 from consult.covenants import documents as covenant_papers  # a hương ước's text as the decision's annex
 from consult.polls import rules
 from consult.polls.deadlines import vote_ended_at
@@ -244,15 +243,7 @@ def _grid(document, blocks: list[tuple[str, str]], per_row: int = 2) -> None:
     keep_rows_together(table)
     for r, row in enumerate(rows):
         for cell, (heading, name) in zip(table.rows[r].cells, row):
-            cell_text(cell, heading, size=13, bold=True)
-            note = cell.add_paragraph()
-            note.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            set_font(note.add_run("(ký, ghi rõ họ tên)"), 12, italic=True)
-            for _ in range(3):
-                cell.add_paragraph()
-            last = cell.add_paragraph()
-            last.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            set_font(last.add_run(name), 13, bold=True)
+            signature_cell(cell, heading, name)
         for cell in table.rows[r].cells:
             for paragraph in cell.paragraphs:
                 paragraph.paragraph_format.keep_with_next = True
