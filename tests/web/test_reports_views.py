@@ -1,6 +1,7 @@
 """The officer's synthesis workspace, downloads, publication, and the report command."""
 
 import io
+import os
 from datetime import timedelta
 
 import pyotp
@@ -200,8 +201,11 @@ def test_concurrent_public_downloads_leave_the_server_answering(app, client, ses
         stop.set()
         for t in clients:
             t.join(timeout=10)
-    assert len(set(served)) == 1
-    assert statistics.median(probes) < 0.1, probes
+    assert len(set(served)) == 1 and len(probes) == 20
+    # The issue's bound (a download built the report: /healthz waited 14.7 s). Not under
+    # libfaketime, which intercepts every clock call of the server and slows all of it.
+    if not os.environ.get("CONSULT_TEST_FAKETIME"):
+        assert statistics.median(probes) < 0.1, probes
 
 
 def test_report_settings_saved_and_used(client, session):
