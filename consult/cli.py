@@ -167,7 +167,12 @@ def report_cmd(consultation_id: int, fmt: str, output: str):
     data = report_data(session, consultation)
     session.commit()
     Path(output).write_bytes(export(data, fmt))
-    state = "chính thức" if data.final else f"DỰ THẢO, còn {data.undecided} ý kiến chưa xử lý"
+    if data.final:
+        state = "chính thức"
+    elif data.undecided:
+        state = f"DỰ THẢO, còn {data.undecided} ý kiến chưa xử lý"
+    else:
+        state = "DỰ THẢO, chưa hết thời hạn góp ý"
     click.echo(f"Đã ghi {output} ({data.total_opinions} ý kiến; bản {state}).")
 
 

@@ -21,17 +21,27 @@ class DomainError(ValueError):
     ``status`` is the HTTP status a page answers with when it shows the refusal (422: the
     request was understood, the rule refused it); a subclass or a single raise may set
     another (409 for a ballot already cast). ``field`` names the form field the message
-    belongs to, when there is one, so that a form can show it beside that field.
+    belongs to, when there is one, so that a form can show it beside that field;
+    ``problems`` maps several fields to their own messages when a form is refused for more
+    than one reason at once (the message is then all of them).
 
     A ValueError still, so that code written as ``except ValueError`` keeps working.
     """
 
     status: int = 422
     field: str | None = None
+    problems: dict[str, str] = {}
 
-    def __init__(self, *args, field: str | None = None, status: int | None = None):
+    def __init__(self, *args, field: str | None = None, status: int | None = None,
+                 problems: dict[str, str] | None = None):
+        if problems and not args:
+            args = (" ".join(problems.values()),)
         super().__init__(*args)
         if field is not None:
             self.field = field
+        if problems:
+            self.problems = dict(problems)
+            if field is None and len(problems) == 1:
+                self.field = next(iter(problems))
         if status is not None:
             self.status = status

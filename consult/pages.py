@@ -43,6 +43,12 @@ def attempt(run, form=None):
         return run(), None
     except DomainError as refusal:
         undo()
+        if form is not None and refusal.problems and all(getattr(form, name, None) is not None
+                                                         for name in refusal.problems):
+            for name, message in refusal.problems.items():
+                field = getattr(form, name)
+                field.errors = [*field.errors, message]
+            return None, refusal
         field = _field_of(form, refusal)
         if field is not None:
             field.errors = [*field.errors, str(refusal)]
@@ -50,7 +56,12 @@ def attempt(run, form=None):
 
 
 def _field_of(form, refusal: DomainError):
-    return getattr(form, refusal.field, None) if form is not None and refusal.field else None
+    """The field of ``form`` that shows the refusal (the first, when it names several)."""
+    if form is None:
+        return None
+    if refusal.problems and all(getattr(form, name, None) is not None for name in refusal.problems):
+        return getattr(form, next(iter(refusal.problems)))
+    return getattr(form, refusal.field, None) if refusal.field else None
 
 
 def act(run, success, back, *, again: bool = False, form=None, refused_to: str | None = None):

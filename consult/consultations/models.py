@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.communes.models import Commune, Unit
 from consult.db import Base
-from consult.timeutil import UTCDateTime, utcnow
+from consult.timeutil import UTCDateTime, format_datetime, humanize_remaining, utcnow
 
 DOC_KINDS = {
     "nghi_quyet": "Nghị quyết",
@@ -18,16 +19,33 @@ DOC_KINDS = {
     "khac": "Văn bản khác",
 }
 STATUS_DRAFT, STATUS_OPEN, STATUS_CLOSED, STATUS_PUBLISHED = "draft", "open", "closed", "published"
+# Derived, never stored: published (status "open") with its opening time still ahead, and
+# closed with every opinion answered (the report is final; its results are not public yet).
+STATUS_SCHEDULED, STATUS_REPORTED = "scheduled", "reported"
 STATUS_LABELS = {
     STATUS_DRAFT: "Bản nháp (chỉ cán bộ thấy)",
+    STATUS_SCHEDULED: "Sắp lấy ý kiến",
     STATUS_OPEN: "Đang lấy ý kiến",
     STATUS_CLOSED: "Đã hết hạn góp ý",
+    STATUS_REPORTED: "Đã tổng hợp, tiếp thu, giải trình",
     STATUS_PUBLISHED: "Đã công khai kết quả",
 }
 
 
 # "Lấy ý kiến (góp ý) (đối với|vào|về) (bản) dự thảo ...": the words before the draft's own name.
 _TITLE_PREFIX = re.compile(r"^lấy ý kiến(?: góp ý)?(?: (?:đối với|vào|về))? (?:bản )?dự thảo\s+", re.IGNORECASE)
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a consultation stands at one instant, said the same way on every page that
+    shows it (the staff page, the public draft, the resident's form, the unit's list and page)."""
+
+    key: str  # draft, scheduled, open, closed, reported, published
+    label: str
+    sentence: str
+    tone: str  # the badge's class: ok, warn, err or "" (neutral)
+    accepts: bool  # opinions are taken now
+
 
 class Consultation(Base):
     """Một đợt lấy ý kiến về một dự thảo."""
@@ -84,12 +102,54 @@ class Consultation(Base):
         return f"{self.doc_kind_label.lower()} “{title}”"
 
     def effective_status(self, now: datetime) -> str:
-        if self.status == STATUS_OPEN and now >= self.closes_at:
-            return STATUS_CLOSED
+        if self.status == STATUS_OPEN:
+            if now >= self.closes_at:
+                return STATUS_CLOSED
+            if now < self.opens_at:
+                return STATUS_SCHEDULED
         return self.status
 
+    def every_opinion_answered(self) -> bool:
+        """Each opinion received has its decision (tiếp thu, giải trình, ghi nhận): two counts,
+        read only, whether or not the opinions have been grouped yet."""
+        from sqlalchemy import func, select
+        from sqlalchemy.orm import object_session
+
+        from consult.opinions.models import Opinion
+        from consult.reports.models import ClusterMember, OpinionCluster
+
+        session = object_session(self)
+        received = session.scalar(select(func.count()).select_from(Opinion)
+                                  .where(Opinion.consultation_id == self.id)) or 0
+        answered = session.scalar(
+            select(func.count()).select_from(ClusterMember).join(OpinionCluster)
+            .where(OpinionCluster.consultation_id == self.id, OpinionCluster.decision.is_not(None))) or 0
+        return answered >= received
+
+    def standing(self, now: datetime) -> Standing:
+        key = self.effective_status(now)
+        if key == STATUS_CLOSED and self.every_opinion_answered():
+            key = STATUS_REPORTED
+        closes = format_datetime(self.closes_at)
+        if key == STATUS_SCHEDULED:
+            sentence, tone = (f"Bắt đầu nhận ý kiến từ {format_datetime(self.opens_at)}, "
+                              f"hạn cuối {closes}."), "warn"
+        elif key == STATUS_OPEN:
+            sentence, tone = f"Hạn cuối {closes} ({humanize_remaining(self.closes_at - now)}).", "ok"
+        elif key == STATUS_CLOSED:
+            sentence, tone = f"Đã hết thời hạn góp ý ({closes}). Không nhận thêm ý kiến.", "err"
+        elif key == STATUS_REPORTED:
+            sentence, tone = (f"Đã hết thời hạn góp ý ({closes}). Đã tổng hợp, tiếp thu, giải trình mọi ý kiến; "
+                              "kết quả sẽ được công khai."), ""
+        elif key == STATUS_PUBLISHED:
+            sentence, tone = (f"Đã hết thời hạn góp ý ({closes}); đã công khai kết quả tiếp thu, "
+                              "giải trình ý kiến."), ""
+        else:
+            sentence, tone = "Chưa công khai: chỉ cán bộ phụ trách thấy.", "warn"
+        return Standing(key, STATUS_LABELS[key], sentence, tone, key == STATUS_OPEN)
+
     def accepts_opinions(self, now: datetime) -> bool:
-        return self.status == STATUS_OPEN and self.opens_at <= now < self.closes_at
+        return self.effective_status(now) == STATUS_OPEN
 
     @property
     def letter_label(self) -> str:

@@ -16,6 +16,7 @@ from consult.consultations.models import (
     STATUS_DRAFT,
     STATUS_OPEN,
     STATUS_PUBLISHED,
+    STATUS_SCHEDULED,
     Consultation,
     DeadlineChange,
     DraftPart,
@@ -221,8 +222,8 @@ def extend_deadline(session: Session, actor: Actor, consultation: Consultation, 
                     reason: str, *, now: datetime | None = None) -> DeadlineChange:
     """Extend the closing time while open; audited and shown publicly."""
     now = now or utcnow()
-    if consultation.effective_status(now) != STATUS_OPEN:
-        raise ConsultationError("Chỉ gia hạn được khi đợt lấy ý kiến đang mở.")
+    if consultation.effective_status(now) not in (STATUS_OPEN, STATUS_SCHEDULED):
+        raise ConsultationError("Chỉ gia hạn được khi đợt lấy ý kiến đang mở hoặc sắp mở.")
     if new_closes_at <= consultation.closes_at:
         raise ConsultationError("Thời hạn mới phải sau thời hạn hiện tại.")
     reason = (reason or "").strip()
@@ -326,6 +327,34 @@ def draft_pages(tree: list[PartView], budget: int = DRAFT_PAGE_BYTES) -> list[Dr
         page.last = label
         size += weight
     return pages or [DraftPage([], "", "")]
+
+
+CONTENTS_KINDS = ("annex", "chapter", "section", "article", "clause")  # points stay in their clause
+CONTENTS_FROM = 6  # a draft with this many such parts or more gets a table of contents
+
+
+@dataclass
+class ContentsLine:
+    part: DraftPart
+    page: int  # the public page of the draft that shows it (1-based)
+
+
+def draft_contents(pages: list[DraftPage]) -> list[ContentsLine]:
+    """The table of contents of a long draft: its chapters, sections, articles and clauses, each
+    with the page it is on; empty for a draft of only a few parts."""
+    lines: list[ContentsLine] = []
+    seen: set[int] = set()
+
+    def visit(views: list[PartView], number: int) -> None:
+        for view in views:
+            if view.part.kind in CONTENTS_KINDS and view.part.id not in seen:
+                seen.add(view.part.id)
+                lines.append(ContentsLine(view.part, number))
+                visit(view.children, number)
+
+    for number, page in enumerate(pages, 1):
+        visit(page.views, number)
+    return lines if len(lines) >= CONTENTS_FROM else []
 
 
 def _relabel_all(session: Session, consultation: Consultation) -> None:

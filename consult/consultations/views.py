@@ -260,7 +260,7 @@ def public_show(slug: str, consultation_id: int):
         number = min(max(1, request.args.get("page", 1, type=int)), len(pages))
     return render_template(
         "consultations/public_show.html", c=consultation, commune=consultation.commune,
-        pages=pages, page=pages[number - 1], number=number,
+        pages=pages, page=pages[number - 1], number=number, contents=service.draft_contents(pages),
         counts=service.opinion_counts(db_session(), consultation.id),
         status=consultation.effective_status(now), labels=STATUS_LABELS, open=consultation.accepts_opinions(now),
         remaining=humanize_remaining(consultation.closes_at - now), now=now,

@@ -118,21 +118,31 @@ def add_resident_opinion(session: Session, consultation: Consultation, *, part_i
     _lock_open(session, consultation, now)
     if not consultation.residents_may_comment:
         raise OpinionRejected("Đợt lấy ý kiến này chỉ dành cho các đơn vị được mời.")
-    text = check_text(text)
+    # Every field is checked before any is refused, so that the form shows all its problems at once.
+    problems: dict[str, str] = {}
+    try:
+        part = _check_part(session, consultation, part_id)
+    except OpinionRejected as refusal:
+        problems["part_id"], part = str(refusal), None
+    try:
+        text = check_text(text)
+    except OpinionRejected as refusal:
+        problems["text"] = str(refusal)
     name = nfc((name or "").strip())
     if not name:
-        raise OpinionRejected("Vui lòng ghi họ và tên.")
-    if len(name) > 160:
-        raise OpinionRejected("Họ và tên dài quá 160 ký tự.")
-    if "\x00" in name:
-        raise OpinionRejected("Họ và tên có ký tự không hợp lệ (ký tự NUL).")
+        problems["name"] = "Vui lòng ghi họ và tên."
+    elif len(name) > 160:
+        problems["name"] = "Họ và tên dài quá 160 ký tự."
+    elif "\x00" in name:
+        problems["name"] = "Họ và tên có ký tự không hợp lệ (ký tự NUL)."
     group = group_of(session, consultation.commune_id, group_id)
     if group is None:
-        raise OpinionRejected("Vui lòng chọn khu phố, thôn nơi bạn sinh sống.")
+        problems["group_id"] = "Vui lòng chọn khu phố, thôn nơi bạn sinh sống."
     phone = re.sub(r"[\s.\-]", "", phone or "") or None
     if phone and not _PHONE_RE.match(phone):
-        raise OpinionRejected("Số điện thoại không hợp lệ (ví dụ 0912345678).")
-    part = _check_part(session, consultation, part_id)
+        problems["phone"] = "Số điện thoại không hợp lệ (ví dụ 0912345678)."
+    if problems:
+        raise OpinionRejected(problems=problems)
     # The same resident's same words on the same part are one opinion (a form sent twice, a flood).
     if session.scalar(select(Opinion.id).where(
             Opinion.consultation_id == consultation.id, Opinion.author_kind == AUTHOR_RESIDENT,
@@ -223,8 +233,13 @@ def add_unit_comments(session: Session, actor: Actor, consultation: Consultation
     cleaned = [(_check_part(session, consultation, part_id), check_text(text)) for part_id, text in comments
                if (text or "").strip() or part_id]
     if not cleaned:
+        replied = session.scalar(select(UnitReply.id).where(UnitReply.consultation_id == consultation.id,
+                                                            UnitReply.unit_id == unit.id))
+        if replied is not None:  # the "Nhất trí" button is gone once the unit has commented
+            raise OpinionRejected("Nội dung góp ý đang để trống; các ý kiến đơn vị đã gửi vẫn được giữ nguyên.",
+                                  field="text")
         raise OpinionRejected("Chưa có ý kiến nào. Nếu đơn vị nhất trí với dự thảo, hãy chọn "
-                              "“Nhất trí với dự thảo, không có ý kiến góp ý”.")
+                              "“Nhất trí với dự thảo, không có ý kiến góp ý”.", field="text")
     substantive = [(part_id, text) for part_id, text in cleaned if not is_agreement_only(text)]
     if not substantive:
         existing = session.scalar(select(UnitReply).where(UnitReply.consultation_id == consultation.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,7 +26,43 @@ bp = Blueprint("opinions", __name__)
 
 
 def _part_choices(consultation: Consultation):
-    return [(0, "Toàn bộ dự thảo")] + [(p.id, f"{'  ' * p.depth}{p.label}") for p in consultation.parts]
+    """Each part by its label and the start of its words, so that it is found without the draft at hand."""
+    return [(0, "Toàn bộ dự thảo")] + [(p.id, f"{'  ' * p.depth}{p.label}{_gist(p)}") for p in consultation.parts]
+
+
+def _gist(part, width: int = 60) -> str:
+    words = " ".join((part.title or part.text or "").split())
+    if not words:
+        return ""
+    return " — " + (words if len(words) <= width else words[:width].rsplit(" ", 1)[0] + "…")
+
+
+def _chosen_part(consultation: Consultation, part_id: int | None):
+    return next((p for p in consultation.parts if part_id and p.id == part_id), None)
+
+
+def _back_to_part(slug: str, consultation: Consultation, part_id: int | None) -> str:
+    """The public draft at the part just commented on (its page of a long draft, at its anchor)."""
+    from consult.consultations.service import draft_pages, part_tree
+
+    part = _chosen_part(consultation, part_id)
+    if part is None:
+        return url_for("consultations.public_show", slug=slug, consultation_id=consultation.id)
+    pages = draft_pages(part_tree(consultation))
+    number = next((i for i, page in enumerate(pages, 1) if _holds(page.views, part.id)), 1)
+    return url_for("consultations.public_show", slug=slug, consultation_id=consultation.id,
+                   **({"page": number} if number > 1 else {}), _anchor=part.anchor)
+
+
+def _holds(views, part_id: int) -> bool:
+    return any(v.part.id == part_id or _holds(v.children, part_id) for v in views)
+
+
+def _speaks_for_unit(consultation: Consultation) -> bool:
+    """A signed-in representative of a unit invited to this draft: what they write is the unit's."""
+    return (current_user.is_authenticated and getattr(current_user, "role", None) == ROLE_UNIT_REP
+            and current_user.unit_id is not None
+            and any(i.unit_id == current_user.unit_id for i in consultation.invitations))
 
 
 
@@ -36,6 +72,9 @@ def _part_choices(consultation: Consultation):
 @public_post_limits
 def resident_comment(slug: str, consultation_id: int):
     consultation = public_consultation(slug, consultation_id)
+    if request.method == "GET" and _speaks_for_unit(consultation):
+        return redirect(url_for("opinions.unit_reply", consultation_id=consultation.id,
+                                **({"part": request.args["part"]} if request.args.get("part") else {})))
     form = ResidentOpinionForm()
     form.part_id.choices = _part_choices(consultation)
     form.group_id.choices = [(0, "— chọn khu phố, thôn —")] + [
@@ -48,11 +87,12 @@ def resident_comment(slug: str, consultation_id: int):
             db_session(), consultation, part_id=form.part_id.data or None, text=form.text.data,
             name=form.name.data, group_id=form.group_id.data or None, phone=form.phone.data),
             "Cảm ơn bạn! Ý kiến đã được ghi nhận.",
-            url_for("consultations.public_show", slug=slug, consultation_id=consultation.id), again=True)
+            _back_to_part(slug, consultation, form.part_id.data), again=True, form=form)
         return done or (render_template("opinions/resident_form.html", form=form, c=consultation, now=now,
-                                        open=consultation.accepts_opinions(now)), 422)
+                                        open=consultation.accepts_opinions(now),
+                                        part=_chosen_part(consultation, form.part_id.data)), 422)
     return render_template("opinions/resident_form.html", form=form, c=consultation, now=now,
-                           open=consultation.accepts_opinions(now))
+                           open=consultation.accepts_opinions(now), part=_chosen_part(consultation, form.part_id.data))
 
 
 # --- unit representatives -----------------------------------------------------------------
@@ -73,6 +113,8 @@ def unit_reply(consultation_id: int):
     consultation = get_scoped(Consultation, consultation_id)
     form = UnitCommentForm()
     form.part_id.choices = _part_choices(consultation)
+    if request.method == "GET" and request.args.get("part", type=int):
+        form.part_id.data = request.args.get("part", type=int)
     session = db_session()
     if form.validate_on_submit():
         def reply() -> str:
@@ -86,7 +128,7 @@ def unit_reply(consultation_id: int):
                     "không có ý kiến góp ý.")
 
         done = act(reply, lambda message: message, url_for("opinions.unit_reply", consultation_id=consultation.id),
-                   again=True)
+                   again=True, form=form)
         if done:
             return done
     reply = session.scalar(select(UnitReply).where(UnitReply.consultation_id == consultation.id,
@@ -94,7 +136,8 @@ def unit_reply(consultation_id: int):
     mine = service.list_opinions(session, consultation, within=visible(current_user, Opinion))
     now = utcnow()
     return render_template("opinions/unit_reply.html", c=consultation, form=form, reply=reply, mine=mine,
-                           open=consultation.accepts_opinions(now), now=now)
+                           open=consultation.accepts_opinions(now), now=now,
+                           part=_chosen_part(consultation, form.part_id.data))
 
 
 # --- officers: replies on paper --------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from consult.audit.service import Actor, record
-from consult.consultations.models import STATUS_PUBLISHED, Consultation, DraftPart
+from consult.consultations.models import STATUS_CLOSED, STATUS_PUBLISHED, Consultation, DraftPart
 from consult.consultations.service import ConsultationError, mark_results_published
 from consult.documents.service import take_number
 from consult.opinions.models import AUTHOR_RESIDENT, AUTHOR_UNIT, Opinion
@@ -39,7 +39,7 @@ from consult.reports.models import (
     OpinionCluster,
     ReportSettings,
 )
-from consult.timeutil import local_date, to_local, today, utcnow, vietnamese_long_date
+from consult.timeutil import format_datetime, local_date, to_local, today, utcnow, vietnamese_long_date
 
 # ``normalize`` and ``similar`` stay importable from here; the rule of "the same opinion" lives in grouping.
 
@@ -185,12 +185,13 @@ def decide(session: Session, actor: Actor, consultation: Consultation, cluster_i
     """
     _check_open(consultation)
     if decision not in DECISIONS:
-        raise ReportError("Hãy chọn một hướng xử lý: tiếp thu, tiếp thu một phần, không tiếp thu hoặc ghi nhận.")
+        raise ReportError("Hãy chọn một hướng xử lý: tiếp thu, tiếp thu một phần, không tiếp thu hoặc ghi nhận.",
+                          field="decision")
     explanation = (explanation or "").strip() or None
     if decision == DECISION_REJECTED and not explanation:
-        raise ReportError("Ý kiến không tiếp thu phải có nội dung giải trình lý do.")
+        raise ReportError("Ý kiến không tiếp thu phải có nội dung giải trình lý do.", field="explanation")
     if explanation and len(explanation) > 10_000:
-        raise ReportError("Nội dung giải trình dài quá 10.000 ký tự.")
+        raise ReportError("Nội dung giải trình dài quá 10.000 ký tự.", field="explanation")
     cluster = _cluster_of(session, consultation, cluster_id)
     cluster.decision, cluster.explanation = decision, explanation
     cluster.revised_text = (revised_text or "").strip() or None
@@ -372,6 +373,10 @@ def sections(session: Session, consultation: Consultation, *, public: bool = Fal
     return sorted(by_part.values(), key=lambda s: -1 if s.part is None else s.part.position)
 
 
+def period_is_over(consultation: Consultation, now: datetime) -> bool:
+    return consultation.effective_status(now) in (STATUS_CLOSED, STATUS_PUBLISHED)
+
+
 @dataclass
 class ReportData:
     consultation: Consultation
@@ -383,8 +388,14 @@ class ReportData:
     generated_at: datetime
 
     @property
+    def period_over(self) -> bool:
+        return period_is_over(self.consultation, self.generated_at)
+
+    @property
     def final(self) -> bool:
-        return self.undecided == 0
+        """Final only once the comment period is over and every opinion has its answer: before
+        the close more opinions may come, and units that have not replied may still reply."""
+        return self.undecided == 0 and self.period_over
 
     @property
     def total_opinions(self) -> int:
@@ -499,7 +510,9 @@ def opening_paragraphs(data: ReportData) -> list[str]:
         f"Số cơ quan, đơn vị được xin ý kiến: {r.invited}{_names(r.units)}. Số đơn vị đã trả lời: {r.replied}, "
         f"trong đó {r.agreed} đơn vị nhất trí, không có ý kiến góp ý{_names(by_state[REPLY_AGREED])} và "
         f"{r.with_comments} đơn vị có {r.unit_opinions} ý kiến góp ý{_names(by_state[REPLY_COMMENTS])}; "
-        f"{r.invited - r.replied} đơn vị không trả lời{_names(by_state[REPLY_NONE])}. "
+        f"{r.invited - r.replied} đơn vị "
+        + ("không trả lời" if data.period_over else f"chưa trả lời (hạn trả lời {format_datetime(c.closes_at)})")
+        + f"{_names(by_state[REPLY_NONE])}. "
         f"Số ý kiến của Nhân dân: {r.resident_opinions}.",
         f"Tổng số ý kiến góp ý: {data.total_opinions}; đã tiếp thu {n[DECISION_ACCEPTED]} ý kiến, tiếp thu một phần "
         f"{n[DECISION_PARTLY]} ý kiến, giải trình (không tiếp thu) {n[DECISION_REJECTED]} ý kiến, ghi nhận "

@@ -28,13 +28,21 @@ OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
 @staff_required(*OFFICERS)
 def workspace(consultation_id: int):
     """A page of groups, filtered and continued by key (consult.reports.workspace)."""
-    consultation = get_scoped(Consultation, consultation_id)
+    return _workspace_page(get_scoped(Consultation, consultation_id))
+
+
+def _workspace_page(consultation: Consultation, *, refused_id: int | None = None, refused_form=None):
+    """The workspace page the request's filters and cursor name; with ``refused_id``, shown
+    again after a refused answer, that group's form holding what was chosen and typed, the
+    message beside its field (status 422)."""
     filters = workspace_pages.Filters.parse(request.args)
     data = workspace_pages.page(db_session(), consultation, filters, workspace_pages.parse_after(request.args.get("after")))
     db_session().commit()  # groups of newly arrived opinions
-    return render_template("reports/workspace.html", c=consultation, data=data, form=DecisionForm(),
+    page = render_template("reports/workspace.html", c=consultation, data=data, form=DecisionForm(),
                            states=workspace_pages.STATES, TEXT_SHOWN=workspace_pages.TEXT_SHOWN, now=utcnow(),
-                           status=consultation.effective_status(utcnow()))
+                           status=consultation.effective_status(utcnow()), refused_id=refused_id,
+                           refused=refused_form)
+    return (page, 422) if refused_id else page
 
 
 @bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>")
@@ -79,10 +87,16 @@ def decide(consultation_id: int, cluster_id: int):
     if not form.validate_on_submit():
         flash("Dữ liệu gửi lên không hợp lệ.", "error")
         return redirect(_back_to(consultation))
-    return act(lambda: service.decide(
+    done = act(lambda: service.decide(
         db_session(), current_actor(), consultation, cluster_id, decision=form.decision.data or "",
         explanation=form.explanation.data, revised_text=form.revised_text.data),
-        "Đã ghi hướng xử lý.", _back_to(consultation, f"#group-{cluster_id}"))
+        "Đã ghi hướng xử lý.", _back_to(consultation, f"#group-{cluster_id}"), again=True, form=form)
+    if done:
+        return done
+    if request.args.get("back") == "members":  # refused on the group's own page: back there, with the words
+        flash("; ".join(e for f in form for e in f.errors) or "Không ghi được hướng xử lý.", "error")
+        return redirect(_back_to(consultation))
+    return _workspace_page(consultation, refused_id=cluster_id, refused_form=form)
 
 
 @bp.route("/reports/consultations/<int:consultation_id>/clusters/<int:cluster_id>/split/<int:opinion_id>", methods=["POST"])

@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.orm import Session
@@ -23,8 +24,9 @@ from consult.communes.models import ResidentialGroup, Unit
 from consult.consultations.models import Consultation, DraftPart
 from consult.opinions.models import AUTHOR_RESIDENT, Opinion
 from consult.reports.models import DECISIONS, ClusterMember, OpinionCluster
-from consult.reports.service import ClusterView, sender_label, sync_new_opinions
+from consult.reports.service import ClusterView, period_is_over, sender_label, sync_new_opinions
 from consult.textsearch import words_condition
+from consult.timeutil import utcnow
 
 PAGE_SIZE = 50  # groups on a page
 PREVIEW = 3  # members of a group shown beside it; the rest on the group's own pages
@@ -112,6 +114,7 @@ class GroupRow:
 class Counts:
     by_decision: dict[str, int]
     undecided: int
+    period_over: bool = True  # the comment period has ended (ReportData.period_over)
 
     @property
     def total(self) -> int:
@@ -119,7 +122,7 @@ class Counts:
 
     @property
     def final(self) -> bool:
-        return self.undecided == 0
+        return self.undecided == 0 and self.period_over
 
 
 @dataclass
@@ -161,7 +164,7 @@ class Page:
         return args
 
 
-def counts(session: Session, consultation: Consultation) -> Counts:
+def counts(session: Session, consultation: Consultation, *, now: datetime | None = None) -> Counts:
     """How many opinions each decision covers and how many wait for one: one aggregate,
     read from the two indexes (group by state; members by group), no row loaded."""
     by_decision = {key: 0 for key in DECISIONS}
@@ -175,7 +178,7 @@ def counts(session: Session, consultation: Consultation) -> Counts:
             by_decision[decision] += n
         else:
             undecided += n
-    return Counts(by_decision, undecided)
+    return Counts(by_decision, undecided, period_is_over(consultation, now or utcnow()))
 
 
 def _senders(session: Session, consultation: Consultation) -> tuple[dict[int, str], dict[int, str]]:

@@ -12,7 +12,15 @@ from sqlalchemy import func, select, update
 
 from consult.consultations.models import Consultation
 from consult.opinions.models import Opinion, UnitReply
-from tests.support.helpers import browser_login, make_commune, make_consultation, make_group, make_unit, make_user
+from tests.support.helpers import (
+    browser_login,
+    choose_part,
+    make_commune,
+    make_consultation,
+    make_group,
+    make_unit,
+    make_user,
+)
 from tests.support.pagecheck import Journey
 
 pytestmark = pytest.mark.browser
@@ -69,14 +77,14 @@ def test_unit_representative_agrees_with_one_draft_and_comments_on_two_parts_of_
         page.get_by_role("link", name="← Danh sách").click()
         page.get_by_role("link", name=second.title).click()
         journey.check("Trả lời dự thảo thứ hai")
-        page.get_by_label("Góp ý cho").select_option(label="Điều 1, khoản 2")
+        choose_part(page.get_by_label("Góp ý cho"), "Điều 1, khoản 2")
         page.get_by_label("Nội dung góp ý").fill("Đề nghị ghi rõ thời hạn niêm yết là 30 ngày.")
         page.get_by_role("button", name="Gửi ý kiến góp ý").click()
         assert page.get_by_text("Đã gửi ý kiến góp ý của đơn vị.").is_visible()
         # Once the unit has commented, agreeing without comment is no longer offered.
         assert page.get_by_role("button", name="Nhất trí với dự thảo, không có ý kiến góp ý").count() == 0
         journey.check("Đã gửi ý kiến thứ nhất")
-        page.get_by_label("Góp ý cho").select_option(label="Điều 2")
+        choose_part(page.get_by_label("Góp ý cho"), "Điều 2")
         page.get_by_label("Nội dung góp ý").fill("Đề nghị giao thêm Ủy ban MTTQ phường giám sát việc thực hiện.")
         page.get_by_role("button", name="Gửi ý kiến góp ý").click()
         assert page.get_by_text("Đã gửi ý kiến góp ý của đơn vị.").is_visible()
@@ -165,7 +173,7 @@ def test_resident_comments_from_a_phone_then_the_period_ends(live_server, browse
         page.get_by_label("Họ và tên").fill("Nguyễn Thị Mai")
         page.get_by_label("Khu phố, thôn").select_option(label="Khu phố 3")
         page.get_by_role("button", name="Gửi ý kiến").click()
-        page.wait_for_url(f"**/consultations/{c.id}")
+        page.wait_for_url(f"**/consultations/{c.id}#{point.anchor}")  # back at the part she commented on
         assert page.get_by_text("Cảm ơn bạn! Ý kiến đã được ghi nhận.").is_visible()
         assert "1 ý kiến" in page.locator(f"#{point.anchor} > .part-head").inner_text()
         look("Ý kiến đã được ghi nhận")
@@ -186,8 +194,7 @@ def test_resident_comments_from_a_phone_then_the_period_ends(live_server, browse
         assert posted.value.status == 422
         refusal = page.get_by_role("alert")
         assert "Đã hết thời hạn góp ý" in refusal.inner_text() and "Ý kiến không được ghi nhận." in refusal.inner_text()
-        assert page.get_by_text("Đợt lấy ý kiến này đã hết hạn hoặc không nhận ý kiến trực tuyến "
-                                "của người dân.").is_visible()
+        assert page.locator("#standing").inner_text().startswith("Đã hết hạn góp ý Đã hết thời hạn góp ý (")
         assert page.get_by_role("button", name="Gửi ý kiến").count() == 0
         # what she wrote is shown back, for her to keep
         assert page.locator("#unsent-text").inner_text() == "Bổ sung: nên niêm yết tại nhà văn hóa khu phố."
@@ -206,8 +213,7 @@ def test_resident_comments_from_a_phone_then_the_period_ends(live_server, browse
         look("Dự thảo đã hết hạn góp ý")
 
         page.goto(f"{base}/consultations/{c.id}/comment?part={point.id}")
-        assert page.get_by_text("Đợt lấy ý kiến này đã hết hạn hoặc không nhận ý kiến trực tuyến "
-                                "của người dân.").is_visible()
+        assert "Không nhận thêm ý kiến." in page.locator("#standing").inner_text()
         assert page.get_by_role("button", name="Gửi ý kiến").count() == 0
         look("Mẫu góp ý sau khi hết hạn")
         assert opinions() == 1

@@ -130,3 +130,12 @@ def fits_its_columns(row) -> None:
             assert "\x00" not in value, column.key
             if isinstance(column.type, String) and column.type.length:
                 assert len(value) <= column.type.length, (column.key, len(value))
+
+
+def choose_part(select, label: str) -> None:
+    """Pick a part in a "Góp ý cho" list, whose options read "Điều 2 — the start of its words"."""
+    values = select.evaluate(
+        "(s, label) => [...s.options].filter(o => o.text.trim() === label || o.text.trim().startsWith(label + ' — '))"
+        ".map(o => o.value)", label)
+    assert len(values) == 1, (label, values)
+    select.select_option(value=values[0])

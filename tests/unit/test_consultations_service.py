@@ -8,7 +8,9 @@ from sqlalchemy import func, select, text
 from consult.audit.service import SYSTEM
 from consult.consultations import service
 from consult.consultations.models import Consultation, DeadlineChange, DraftPart
-from tests.support.helpers import SMALL_DRAFT, make_commune, make_consultation, make_unit
+from consult.opinions.service import add_resident_opinion
+from consult.reports import service as reports
+from tests.support.helpers import SMALL_DRAFT, make_commune, make_consultation, make_group, make_unit
 
 T0 = datetime(2024, 9, 19, 1, 0, tzinfo=timezone.utc)  # 08:00 19/9/2024 in Hà Nội time
 
@@ -158,3 +160,45 @@ def test_invited_units_must_belong_to_the_commune(session):
     foreign = make_unit(session, b, "Hội Phụ nữ phường Tân Đông Hiệp")
     with pytest.raises(service.ConsultationError, match="không thuộc"):
         make_consultation(session, a, [foreign])
+
+
+def test_one_standing_for_each_instant_of_a_consultation(session):
+    """Each boundary of Consultation.standing, to the microsecond: scheduled until the opening
+    instant, open from it, closed from the closing instant, published once results are public."""
+    commune = make_commune(session)
+    opens = datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc)  # 08:00 03/12/2026 in Hà Nội
+    c = make_consultation(session, commune, [], now=opens, days=26, publish=False)
+    assert c.standing(opens).key == "draft" and not c.standing(opens).accepts
+    service.publish(session, SYSTEM, c, now=opens - timedelta(days=1))
+    tick = timedelta(microseconds=1)
+    before = c.standing(opens - tick)
+    assert (before.key, before.accepts, before.tone) == ("scheduled", False, "warn")
+    assert before.sentence == "Bắt đầu nhận ý kiến từ 08:00 03/12/2026, hạn cuối 08:00 29/12/2026."
+    at = c.standing(opens)
+    assert (at.key, at.accepts, at.sentence) == ("open", True, "Hạn cuối 08:00 29/12/2026 (còn 26 ngày 0 giờ).")
+    assert c.accepts_opinions(opens) and not c.accepts_opinions(opens - tick)
+    assert c.standing(c.closes_at - tick).accepts
+    add_resident_opinion(session, c, part_id=None, text="Đề nghị bổ sung.", name="Lan",
+                         group_id=make_group(session, commune).id, now=opens)
+    closed = c.standing(c.closes_at)
+    assert (closed.key, closed.accepts) == ("closed", False)
+    assert closed.sentence == "Đã hết thời hạn góp ý (08:00 29/12/2026). Không nhận thêm ý kiến."
+    row = next(reports.report_data(session, c, now=c.closes_at).rows())
+    reports.decide(session, SYSTEM, c, row.cluster.id, decision="accepted")
+    reported = c.standing(c.closes_at)
+    assert (reported.key, reported.accepts) == ("reported", False)
+    assert reported.sentence.startswith("Đã hết thời hạn góp ý (08:00 29/12/2026). Đã tổng hợp, tiếp thu, giải trình")
+    c.status = "published"
+    assert c.standing(c.closes_at).key == "published" and not c.standing(c.closes_at).accepts
+
+
+def test_a_scheduled_consultation_can_be_extended_before_it_opens(session):
+    commune = make_commune(session)
+    opens = datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc)
+    c = make_consultation(session, commune, [], now=opens, days=26, publish=False)
+    service.publish(session, SYSTEM, c, now=opens - timedelta(days=1))
+    later = c.closes_at + timedelta(days=2)
+    service.extend_deadline(session, SYSTEM, c, later, "Trùng dịp lễ", now=opens - timedelta(hours=1))
+    assert c.closes_at == later
+    with pytest.raises(service.ConsultationError, match="đang mở hoặc sắp mở"):
+        service.extend_deadline(session, SYSTEM, c, later + timedelta(days=1), "Lý do", now=later)

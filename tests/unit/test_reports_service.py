@@ -133,7 +133,7 @@ def test_docx_of_the_binh_an_consultation_holds_every_opinion_under_its_part(ses
     service.save_settings(session, SYSTEM, c, number="05/BC-UBND", report_date=date(2025, 1, 5), place="Bình An",
                           signer_mode="TM", signer_name="Vũ Thị Hiền", recipients="- Thường trực HĐND phường;\n- Lưu: VT.")
     session.commit()
-    data = service.report_data(session, c)
+    data = service.report_data(session, c, now=c.closes_at)
     assert data.final
     document = Document(io.BytesIO(build_docx(data)))
     rows = [[cell.text for cell in row.cells] for row in document.tables[1].rows]
@@ -168,7 +168,7 @@ def test_docx_follows_decree_30_layout(session, world):
     service.save_settings(session, SYSTEM, c, number="05/BC-UBND", report_date=date(2025, 1, 5), place="Bình An",
                           signer_mode="KT", signer_name="Nguyễn Văn An", recipients="- Lưu: VT.")
     session.commit()
-    document = Document(io.BytesIO(build_docx(service.report_data(session, c))))
+    document = Document(io.BytesIO(build_docx(service.report_data(session, c, now=c.closes_at))))
     section = document.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
     assert (round(section.top_margin.mm), round(section.left_margin.mm), round(section.right_margin.mm)) == (20, 30, 15)
@@ -191,6 +191,27 @@ def test_docx_follows_decree_30_layout(session, world):
     assert section.different_first_page_header_footer
     assert "PAGE" in section.header._element.xml
     assert "DỰ THẢO" not in section.header._element.xml
+
+
+def test_every_opinion_answered_before_the_close_is_still_a_draft(session, world):
+    """Until the comment period ends more opinions may come and silent units may still reply:
+    the report stays DỰ THẢO and says 'chưa trả lời', not 'không trả lời'; from the closing
+    instant, with the same answers, it is final."""
+    _, groups, units, c = world
+    _seed_opinions(session, c, units, groups)
+    session.commit()
+    before = service.report_data(session, c, now=c.closes_at - timedelta(microseconds=1))
+    assert before.undecided == 0 and not before.final
+    document = Document(io.BytesIO(build_docx(before)))
+    assert "DỰ THẢO" in document.sections[0].header.paragraphs[-1].text
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "1 đơn vị chưa trả lời (hạn trả lời " in text and "không trả lời" not in text
+    assert load_workbook(io.BytesIO(build_xlsx(before)))["Tổng hợp ý kiến"]["A1"].value.startswith("DỰ THẢO")
+    at = service.report_data(session, c, now=c.closes_at)
+    assert at.final
+    document = Document(io.BytesIO(build_docx(at)))
+    assert "DỰ THẢO" not in document.sections[0].header.paragraphs[-1].text
+    assert "1 đơn vị không trả lời (Hội Cựu chiến binh phường)." in "\n".join(p.text for p in document.paragraphs)
 
 
 def test_undecided_opinions_make_only_a_marked_draft(session, world):
@@ -362,7 +383,7 @@ def test_a_unit_comment_that_only_agrees_counts_as_agreed_without_comment(sessio
     _, _, units, c = world
     assert add_unit_comments(session, SYSTEM, c, units[2].id, [(None, text)]) == []
     session.commit()
-    data = service.report_data(session, c)
+    data = service.report_data(session, c, now=c.closes_at)
     assert (data.replies.agreed, data.replies.with_comments, data.replies.unit_opinions) == (1, 0, 0)
     assert data.total_opinions == 0 and data.final is True
     assert "1 đơn vị nhất trí, không có ý kiến góp ý (Hội Cựu chiến binh phường)" in \
@@ -418,7 +439,8 @@ def _docx(session, c, **settings):
         "number": "05/BC-UBND", "report_date": date(2025, 4, 5), "place": "Bình An", "signer_mode": "TM",
         "signer_name": "Vũ Thị Hiền", "recipients": "- Lưu: VT.", **settings})
     session.commit()
-    return Document(io.BytesIO(build_docx(service.report_data(session, c))))
+    # The report as it is signed: after the comment period (before it, it is always DỰ THẢO).
+    return Document(io.BytesIO(build_docx(service.report_data(session, c, now=c.closes_at))))
 
 
 def test_docx_tables_fit_the_text_width_and_rows_never_split(session, world):

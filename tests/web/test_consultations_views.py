@@ -63,7 +63,7 @@ def test_officer_pastes_a_draft_sees_its_parts_and_publishes(client, session):
     r = client.post(f"/consultations/{cid}/publish", data={"csrf_token": csrf_from(page)})
     assert r.status_code == 302
     public = client.get(f"/c/{commune.slug}/consultations/{cid}").get_data(as_text=True)
-    assert "Đang lấy ý kiến" in public or "Chưa đến thời gian góp ý" in public
+    assert "Đang lấy ý kiến" in public or "Sắp lấy ý kiến" in public
     assert "Số 491/UBND ngày 19/09/2024" in public
 
 
