@@ -36,8 +36,28 @@ def db_upgrade(revision: str):
     from consult import migrate
 
     url = current_app.config["DATABASE_URL"]
+    before = migrate.current(url)
     migrate.upgrade(url, revision)
-    click.echo(f"Cơ sở dữ liệu đã ở phiên bản {revision}: {_redact(url)}")
+    after = migrate.current(url)
+    if before is None:
+        click.echo(f"Đã tạo cơ sở dữ liệu mới, phiên bản {after}: {_redact(url)}")
+    elif before == after:
+        click.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({after}), không cần nâng cấp: {_redact(url)}")
+    else:
+        click.echo(f"Đã nâng cấp cơ sở dữ liệu từ phiên bản {before} lên {after}: {_redact(url)}")
+
+
+def site_address() -> str:
+    """Where the site will be opened: PUBLIC_BASE_URL when set, else ``flask run``'s address
+    (FLASK_RUN_HOST, FLASK_RUN_PORT; 127.0.0.1:5000 by default)."""
+    import os
+
+    if current_app.config.get("PUBLIC_BASE_URL"):
+        return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    host = os.environ.get("FLASK_RUN_HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{os.environ.get('FLASK_RUN_PORT') or 5000}"
 
 
 def _redact(url: str) -> str:
@@ -123,7 +143,8 @@ def demo_cmd():
     from consult.auth.pickup import cost_from_config
     from consult.demo import load_demo
 
-    lines = load_demo(db_session(), current_app.instance_path, pickup_cost=cost_from_config(current_app.config))
+    lines = load_demo(db_session(), current_app.instance_path, pickup_cost=cost_from_config(current_app.config),
+                      site=site_address())
     db_session().commit()
     for line in lines:
         click.echo(line)

@@ -92,12 +92,16 @@ def _load_credentials(instance_path: str) -> dict:
     return creds
 
 
-def load_demo(session: Session, instance_path: str, *, now: datetime | None = None,
+# The lines name pages under this mark; ``load_demo`` puts the site's address in its place.
+SITE = "\x00site\x00"
+
+
+def load_demo(session: Session, instance_path: str, *, now: datetime | None = None, site: str = "http://127.0.0.1:5000",
               pickup_cost: pickup.KdfCost = pickup.DEFAULT_COST) -> list[str]:
     """Load every demo part that is not there yet; return lines to print."""
     now = now or utcnow()
     commune = _structure(session)
-    lines = [f"Dữ liệu mẫu: {commune.full_name}, {commune.province} — http://127.0.0.1:5000/c/{commune.slug}/"]
+    lines = [f"Dữ liệu mẫu: {commune.full_name}, {commune.province} — {SITE}/c/{commune.slug}/"]
     lines += _accounts(session, commune, instance_path, pickup_cost)
     # The finished consultation first: its documents took the register's numbers before the open one's.
     lines += _closed_consultation(session, commune, now=now)
@@ -108,8 +112,8 @@ def load_demo(session: Session, instance_path: str, *, now: datetime | None = No
 
     group = session.scalar(select(ResidentialGroup).where(ResidentialGroup.commune_id == commune.id,
                                                           ResidentialGroup.name == "Khu phố 1"))
-    lines += add_demo(session, commune, group, now)
-    return lines
+    lines += add_demo(session, commune, group, now, site=SITE)
+    return [line.replace(SITE, site.rstrip("/")) for line in lines]
 
 
 def _structure(session: Session) -> Commune:
@@ -185,9 +189,9 @@ def _consultation(session: Session, commune: Commune, *, now: datetime) -> list[
         _plan_letter_publish(session, existing, letter_day, opens_at)
         _post_everywhere(session, existing, "draft", letter_day, now=now)
         _demo_opinions(session, existing, units, opens_at)
-    return ["", f"Đợt lấy ý kiến mẫu: {existing.title} — http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}",
-            f"  kế hoạch và công văn xin ý kiến: http://127.0.0.1:5000/consultations/{existing.id}/plan, "
-            "sổ văn bản đi: http://127.0.0.1:5000/documents/"]
+    return ["", f"Đợt lấy ý kiến mẫu: {existing.title} — {SITE}/c/{commune.slug}/consultations/{existing.id}",
+            f"  kế hoạch và công văn xin ý kiến: {SITE}/consultations/{existing.id}/plan, "
+            f"sổ văn bản đi: {SITE}/documents/"]
 
 
 def _plan_letter_publish(session: Session, consultation: Consultation, letter_day, opens_at: datetime) -> None:
@@ -291,7 +295,7 @@ def _closed_consultation(session: Session, commune: Commune, *, now: datetime) -
         documents.issue_hdnd_report(session, SYSTEM, existing, local_date(closes_at + 5 * day), signer="Vũ Thị Hiền",
                                     now=closes_at + 5 * day)
     return [f"Đợt đã kết thúc, có báo cáo chính thức: {existing.title} — "
-            f"http://127.0.0.1:5000/c/{commune.slug}/consultations/{existing.id}/report "
+            f"{SITE}/c/{commune.slug}/consultations/{existing.id}/report "
             f"(flask --app consult report {existing.id} --format docx -o bao-cao.docx)"]
 
 
@@ -302,7 +306,7 @@ def _post_everywhere(session: Session, consultation: Consultation, subject: str,
     from consult.publication.models import CULTURAL_HOUSE, LOUDSPEAKER, OFFICE, PORTAL
 
     today = local_date(now)
-    url = f"http://127.0.0.1:5000/c/{consultation.commune.slug}/consultations/{consultation.id}"
+    url = f"/c/{consultation.commune.slug}/consultations/{consultation.id}"  # on whatever host serves it
     steps = [(PORTAL, None, first_day, None, url, "Lê Thị Tâm, công chức VP-TK"),
              (OFFICE, None, first_day, first_day + timedelta(days=35), "", "Nguyễn Văn Bảo, bảo vệ trụ sở UBND")]
     steps += [(CULTURAL_HOUSE, g.id, first_day + timedelta(days=1), first_day + timedelta(days=36), "",
@@ -319,7 +323,7 @@ def _post_everywhere(session: Session, consultation: Consultation, subject: str,
 COVENANT_TITLE = "Hương ước khu phố 2"
 COVENANT_TEXT = """Chương I. QUY ĐỊNH CHUNG
 Điều 1. Phạm vi điều chỉnh
-Hương ước này quy định việc giữ gìn vệ sinh môi trường, an ninh trật tự và nếp sống văn minh của khu phố 2, phường Bình An.
+{Kind} này quy định việc giữ gìn vệ sinh môi trường, an ninh trật tự và nếp sống văn minh của {group}, phường Bình An.
 Chương II. NỘI DUNG
 Điều 2. Vệ sinh môi trường
 1. Hộ gia đình bỏ rác đúng giờ, từ 18 giờ đến 20 giờ hằng ngày.
@@ -328,7 +332,12 @@ Chương II. NỘI DUNG
 Không gây tiếng ồn sau 22 giờ; tổ chức tiệc cưới, việc tang thông báo trước cho Ban điều hành khu phố.
 Chương III. TỔ CHỨC THỰC HIỆN
 Điều 4. Hiệu lực
-Hương ước có hiệu lực kể từ ngày được Ủy ban nhân dân phường công nhận."""
+{Kind} có hiệu lực kể từ ngày được Ủy ban nhân dân phường công nhận."""
+
+
+def covenant_text(kind: str, group: str) -> str:
+    """The demo's covenant for one khu phố: "Hương ước" or "Quy ước", naming that khu phố."""
+    return COVENANT_TEXT.format(Kind=kind, group=group)
 
 
 def _covenants(session: Session, commune: Commune, *, now: datetime) -> list[str]:
@@ -346,7 +355,7 @@ def _covenants(session: Session, commune: Commune, *, now: datetime) -> list[str
         start = now - 75 * day
         kp2 = groups["Khu phố 2"]
         covenant = covenants.create(session, SYSTEM, commune, group_id=kp2.id, kind="huong_uoc", title=COVENANT_TITLE,
-                                    text=COVENANT_TEXT, now=start)
+                                    text=covenant_text("Hương ước", "khu phố 2"), now=start)
         covenants.open_comments(session, SYSTEM, covenant, start + 30 * day, now=start)
         for i, (name, text) in enumerate([("Phan Văn Hùng", "Đề nghị ghi rõ giờ bỏ rác vào ngày lễ, Tết."),
                                           ("Đỗ Thị Hoa", "Nhất trí với dự thảo.")]):
@@ -354,7 +363,7 @@ def _covenants(session: Session, commune: Commune, *, now: datetime) -> list[str
                                   now=start + (3 + i) * day)
         meeting_at = local_to_utc(datetime.combine(local_date(start + 35 * day), time(19, 30)))
         poll = covenants.call_meeting(session, SYSTEM, covenant, covenants.MeetingInput(
-            COVENANT_TEXT.replace("hằng ngày.", "hằng ngày, kể cả ngày lễ, Tết."), meeting_at,
+            covenant_text("Hương ước", "khu phố 2").replace("hằng ngày.", "hằng ngày, kể cả ngày lễ, Tết."), meeting_at,
             meeting_at + timedelta(hours=2), local_date(meeting_at) - 5 * day), now=start + 31 * day)
         polls.open_poll(session, SYSTEM, poll, now=meeting_at)
         households = list(session.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id)
@@ -376,11 +385,11 @@ def _covenants(session: Session, commune: Commune, *, now: datetime) -> list[str
         polls.recognise(session, SYSTEM, poll, number="112/QĐ-UBND", on=work.add_working_days(decided, 5))
         kp3 = groups["Khu phố 3"]
         draft = covenants.create(session, SYSTEM, commune, group_id=kp3.id, kind="quy_uoc",
-                                 title="Quy ước giữ gìn vệ sinh khu phố 3", text=COVENANT_TEXT.replace("2", "3"),
+                                 title="Quy ước giữ gìn vệ sinh khu phố 3", text=covenant_text("Quy ước", "khu phố 3"),
                                  now=now - 2 * day)
         covenants.open_comments(session, SYSTEM, draft, local_to_utc(datetime.combine(
             local_date(now) + 30 * day, time(17, 0))), now=now - day)
-    return ["", f"Hương ước, quy ước (Nghị định 61/2023): http://127.0.0.1:5000/c/{commune.slug}/covenants/"]
+    return ["", f"Hương ước, quy ước (Nghị định 61/2023): {SITE}/c/{commune.slug}/covenants/"]
 
 
 VOTE_TITLE = "Lắp đặt camera an ninh tại các cổng khu phố 1"
@@ -434,7 +443,7 @@ def _online_vote(session: Session, commune: Commune, instance_path: str, *, now:
         polls.close_consent(session, SYSTEM, existing, shares=[card.code for card in cards[:2]],
                             now=start + timedelta(days=1))
     key_file = Path(instance_path) / f"demo-key-shares-{existing.id}.txt"
-    lines = [f"Biểu quyết trực tuyến mẫu (khoản 6, khu phố 1): http://127.0.0.1:5000/c/{commune.slug}/polls/{existing.id}"
+    lines = [f"Biểu quyết trực tuyến mẫu (khoản 6, khu phố 1): {SITE}/c/{commune.slug}/polls/{existing.id}"
              f" — in phiếu: flask --app consult ballots {existing.id} -o phieu.pdf"]
     if key_file.exists():
         lines.append("  Mã khóa kiểm phiếu (mỗi thành viên Tổ lấy ý kiến đã tự nhận trên tài khoản của mình; nhập "

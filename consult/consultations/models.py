@@ -111,19 +111,19 @@ class Consultation(Base):
 
     def every_opinion_answered(self) -> bool:
         """Each opinion received has its decision (tiếp thu, giải trình, ghi nhận): two counts,
-        read only, whether or not the opinions have been grouped yet."""
+        read only, whether or not the opinions have been grouped yet. The tables are taken by
+        name from the shared metadata: their models import this module."""
         from sqlalchemy import func, select
         from sqlalchemy.orm import object_session
 
-        from consult.opinions.models import Opinion
-        from consult.reports.models import ClusterMember, OpinionCluster
-
+        tables = Base.metadata.tables
+        opinion, cluster, member = tables["opinion"], tables["opinion_cluster"], tables["cluster_member"]
         session = object_session(self)
-        received = session.scalar(select(func.count()).select_from(Opinion)
-                                  .where(Opinion.consultation_id == self.id)) or 0
+        received = session.scalar(select(func.count()).select_from(opinion)
+                                  .where(opinion.c.consultation_id == self.id)) or 0
         answered = session.scalar(
-            select(func.count()).select_from(ClusterMember).join(OpinionCluster)
-            .where(OpinionCluster.consultation_id == self.id, OpinionCluster.decision.is_not(None))) or 0
+            select(func.count()).select_from(member.join(cluster, member.c.cluster_id == cluster.c.id))
+            .where(cluster.c.consultation_id == self.id, cluster.c.decision.is_not(None))) or 0
         return answered >= received
 
     def standing(self, now: datetime) -> Standing:

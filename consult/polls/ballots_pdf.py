@@ -205,7 +205,15 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
     _write(pdf, left, y, width, 3.5, f"Cách đánh dấu: {how}")
     y += 5
     pdf.set_font("DejaVu", "", 9)
+    online = poll.form == FORM_ONLINE
+    if online:  # chosen on the ballot page: the slip lists the choices, with no box to tick
+        _write(pdf, left, y, width, 5, "Các phương án (chọn trên trang biểu quyết):")
+        y += 5.5
     for choice in poll.choices:
+        if online:
+            _write(pdf, left + 2, y, width - 2, 5, f"– {choice.label}")
+            y += 5.5
+            continue
         pdf.rect(left + 2, y + 0.6, 3.6, 3.6)
         _write(pdf, left + 8, y, 60, 5, choice.label)
         if choice.kind == "other":
@@ -213,7 +221,7 @@ def _slip(pdf: FPDF, poll: Poll, commune, ballot: IssuedBallot, base_url: str, g
             pdf.line(left + 36, y + 4.2, left + width, y + 4.2)
             pdf.set_draw_color(0, 0, 0)
         y += 5.5
-    if not any(c.kind == "other" for c in poll.choices):
+    if not online and not any(c.kind == "other" for c in poll.choices):
         _write(pdf, left, y, 30, 5, "Ý kiến khác:")
         pdf.set_draw_color(150, 150, 150)
         pdf.line(left + 24, y + 4.2, left + width, y + 4.2)

@@ -16,12 +16,13 @@ REACHED_TITLE = "Nạo vét, dọn vệ sinh mương thoát nước hẻm 27 m�
 COLLECTING_TITLE = "Lắp gờ giảm tốc ở đầu hẻm 12 đường Nguyễn An Ninh"
 
 
-def add_demo(session: Session, commune: Commune, group: ResidentialGroup, now: datetime) -> list[str]:
+def add_demo(session: Session, commune: Commune, group: ResidentialGroup, now: datetime, *,
+             site: str = "http://127.0.0.1:5000") -> list[str]:
     """Two proposals of residents of ``group``: one that reached its threshold (10% of the
     households) and waits to be put to the community, one still collecting support, with
     online supports waiting to be checked. Loading twice changes nothing the second time.
-    Returns lines to print."""
-    lines = ["", f"Đề xuất của người dân (Điều 16): http://127.0.0.1:5000/c/{commune.slug}/proposals/"]
+    Returns lines to print, naming pages under ``site``."""
+    lines = ["", f"Đề xuất của người dân (Điều 16): {site}/c/{commune.slug}/proposals/"]
     existing = set(session.scalars(select(Proposal.title).where(Proposal.commune_id == commune.id)))
     if REACHED_TITLE in existing and COLLECTING_TITLE in existing:
         return lines

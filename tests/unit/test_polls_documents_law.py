@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 
@@ -391,3 +392,31 @@ def test_the_vote_page_offers_each_community_its_decision_and_the_ubnd_its_synth
     assert client.get(f"/polls/{poll.id}/synthesis.docx").status_code == 200
     assert client.get(f"/polls/{poll.id}/decision.docx").status_code == 404
     assert client.get(f"/polls/{poll.id}/minutes.docx").status_code == 404  # a show of hands: no ballots counted
+
+
+def test_an_online_slip_lists_the_choices_without_boxes_to_tick(session):
+    """An online vote is chosen on the ballot page: its slip names the choices but draws no box
+    to mark and no line to write on (tick boxes that do nothing); a paper slip has both. Counted
+    in the page's drawing: the PDF's own rectangle operators."""
+    import zlib
+
+    commune, (group,) = _commune_with(session, [("khu_pho", "Khu phố 1", 1)])
+    paper = open_vote(session, commune, [group], form="ballot", chosen_by_head_and_front=True)
+    online = open_vote(session, commune, [group])
+    names = {group.id: group.full_name}
+
+    def drawing(pdf: bytes) -> str:
+        streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+        out = []
+        for raw in streams:
+            try:
+                out.append(zlib.decompress(raw).decode("latin-1"))
+            except zlib.error:
+                out.append(raw.decode("latin-1"))
+        return "\n".join(out)
+
+    paper_ops = drawing(ballots_pdf(paper, service.issue_ballots(session, SYSTEM, paper), "https://xa.example", names))
+    online_ops = drawing(ballots_pdf(online, service.issue_ballots(session, SYSTEM, online), "https://xa.example", names))
+    boxes = re.compile(r"[\d.]+ [\d.]+ 10\.20 -10\.20 re")  # a 3.6 mm square, in points
+    assert len(boxes.findall(paper_ops)) == len(paper.choices)
+    assert boxes.findall(online_ops) == []

@@ -52,3 +52,49 @@ def test_create_user_command(runner, session):
     bad = runner.invoke(args=["create-user", "--username", "x.y", "--full-name", "X", "--role", "officer",
                               "--commune", "khong-co", "--password", "mot-mat-khau-dai"])
     assert bad.exit_code != 0 and "Không có xã, phường" in bad.output
+
+
+def test_demo_links_name_the_port_the_site_runs_on(app, runner, session, monkeypatch):
+    monkeypatch.setenv("FLASK_RUN_PORT", "8080")
+    output = runner.invoke(args=["demo"]).output
+    links = [word for word in output.split() if word.startswith("http")]
+    assert links and all(link.startswith("http://127.0.0.1:8080/") for link in links), links
+    app.config["PUBLIC_BASE_URL"] = "https://dan-chu.binhan.gov.vn/"
+    again = runner.invoke(args=["demo"]).output
+    assert "https://dan-chu.binhan.gov.vn/c/phuong-binh-an/" in again and ":8080" not in again
+
+
+def test_demo_quy_uoc_of_khu_pho_3_reads_as_written_for_it(app, runner, session):
+    from sqlalchemy import select
+
+    from consult.consultations.parser import parse_draft
+    from consult.covenants.models import Covenant
+
+    runner.invoke(args=["demo"])
+    quy_uoc = session.scalar(select(Covenant).where(Covenant.kind == "quy_uoc"))
+    words = quy_uoc.draft_text
+    assert "khu phố 3, phường Bình An" in words and "Quy ước này quy định" in words
+    assert "từ 18 giờ đến 20 giờ" in words and "sau 22 giờ" in words and "Hương ước" not in words
+    numbers = [p.number for p in parse_draft(words).walk() if p.kind == "article"]
+    assert numbers == ["1", "2", "3", "4"]
+
+
+def test_db_upgrade_says_what_it_did(tmp_path, monkeypatch):
+    from flask.testing import FlaskCliRunner
+
+    from consult import create_app
+
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "k", "INSTANCE_PATH": str(tmp_path / "instance")})
+    runner = FlaskCliRunner(app)
+    first = runner.invoke(args=["db", "upgrade"])
+    assert first.exit_code == 0 and first.output.startswith("Đã tạo cơ sở dữ liệu mới, phiên bản "), first.output
+    again = runner.invoke(args=["db", "upgrade"])
+    assert again.output.startswith("Cơ sở dữ liệu đã ở phiên bản mới nhất ("), again.output
+    older = first.output.split("phiên bản ")[1].split(":")[0]
+    from consult import migrate
+
+    migrate.downgrade(url, "-1")
+    up = runner.invoke(args=["db", "upgrade"])
+    assert up.output.startswith("Đã nâng cấp cơ sở dữ liệu từ phiên bản ") and f"lên {older}:" in up.output, up.output
+    app.extensions["consult_engine"].dispose()
