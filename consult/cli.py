@@ -150,23 +150,29 @@ def demo_cmd():
         click.echo(line)
 
 
-@click.command("parse-draft", help="Phân tích dự thảo (.txt hoặc .docx) và in cấu trúc dạng JSON.")
+@click.command("parse-draft", help="Phân tích dự thảo (.txt, .docx, .doc, .odt hoặc .pdf) và in cấu trúc dạng JSON.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def parse_draft_cmd(path: str):
+    """The draft read as the upload page reads it (``reader.read_draft_file``), then parsed."""
     import json
     from pathlib import Path
 
-    from consult.consultations.parser import DraftParseError, parse_draft, text_from_docx
+    from consult.consultations.reader import DEFAULT_MAX_BYTES, read_draft_file
+    from consult.errors import DomainError
 
-    data = Path(path).read_bytes()
     try:
-        text = text_from_docx(data) if data.startswith(b"PK\x03\x04") else data.decode("utf-8")
-        parsed = parse_draft(text)
-    except UnicodeDecodeError:
-        raise click.ClickException("Tệp văn bản phải được lưu theo bảng mã UTF-8.") from None
-    except DraftParseError as exc:
+        limit = current_app.config.get("UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES)
+    except RuntimeError:  # no application context: the upload page's default
+        limit = DEFAULT_MAX_BYTES
+    file = Path(path)
+    try:
+        drafted = read_draft_file(file.name, file.read_bytes(), max_bytes=limit)
+        parsed = drafted.parse()
+    except DomainError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps(parsed.to_dict(), ensure_ascii=False, indent=2))
+    output = parsed.to_dict()
+    output["source"] = drafted.facts()
+    click.echo(json.dumps(output, ensure_ascii=False, indent=2))
 
 
 @click.command("report", help="Xuất báo cáo tổng hợp, tiếp thu, giải trình ý kiến (.docx hoặc .xlsx).")

@@ -4,7 +4,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.communes.models import Commune, Unit
@@ -74,6 +75,9 @@ class Consultation(Base):
     source_filename: Mapped[str | None] = mapped_column(String(255))
     source_mimetype: Mapped[str | None] = mapped_column(String(120))
     source_blob: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # The uploaded file carried tracked changes (Track Changes) not yet accepted; its text was
+    # read as if they were, and the check page says so.
+    source_had_revisions: Mapped[bool] = mapped_column(default=False, server_default=false())
     search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -179,6 +183,9 @@ class DraftPart(Base):
     anchor: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
+    # The footnotes referred to in this part ("¹" in its text): [{"number": "1", "text": "..."}],
+    # shown under it, never inside its text.
+    footnotes: Mapped[list] = mapped_column(JSON, default=list, server_default=sql_text("'[]'"))
 
     consultation: Mapped[Consultation] = relationship(back_populates="parts")
 

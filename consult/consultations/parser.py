@@ -20,6 +20,10 @@ Numbers must follow on from the previous sibling (1, 2, 3; a, b, c, d, đ, e;
 I, II, III); a line that starts like a marker but breaks the sequence is text,
 which keeps a wrapped "2015;" or a quoted "1." from becoming a part. Bullet
 lines ("- ", "+ ") stay in their part's text.
+
+A footnote's reference stays in the text as the reader sees it, a raised number ("cơ sở¹");
+``attach_footnotes`` then gives each footnote (read apart from the text by the file's reader,
+``consult.consultations.reader``) to the part whose text carries its reference.
 """
 
 from __future__ import annotations
@@ -64,6 +68,9 @@ class Node:
     children: list["Node"] = field(default_factory=list)
     label: str = ""
     anchor: str = ""
+    # The footnotes whose references ("¹") stand in this part's title or text, in order:
+    # {"number": "1", "text": "..."}.
+    footnotes: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -73,6 +80,7 @@ class Node:
             "anchor": self.anchor,
             "title": self.title,
             "text": self.text,
+            "footnotes": list(self.footnotes),
             "children": [c.to_dict() for c in self.children],
         }
 
@@ -522,6 +530,41 @@ def assign_labels(parts: list[Node], ancestors: list[Node] | None = None) -> Non
             node.label = f"{annex_name(annex.title)}: {node.label}"
             node.anchor = f"{annex.anchor}-{node.anchor}"
         assign_labels(node.children, ancestors + [node])
+
+
+# --- footnotes ----------------------------------------------------------------------
+
+_SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+# A footnote's reference as the reader sees it: a raised number after a word or a sign; not
+# the ² and ³ of a unit (m², km³).
+_REFERENCE_RE = re.compile(r"(?<!\bm)(?<!\bkm)(?<!\bcm)(?<!\bdm)(?<!\bha)[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+
+
+def footnote_references(text: str) -> list[str]:
+    """The footnote numbers referred to in ``text``, in order ("¹" → "1")."""
+    return [m.group().translate({ord(c): str(i) for i, c in enumerate(_SUPERSCRIPT_DIGITS)})
+            for m in _REFERENCE_RE.finditer(text or "")]
+
+
+def attach_footnotes(parsed: ParsedDraft, footnotes: dict[str, str]) -> None:
+    """Give each footnote to the part whose title or text carries its reference; one referred
+    to only in the preamble or the closing text is written under it, as on the page."""
+    placed: set[str] = set()
+    for node in parsed.walk():
+        for number in footnote_references(f"{node.title}\n{node.text}"):
+            if number in footnotes and number not in placed:
+                node.footnotes.append({"number": number, "text": footnotes[number]})
+                placed.add(number)
+    for name in ("preamble", "closing"):
+        value = getattr(parsed, name)
+        lines = []
+        for number in footnote_references(value):
+            if number in footnotes and number not in placed:
+                raised = number.translate({ord(str(i)): c for i, c in enumerate(_SUPERSCRIPT_DIGITS)})
+                lines.append(f"{raised} {footnotes[number]}")
+                placed.add(number)
+        if lines:
+            setattr(parsed, name, value + "\n\n" + "\n".join(lines))
 
 
 # --- .docx ------------------------------------------------------------------------

@@ -23,18 +23,17 @@ from consult.consultations.models import (
     Invitation,
 )
 from consult.errors import DomainError
-from consult.consultations.parser import DraftParseError, Node, ParsedDraft, assign_labels, parse_draft, text_from_docx
+from consult.consultations.parser import (DraftParseError, Node, ParsedDraft, assign_labels, footnote_references,
+                                          parse_draft)
 from consult.textsearch import words_condition, search_blob
 from consult.textutil import nfc
 from consult.timeutil import format_datetime, local_date, utcnow
-from consult.consultations import wordtext
-from consult.uploads import UploadRejected, check_upload
+from consult.consultations import reader, wordtext
 
 # Luật Điều 28 khoản 2: at least 20 days from publication; NĐ 61 Điều 9: a
 # hương ước draft is posted at least 30 days.
 MIN_PERIOD_DAYS = 20
-# Drafts arrive as Word files (.docx, .doc), OpenDocument, PDF or plain text.
-DRAFT_FORMATS = {"docx", "doc", "odt", "pdf", "txt"}
+DRAFT_FORMATS = reader.DRAFT_FORMATS
 MIN_PERIOD_DAYS_HUONG_UOC = 30
 
 
@@ -48,39 +47,35 @@ class ConsultationClosed(ConsultationError):
 
 @dataclass
 class DraftSource:
-    """The draft as given: pasted text, or an uploaded .docx / .txt."""
+    """The draft as given: pasted text, or an uploaded file read by ``reader.read_draft_file``."""
 
     parsed: ParsedDraft
     text: str
     filename: str | None = None
     mimetype: str | None = None
     data: bytes | None = None
+    had_revisions: bool = False  # the file carried tracked changes, read as accepted
 
 
 def read_draft(*, text: str | None = None, filename: str | None = None, data: bytes | None = None,
                max_bytes: int = 10 * 1024 * 1024) -> DraftSource:
-    """Parse a pasted text or an uploaded file; raise ConsultationError on bad input."""
+    """Parse a pasted text or an uploaded file (through the one reader of draft files); raise
+    ConsultationError, tied to the form's field, on bad input."""
+    if data:
+        try:
+            drafted = reader.read_draft_file(filename, data, max_bytes=max_bytes)
+            parsed = drafted.parse()
+        except (DraftParseError, wordtext.UnreadableDraft) as exc:
+            raise ConsultationError(str(exc), field=reader.FIELD) from None
+        return DraftSource(parsed, nfc(drafted.text), drafted.filename, drafted.mimetype, drafted.data,
+                           had_revisions=drafted.had_revisions)
+    if not (text or "").strip():
+        raise ConsultationError("Hãy dán nội dung dự thảo hoặc tải lên tệp .docx, .doc, .odt, .pdf hoặc .txt.",
+                                field="draft_text")
     try:
-        if data:
-            checked = check_upload(filename, data, allowed=DRAFT_FORMATS, max_bytes=max_bytes)
-            if checked.extension == "docx":
-                try:
-                    source_text = text_from_docx(checked.data)
-                except Exception:  # noqa: BLE001 - any failure of a damaged .docx
-                    raise ConsultationError(f"Không đọc được tệp “{checked.filename}”.") from None
-            elif checked.extension in ("doc", "odt"):
-                source_text = wordtext.text_from_office(checked.data, f".{checked.extension}")
-            elif checked.extension == "pdf":
-                source_text = wordtext.text_from_pdf(checked.data)
-            else:
-                source_text = checked.data.decode("utf-8")
-            parsed = parse_draft(source_text)
-            return DraftSource(parsed, nfc(source_text), checked.filename, checked.mimetype, checked.data)
-        if not (text or "").strip():
-            raise ConsultationError("Hãy dán nội dung dự thảo hoặc tải lên tệp .docx, .doc, .odt, .pdf hoặc .txt.")
         return DraftSource(parse_draft(text), nfc(text))
-    except (DraftParseError, UploadRejected, wordtext.UnreadableDraft) as exc:
-        raise ConsultationError(str(exc)) from None
+    except DraftParseError as exc:
+        raise ConsultationError(str(exc), field="draft_text") from None
 
 
 def check_period(doc_kind: str, opens_at: datetime, closes_at: datetime, basis: str | None) -> None:
@@ -140,6 +135,7 @@ def create_consultation(session: Session, actor: Actor, commune: Commune, facts:
         commune_id=commune.id, status=STATUS_DRAFT, created_at=now,
         preamble=source.parsed.preamble, closing_text=source.parsed.closing, source_text=source.text,
         source_filename=source.filename, source_mimetype=source.mimetype, source_blob=source.data,
+        source_had_revisions=source.had_revisions,
     )
     _apply_facts(consultation, facts)
     session.add(consultation)
@@ -258,7 +254,7 @@ def _store_parts(session: Session, consultation: Consultation, nodes: list[Node]
         position += 1
         part = DraftPart(consultation_id=consultation.id, parent_id=parent.id if parent else None,
                          position=position, depth=depth, kind=node.kind, number=node.number, label=node.label,
-                         anchor=node.anchor, title=node.title, text=node.text)
+                         anchor=node.anchor, title=node.title, text=node.text, footnotes=list(node.footnotes))
         session.add(part)
         session.flush()
         for child in node.children:
@@ -290,7 +286,8 @@ PART_MARKUP_BYTES = 350
 
 
 def _weight(view: PartView) -> int:
-    return len(view.part.text or "") + len(view.part.title or "") + PART_MARKUP_BYTES + sum(
+    notes = sum(len(note.get("text", "")) + PART_MARKUP_BYTES // 4 for note in view.part.footnotes or [])
+    return len(view.part.text or "") + len(view.part.title or "") + notes + PART_MARKUP_BYTES + sum(
         _weight(c) for c in view.children)
 
 
@@ -422,6 +419,7 @@ def merge_part(session: Session, actor: Actor, consultation: Consultation, part_
     if part.kind in ("clause", "point"):
         extra = f"{part.number}{')' if part.kind == 'point' else '.'} {extra}"
     target.text = f"{target.text}\n{extra}".strip() if target.text else extra
+    target.footnotes = [*(target.footnotes or []), *(part.footnotes or [])]  # they follow their references
     for child in consultation.parts:
         if child.parent_id == part.id:
             child.parent_id = target.id
@@ -449,6 +447,10 @@ def split_part(session: Session, actor: Actor, consultation: Consultation, part_
                     depth=part.depth, kind=kind, number=number, label="", anchor=f"tmp-new-{part.id}",
                     title=title.strip(), text=part.text[position:].strip())
     part.text = part.text[:position].strip()
+    # Each footnote stays with the half whose text carries its reference.
+    moved = set(footnote_references(new.text)) - set(footnote_references(f"{part.title}\n{part.text}"))
+    new.footnotes = [note for note in part.footnotes or [] if note["number"] in moved]
+    part.footnotes = [note for note in part.footnotes or [] if note["number"] not in moved]
     # Right after the part and its descendants; _relabel_all renumbers positions.
     consultation.parts.insert(consultation.parts.index(part) + 1 + _descendant_count(consultation, part), new)
     session.flush()

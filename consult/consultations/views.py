@@ -73,7 +73,9 @@ def new():
             return service.create_consultation(db_session(), current_actor(), commune, _facts(form),
                                                source, form.units.data)
 
-        done = act(create, "Đã tạo bản nháp. Hãy kiểm tra cấu trúc dự thảo trước khi công khai.", _show, again=True)
+        # A file or text that cannot be read is told beside its field, with nothing saved.
+        done = act(create, "Đã tạo bản nháp. Hãy kiểm tra cấu trúc dự thảo trước khi công khai.", _show, again=True,
+                   form=form)
         if done:
             return done
     return render_template("consultations/form.html", form=form, title="Tạo đợt lấy ý kiến", new=True)

@@ -281,7 +281,9 @@ def test_parse_draft_command_prints_json(runner, tmp_path):
     result = runner.invoke(args=["parse-draft", str(seed)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"preamble", "closing", "parts"}
+    assert set(data) == {"preamble", "closing", "parts", "source"}
+    assert data["source"] == {"filename": seed.name, "format": "txt", "had_revisions": False,
+                              "footnotes": 0}
     article4 = data["parts"][3]
     assert (article4["kind"], article4["number"], article4["label"], article4["title"]) == (
         "article", "4", "Điều 4", "Biện pháp thực hiện")
