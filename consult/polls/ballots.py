@@ -7,6 +7,7 @@ Luật Điều 19 (phát phiếu), NĐ 59 Điều 4 (paper) and Điều 5 (onlin
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -52,6 +53,19 @@ MAX_OTHER_TEXT = 500
 def _new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def code_digest(session: Session, code: str) -> str:
+    """How a slip's typed code is stored: an HMAC under a key kept outside the database.
+
+    The code is short enough to type (10 characters of 31: about 50 bits), so a plain hash of it
+    would let whoever reads the ``ballot_token`` table find every live code by trying them all
+    against every row at once (minutes on a graphics card) and vote for households that have not
+    voted. Keyed by a key derived from the audit chain's (``AUDIT_KEY``, in the environment or
+    ``instance/audit_key``), the stored digests tell nothing without it. The QR link's token,
+    192 random bits, is stored as its plain SHA-256 (``security.hash_token``)."""
+    key = hashlib.blake2b(chain_key(session).encode("utf-8"), digest_size=32, person=b"consult-code").digest()
+    return hmac.new(key, code.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def normalize_code(code: str) -> str:
@@ -106,7 +120,7 @@ def store_ballots(session: Session, actor: Actor, poll: Poll, issued: list[Issue
     if issued:
         session.execute(insert(BallotToken), [
             {"poll_id": poll.id, "poll_household_id": b.household.id, "token_hash": security.hash_token(b.token),
-             "code_hash": security.hash_token(b.code), "issued_at": now} for b in issued])
+             "code_hash": code_digest(session, b.code), "issued_at": now} for b in issued])
     record(session, actor, "poll.ballots_issued", poll, now=now, details={"slips": len(issued), "reprint": reprint})
 
 
@@ -275,7 +289,7 @@ def find_token(session: Session, *, token: str | None = None, code: str | None =
     if token:
         statement, digest = _BY_TOKEN, security.hash_token(token)
     elif code:
-        statement, digest = _BY_CODE, security.hash_token(normalize_code(code))
+        statement, digest = _BY_CODE, code_digest(session, normalize_code(code))
     else:
         statement = None
     row = session.connection().execute(statement, {"digest": digest}).first() if statement is not None else None

@@ -417,3 +417,38 @@ def test_a_ballot_added_in_the_vote_s_own_group_without_its_own_household_s_mark
         _close(session, poll)
     assert session.scalar(select(BallotBox.poll_id).where(BallotBox.poll_id == poll.id,
                                                           BallotBox.phase == "vote")) is None
+
+
+def test_attack_a_database_reader_cannot_recover_the_slips_typed_codes(session):
+    """A slip's typed code is 10 characters of 31 (about 50 bits): stored as a plain SHA-256, a
+    reader of the ``ballot_token`` table finds every live code by trying them all against every
+    row at once, then votes for the households that have not voted. Stored as an HMAC under a key
+    kept outside the database, the table answers no guess: even the right code, hashed, matches
+    no row, and a server with another key finds no slip by it; the real server still does."""
+    import hashlib
+
+    from consult.polls.ballots import code_digest, find_token, normalize_code
+
+    commune, group = tp.group_with_households(session, 3)
+    poll = tp.open_vote(session, commune, [group])
+    tp.pass_consent(session, poll)
+    ballots = service.issue_ballots(session, SYSTEM, poll)
+    session.flush()
+    stored = set(session.scalars(text("SELECT code_hash FROM ballot_token WHERE poll_id = :p AND revoked_at IS NULL"), {"p": poll.id}))
+    assert len(stored) == 3
+    for ballot in ballots:
+        code = normalize_code(ballot.code)
+        # the attacker's test of a guess, given the right guess: no row answers it
+        assert hashlib.sha256(code.encode()).hexdigest() not in stored
+        assert hashlib.sha256(code.replace("-", "").encode()).hexdigest() not in stored
+        assert code_digest(session, code) in stored
+        assert find_token(session, code=ballot.code.lower().replace("-", " ")).household.id == ballot.household.id
+    real_key = session.info["audit_key"]
+    try:
+        session.info["audit_key"] = real_key + "-another-server"
+        with pytest.raises(service.BallotRejected, match="Mã phiếu không đúng"):
+            find_token(session, code=ballots[0].code)
+    finally:
+        session.info["audit_key"] = real_key
+    # The QR link's 192-bit token is found as before.
+    assert find_token(session, token=ballots[0].token).household.id == ballots[0].household.id
