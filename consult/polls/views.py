@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
 from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_login import current_user
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.access import (ALL_STAFF, current_actor, fully_signed_in, get_scoped, staff_required, visible,
                             visible_groups)
@@ -34,10 +36,10 @@ from consult.polls.ballots_pdf import ballots_pdf
 from consult.auth.service import qr_svg
 from consult.polls.forms import CheckInForm, LocalDayForm, PaperCountForm, PollForm, SharePickupForm, SlipForm
 from consult.polls.models import (DAY_KINDS, FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
-                                  PHASE_CONSENT, PHASE_VOTE, PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, Attendance, LocalDay, Poll,
-                                  PollHousehold)
+                                  PHASE_CONSENT, PHASE_VOTE, PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, STATUS_OPEN,
+                                  Attendance, LocalDay, Participation, Poll, PollHousehold)
 from consult.textutil import nfc
-from consult.timeutil import local_date, today, utcnow
+from consult.timeutil import humanize_remaining, local_date, today, utcnow
 
 bp = Blueprint("polls", __name__)
 # Households and bulletin lines on one public page; "ý kiến khác" texts (up to
@@ -751,6 +753,38 @@ def _key_arg(name: str) -> str | None:
     return value[:64] or None
 
 
+@dataclass(frozen=True)
+class UnderWay:
+    """An open vote as its public page shows it: until when, and how many households took part."""
+
+    phase: str  # "consent" (the round that asks whether to vote online) or "vote"
+    ends_at: datetime
+    remaining: str
+    took_part: int
+    households: int
+
+    @property
+    def share(self) -> str:
+        if not self.households:
+            return "0%"
+        return f"{self.took_part * 100 / self.households:.1f}".rstrip("0").rstrip(".").replace(".", ",") + "%"
+
+
+def _under_way(session, poll: Poll) -> UnderWay | None:
+    if poll.status != STATUS_OPEN:
+        return None
+    now = utcnow()
+    consent = poll.form == FORM_ONLINE and poll.phase == PHASE_CONSENT
+    ends_at = poll.consent_closes_at if consent and poll.consent_closes_at else poll.closes_at
+    if poll.form == FORM_MEETING:
+        took_part = service.attendance_count(session, poll)
+    else:
+        took_part = session.scalar(select(func.count()).select_from(Participation).where(
+            Participation.poll_id == poll.id, Participation.phase == (PHASE_CONSENT if consent else PHASE_VOTE))) or 0
+    return UnderWay("consent" if consent else "vote", ends_at, humanize_remaining(ends_at - now), took_part,
+                    service.total_households(poll))
+
+
 @bp.route("/c/<slug>/polls/<int:poll_id>")
 def public_show(slug: str, poll_id: int):
     """Results with a chart, the households that took part, and a receipt check;
@@ -780,6 +814,7 @@ def public_show(slug: str, poll_id: int):
              for name, own in (("participants", ("after", "before")), ("texts", ("texts_from",)),
                                ("bulletin", ("tracker_after", "tracker_before", "receipt")))}
     return render_template("polls/public_show.html", commune=commune, poll=poll, result=result,
+                           under_way=_under_way(s, poll), rule_text=rules.rule_text(poll.matter_kind),
                            participants=participants, receipt=receipt, bulletin=bulletin, texts=texts,
                            links=links, found=found, found_tracker=found_tracker, labels=STATUS_LABELS, forms=FORMS,
                            kinds=MATTER_KINDS, recognition=rules.recognition(poll.matter_kind, poll.commune_wide),
