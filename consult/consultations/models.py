@@ -114,7 +114,10 @@ class Consultation(Base):
         return self.status
 
     def every_opinion_answered(self) -> bool:
-        """Each opinion received has its decision (tiếp thu, giải trình, ghi nhận): two counts,
+        return self.opinions_without_answer() == 0
+
+    def opinions_without_answer(self) -> int:
+        """Opinions received without their decision (tiếp thu, giải trình, ghi nhận): two counts,
         read only, whether or not the opinions have been grouped yet. The tables are taken by
         name from the shared metadata: their models import this module."""
         from sqlalchemy import func, select
@@ -128,7 +131,7 @@ class Consultation(Base):
         answered = session.scalar(
             select(func.count()).select_from(member.join(cluster, member.c.cluster_id == cluster.c.id))
             .where(cluster.c.consultation_id == self.id, cluster.c.decision.is_not(None))) or 0
-        return answered >= received
+        return max(0, received - answered)
 
     def standing(self, now: datetime) -> Standing:
         key = self.effective_status(now)

@@ -34,19 +34,13 @@ def commune_home(slug: str):
 @bp.route("/staff")
 @staff_required(*ALL_STAFF)
 def staff_home():
-    """The desk: links by role, and decisions that must still reach the commune."""
-    from consult.access import visible
-    from consult.polls.models import Poll
-    from consult.polls.service import deadline_reminders
-    from consult.timeutil import today
-
-    reminders = []
-    if current_user.commune_id and current_user.role in ("admin", "officer", "group_head"):
-        # The heads' reminders by mail are queued by the worker (consult/worker.py), not by this page.
-        reminders = deadline_reminders(db_session(), visible(current_user, Poll), today=today())
+    """The desk (``consult.desk``): what waits for this person, then the links by role. The
+    heads' reminders by mail are queued by the worker (consult/worker.py), not by this page."""
+    from consult.desk import desk
     from consult.polls.keycards import waiting_for
+    from consult.timeutil import utcnow
 
-    return render_template("main/staff_home.html", reminders=reminders,
+    return render_template("main/staff_home.html", sections=desk(db_session(), current_user, utcnow()),
                            key_shares=waiting_for(db_session(), current_user))
 
 

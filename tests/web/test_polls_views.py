@@ -424,12 +424,12 @@ def test_decision_deadline_reminder_until_marked_sent(client, session):
     session.commit()
     login(client, "truong.kp1")
     home = client.get("/staff").get_data(as_text=True)
-    assert 'id="reminders"' in home and poll.title in home
+    assert 'id="desk-deadlines"' in home and poll.title in home
     deadline = service.report_deadline(session, poll)
     assert deadline.weekday() < 5
     r = post_form(client, f"/polls/{poll.id}/sent", {"sent_on": format_date(today())}, get_url=f"/polls/{poll.id}")
     assert r.status_code == 302
-    assert 'id="reminders"' not in client.get("/staff").get_data(as_text=True)
+    assert 'id="desk-deadlines"' not in client.get("/staff").get_data(as_text=True)
     r = post_form(client, f"/polls/{poll.id}/sent", {"sent_on": "31/02/2026"}, get_url=f"/polls/{poll.id}",
                   follow_redirects=True)
     assert "không có thật" in r.get_data(as_text=True)
