@@ -63,6 +63,11 @@ class Proposal(Base):
     # The support window: from the opening to the end of ``closes_on`` (local), 3 months.
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_on: Mapped[date | None] = mapped_column(Date)
+    # H, the group's households in the register when the proposal opened for support: the 10%
+    # is of the register as it stood then (as a vote counts against its snapshot), so that
+    # households imported mid-window do not move the target. None for proposals opened before
+    # it was kept: the register now.
+    households_at_open: Mapped[int | None] = mapped_column()
     reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refused_reason: Mapped[str | None] = mapped_column(Text)
     # The vote the community decided it by (Luật Điều 17 to 21).

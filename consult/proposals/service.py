@@ -13,7 +13,8 @@ The life of a proposal:
   From a signed paper list the head ticks the households, confirmed at once (online
   collection is allowed: NĐ 61/2023 Điều 7 khoản 2 điểm c);
 * reached: confirmed supporting households × 10 ≥ the households of the group in the
-  register now (integer arithmetic), from supports given inside the window. The head must
+  register when the proposal opened (integer arithmetic; ``Proposal.households_at_open``),
+  from supports given inside the window. The head must
   then put it to the community, and links the vote it was put to (decided);
 * expired: the window passed without the threshold. Computed from the date, never stored,
   so a proposal reads right on any day; while supports given in time still wait to be
@@ -111,7 +112,7 @@ class Standing:
     """Where a proposal stands on a day: what the public page shows."""
 
     status: str
-    households: int  # H: the group's households in the register now
+    households: int  # H: the group's households in the register when the proposal opened
     supporters: int  # confirmed supporting households
     pending: int  # online supports waiting to be checked against the register
     needed: int
@@ -150,7 +151,8 @@ def standings(session: Session, proposals: list[Proposal], *, now: datetime | No
         .group_by(ProposalSupport.proposal_id)).all())
     result = {}
     for p in proposals:
-        h, s, w = households.get(p.group_id, 0), confirmed.get(p.id, 0), pending.get(p.id, 0)
+        h = p.households_at_open if p.households_at_open is not None else households.get(p.group_id, 0)
+        s, w = confirmed.get(p.id, 0), pending.get(p.id, 0)
         status = effective_status(p.status, p.closes_on, day, supporters=s, pending=w, households=h)
         days_left = (p.closes_on - day).days if status == STATUS_COLLECTING and p.closes_on else None
         result[p.id] = Standing(status=status, households=h, supporters=s, pending=w, needed=needed_supporters(h),
@@ -230,6 +232,8 @@ def open_for_support(session: Session, actor: Actor, proposal: Proposal, *, matt
         proposal.matter_kind = matter_kind
     proposal.status, proposal.opened_at = STATUS_COLLECTING, now
     proposal.closes_on = closing_day(today(now))
+    proposal.households_at_open = session.scalar(select(func.count()).select_from(Household).where(
+        Household.commune_id == proposal.commune_id, Household.group_id == proposal.group_id)) or 0
     _touch(proposal, actor, now)
     session.flush()
     record(session, actor, "proposal.open", proposal, now=now,

@@ -78,9 +78,9 @@ def test_a_proposal_that_reached_its_threshold_stays_reached_after_the_window():
 
 # --- through the database --------------------------------------------------------------------
 
-def _proposal(session, commune, group, *, now, open_=True):
+def _proposal(session, commune, group, *, now, open_=True, title="Lắp đèn chiếu sáng hẻm 27"):
     proposal = service.submit_proposal(
-        session, commune, group_id=group.id, matter_kind="k6", title="Lắp đèn chiếu sáng hẻm 27",
+        session, commune, group_id=group.id, matter_kind="k6", title=title,
         content="Hẻm 27 tối, đề nghị lắp 4 đèn.", name="Nguyễn Văn An", address="Số 3, hẻm 27", now=now)
     if open_:
         service.open_for_support(session, SYSTEM, proposal, now=now)
@@ -180,15 +180,21 @@ def test_8_of_81_households_do_not_carry_it_and_the_9th_does(session, now):
         service.add_online_support(session, proposal, name="Hộ thứ mười", address="Số 10", now=now)
 
 
-def test_the_threshold_is_of_the_register_now(session, now):
-    """H is the group's households in the register today: a household added raises the need."""
+def test_the_threshold_is_of_the_register_as_it_stood_at_the_opening(session, now):
+    """H is the group's households in the register when the proposal opened for support, as a
+    vote counts against its snapshot: 50 households imported mid-window do not move the target
+    from 2 to 7; a proposal opened after the import counts them."""
     commune, group = group_with_households(session, 20)
     proposal = _proposal(session, commune, group, now=now)
     assert service.standing(session, proposal, now=now).needed == 2
-    session.add(Household(commune_id=commune.id, group_id=group.id, code="KP1-021", representative="Hộ mới",
-                          address="Số 21"))
+    for i in range(50):
+        session.add(Household(commune_id=commune.id, group_id=group.id, code=f"KP1-{100 + i}",
+                              representative=f"Hộ mới {i}", address=f"Số {100 + i}"))
     session.flush()
-    assert service.standing(session, proposal, now=now).needed == 3
+    standing = service.standing(session, proposal, now=now)
+    assert (standing.households, standing.needed) == (20, 2)
+    later = _proposal(session, commune, group, now=now, title="Đề xuất mở sau khi nhập thêm hộ")
+    assert service.standing(session, later, now=now).needed == 7
 
 
 def test_a_support_after_the_window_is_refused_and_nothing_saved(session, now):
