@@ -179,6 +179,7 @@ class LiveToken:
     group: NamedPlace
     poll: BallotPoll
     voted_on: date | None  # in the vote's current phase
+    sealed_receipt: bytes | None = None  # the receipt of its online ballot, sealed (``seal_receipt``)
 
 
 @dataclass
@@ -198,7 +199,8 @@ class BallotView:
 _TOKEN_COLUMNS = (BallotToken.id, BallotToken.poll_id, BallotToken.revoked_at, PollHousehold.id, PollHousehold.code,
                   PollHousehold.group_id, ResidentialGroup.kind, ResidentialGroup.name, Poll.form, Poll.status,
                   Poll.phase, Poll.opens_at, Poll.closes_at, Poll.consent_closes_at, Poll.title, Poll.opened_at,
-                  Poll.public_key, Commune.kind, Commune.name, Commune.slug, Participation.voted_on)
+                  Poll.public_key, Commune.kind, Commune.name, Commune.slug, Participation.voted_on,
+                  Participation.sealed_receipt)
 
 
 def _token_statement(column):
@@ -297,7 +299,7 @@ def find_token(session: Session, *, token: str | None = None, code: str | None =
         raise BallotRejected("Mã phiếu không đúng. Hãy kiểm tra lại mã trên phiếu.")
     (token_id, poll_id, revoked_at, household_id, household_code, group_id, group_kind, group_name, form, status,
      phase, opens_at, closes_at, consent_closes_at, title, opened_at, public_key, commune_kind, commune_name, slug,
-     voted_on) = row
+     voted_on, sealed_receipt) = row
     if revoked_at is not None:
         raise BallotRejected("Phiếu này đã bị hủy vì hộ đã được cấp phiếu mới. Hãy dùng phiếu mới nhất.")
     question, content, texts_key, choices = _fixed_parts(session, poll_id, opened_at, public_key)
@@ -308,7 +310,7 @@ def find_token(session: Session, *, token: str | None = None, code: str | None =
                       content, public_key, texts_key, choices)
     group = NamedPlace(group_full_name(group_kind, group_name))
     return LiveToken(token_id, poll_id, BallotHousehold(household_id, household_code, group_id), group, poll,
-                     voted_on)
+                     voted_on, sealed_receipt)
 
 
 def ballot_view(token: LiveToken) -> BallotView:
@@ -378,11 +380,12 @@ _VOTED_ON = select(Participation.voted_on).where(
     Participation.poll_household_id == bindparam("poll_household_id"))
 
 
-def _mark_ids(session: Session, poll_id: int, phase: str, household_id: int, channel: str, now: datetime) -> None:
+def _mark_ids(session: Session, poll_id: int, phase: str, household_id: int, channel: str, now: datetime,
+              sealed_receipt: bytes | None = None) -> None:
     """The household's "has voted" mark; the database refuses a second one."""
     connection = session.connection()
     values = dict(poll_id=poll_id, phase=phase, poll_household_id=household_id, voted_on=local_date(now),
-                  channel=channel)
+                  channel=channel, sealed_receipt=sealed_receipt)
     if connection.execute(_MARK[connection.dialect.name], values).first() is None:
         day = connection.execute(_VOTED_ON, values).scalar()
         raise AlreadyVoted(f"Hộ này đã biểu quyết{' ngày ' + format_date(day) if day else ''}; "
@@ -400,7 +403,64 @@ def cast_online(session: Session, token_value: str | None, choice, *, code: str 
     """
     now = now or utcnow()
     token = found or find_token(session, token=token_value, code=code)
-    return record_ballot(session, prepare_ballot(token, choice, other_text=other_text, now=now), now=now)
+    prepared = prepare_ballot(token, choice, other_text=other_text, now=now)
+    return record_ballot(session, prepared, now=now,
+                         sealed_receipt=seal_receipt(prepared, token=token_value, code=None if token_value else code))
+
+
+# The typed code's key for a receipt: Argon2id at a modest cost, enough against 2^50 guesses
+# (each costs the attacker this much), little for the one household that opens its slip.
+RECEIPT_KDF = (2, 16 * 1024 * 1024)
+
+
+def _receipt_key(poll_id: int, household_id: int, *, token: str | None, code: str | None) -> tuple[bytes, bytes]:
+    """(mark, key): b"T" and a key from the QR token (192 random bits: one keyed BLAKE2b), or
+    b"C" and a key from the typed code (Argon2id); both bound to the vote and the household."""
+    from nacl import pwhash
+
+    where = f"{poll_id}:{household_id}".encode()
+    if token:
+        return b"T", hashlib.blake2b(where + b":" + token.encode("utf-8"), digest_size=32,
+                                     person=b"consult-receipt").digest()
+    salt = hashlib.blake2b(where, digest_size=pwhash.argon2id.SALTBYTES, person=b"consult-rcpt-c").digest()
+    return b"C", pwhash.argon2id.kdf(32, normalize_code(code or "").encode("utf-8"), salt,
+                                     opslimit=RECEIPT_KDF[0], memlimit=RECEIPT_KDF[1])
+
+
+def seal_receipt(ballot: PreparedBallot, *, token: str | None = None, code: str | None = None) -> bytes | None:
+    """The receipt of a vote's ballot, sealed for the slip it was cast with, to be shown again
+    when that slip is reopened (computed before the write lock: the KDF is not quick)."""
+    if ballot.phase != PHASE_VOTE or not (token or code):
+        return None
+    from nacl.secret import SecretBox
+
+    mark, key = _receipt_key(ballot.poll_id, ballot.household_id, token=token, code=code)
+    return mark + SecretBox(key).encrypt(secrecy.receipt_code(ballot.tracker).encode("ascii"))
+
+
+@dataclass(frozen=True)
+class ReopenedReceipt:
+    receipt: str | None  # the household's receipt, when the slip was opened as it was cast
+    cast_with: str | None  # "token" (the QR link) or "code" (typed), when it was sealed
+
+
+def open_receipt(live: LiveToken, *, token: str | None = None, code: str | None = None) -> ReopenedReceipt:
+    """The receipt sealed at the cast, opened with the slip as it is opened now; a slip cast by
+    its QR link and reopened by its code (or the other way) says which way opens it."""
+    sealed = live.sealed_receipt
+    if not sealed or live.poll.phase != PHASE_VOTE:
+        return ReopenedReceipt(None, None)
+    from nacl.exceptions import CryptoError
+    from nacl.secret import SecretBox
+
+    cast_with = "token" if sealed[:1] == b"T" else "code"
+    if (cast_with == "token" and not token) or (cast_with == "code" and (token or not code)):
+        return ReopenedReceipt(None, cast_with)
+    _, key = _receipt_key(live.poll_id, live.household.id, token=token if cast_with == "token" else None, code=code)
+    try:
+        return ReopenedReceipt(SecretBox(key).decrypt(sealed[1:]).decode("ascii"), cast_with)
+    except CryptoError:
+        return ReopenedReceipt(None, cast_with)
 
 
 @dataclass(frozen=True)
@@ -468,7 +528,8 @@ _POLL_STATE = (select(Poll.status, Poll.phase, Poll.closes_at, Poll.consent_clos
                .where(Poll.id == bindparam("poll_id")))
 
 
-def record_ballot(session: Session, ballot: PreparedBallot, *, now: datetime | None = None) -> str:
+def record_ballot(session: Session, ballot: PreparedBallot, *, now: datetime | None = None,
+                  sealed_receipt: bytes | None = None) -> str:
     """Record a prepared ballot: the vote is checked again inside the write transaction
     (it may have closed since), then the mark and the ciphertext. Returns the receipt."""
     now = now or utcnow()
@@ -477,7 +538,7 @@ def record_ballot(session: Session, ballot: PreparedBallot, *, now: datetime | N
     if state.status != STATUS_OPEN or state.phase != ballot.phase or now >= state.closes_at or (
             ballot.phase == PHASE_CONSENT and state.consent_closes_at is not None and now >= state.consent_closes_at):
         raise BallotRejected("Cuộc biểu quyết đã kết thúc hoặc đã sang vòng khác; phiếu không được ghi nhận.")
-    _mark_ids(session, ballot.poll_id, ballot.phase, ballot.household_id, "online", now)
+    _mark_ids(session, ballot.poll_id, ballot.phase, ballot.household_id, "online", now, sealed_receipt)
     connection.execute(_CAST, dict(poll_id=ballot.poll_id, phase=ballot.phase, group_id=ballot.group_id,
                                    ciphertext=ballot.ciphertext, proofs=ballot.proofs, sealed_text=ballot.sealed,
                                    tracker=ballot.tracker))

@@ -238,6 +238,10 @@ class Participation(Base):
     # The day only: a finer time could be matched against the box's history.
     voted_on: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(10))
+    # An online ballot's receipt, sealed under a key only the household's slip gives (its QR
+    # token, or its typed code through Argon2id): the slip reopened shows it again; the table
+    # read without the slip links no household to any ballot (``ballots.seal_receipt``).
+    sealed_receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class CastBallot(Base):

@@ -52,8 +52,8 @@ from consult.polls.secrecy import key_fingerprint
 from consult.polls.ballots import (
     CODE_ALPHABET, CONSENT_CHOICES, MAX_OTHER_TEXT, BallotView, IssuedBallot, PaperCountInput, ballot_view, bulletin,
     bulletin_page,
-    cast_online, consent_answers, find_token, issue_ballots, normalize_code, paper_counts, prepare_ballot,
-    receipt_published, receipt_tracker, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, count_phase,
+    cast_online, consent_answers, find_token, issue_ballots, normalize_code, open_receipt, paper_counts, prepare_ballot,
+    seal_receipt, receipt_published, receipt_tracker, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, count_phase,
     TamperedBox, _rebuild_key)
 from consult.polls.meetings import (
     attendance_count, attendance_shortfall, check_in, meeting_can_decide, procedures, record_meeting_count,
@@ -103,6 +103,8 @@ __all__ = [
     "bulletin_page",
     "cast_online",
     "prepare_ballot",
+    "open_receipt",
+    "seal_receipt",
     "record_ballot",
     "check_close",
     "check_in",

@@ -660,9 +660,11 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
 
             def cast():
                 prepared = service.prepare_ballot(row, choice, other_text=other)
+                # Sealed for this slip before the write lock (its KDF is not quick).
+                sealed = service.seal_receipt(prepared, token=token, code=None if token else code)
                 if w is not s:
                     s.commit()  # the read transaction ends; nothing was written (the pages keep their objects)
-                return service.record_ballot(w, prepared)
+                return service.record_ballot(w, prepared, sealed_receipt=sealed)
 
             receipt, refusal = attempt(cast)
             if isinstance(refusal, service.AlreadyVoted):
@@ -675,7 +677,8 @@ def _ballot_page(row, *, token: str | None = None, code: str | None = None):
     # (a text refused as too long is not lost); both are padded below with the message.
     kept_choice = str(choice) if error and any(str(c[0]) == str(choice) for c in view.choices) else None
     kept_text = nfc(request.form.get("other_text", ""))[:KEPT_TEXT_MAX] if error else None
-    page = render_template("polls/ballot.html", view=view, token=token, code=code, error=error,
+    reopened = service.open_receipt(row, token=token, code=code) if view.voted_on else None
+    page = render_template("polls/ballot.html", view=view, token=token, code=code, error=error, reopened=reopened,
                            kept_choice=kept_choice, kept_text=kept_text,
                            staff_recording=staff_recording, now=utcnow(),
                            staff_checkin=poll.form == FORM_MEETING and _staff_can_record(poll),
