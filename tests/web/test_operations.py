@@ -91,15 +91,18 @@ def _gunicorn(tmp_path, workers: int, **env):
 
 
 def _serves(process, port) -> bool:
-    import socket
+    """Until a worker answers /healthz: the arbiter listens before its workers have booted, and
+    a worker stopped while it still imports the app holds up gunicorn's graceful shutdown."""
     import time
+    import urllib.error
+    import urllib.request
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                return answer.status == 200
+        except (OSError, urllib.error.URLError):
             time.sleep(0.2)
     return False
 
@@ -117,4 +120,4 @@ def test_gunicorn_refuses_several_workers_on_in_memory_rate_limits(tmp_path):
             assert _serves(process, port), process.stdout.read() if process.poll() is not None else "no answer"
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            process.communicate(timeout=60)
