@@ -166,7 +166,9 @@ def parse_draft_cmd(path: str):
         limit = DEFAULT_MAX_BYTES
     file = Path(path)
     try:
-        drafted = read_draft_file(file.name, file.read_bytes(), max_bytes=limit)
+        # A scan is read by OCR here, in the foreground: its progress goes to standard error.
+        drafted = read_draft_file(file.name, file.read_bytes(), max_bytes=limit, progress=lambda done, total: (
+            click.echo(f"Nhận dạng chữ bản quét: đã đọc {done}/{total} trang", err=True)))
         parsed = drafted.parse()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None

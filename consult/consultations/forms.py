@@ -57,3 +57,8 @@ class SplitForm(Form):
     kind = SelectField("Loại phần mới", choices=PART_KINDS)
     number = StringField("Số hiệu phần mới", validators=[DataRequired("Vui lòng nhập số hiệu."), Length(max=10)])
     title = StringField("Tiêu đề (nếu có)", validators=[Optional(), Length(max=1000)])
+
+
+class PartTextForm(Form):
+    title = StringField("Tiêu đề (Chương, Mục, Điều)", validators=[Optional(), Length(max=1000)])
+    text = TextAreaField("Nội dung", render_kw={"rows": 12})

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Date, Float, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,6 +78,10 @@ class Consultation(Base):
     # The uploaded file carried tracked changes (Track Changes) not yet accepted; its text was
     # read as if they were, and the check page says so.
     source_had_revisions: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A scan, read by OCR in a background job: the job while it runs (its progress is shown on
+    # the check page), then ``read_by_ocr``, each part keeping its page and confidence.
+    ocr_job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    read_by_ocr: Mapped[bool] = mapped_column(default=False, server_default=false())
     search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -189,8 +193,18 @@ class DraftPart(Base):
     # The footnotes referred to in this part ("¹" in its text): [{"number": "1", "text": "..."}],
     # shown under it, never inside its text.
     footnotes: Mapped[list] = mapped_column(JSON, default=list, server_default=sql_text("'[]'"))
+    # Read from a scan: the page the part starts on, and the mean confidence (0-100) of the words
+    # OCR read in it; the confidence is cleared once the officer has corrected the part's text.
+    ocr_page: Mapped[int | None] = mapped_column()
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
 
     consultation: Mapped[Consultation] = relationship(back_populates="parts")
+
+    @property
+    def doubtful_reading(self) -> bool:
+        from consult.consultations.ocr import LOW_CONFIDENCE
+
+        return self.ocr_confidence is not None and self.ocr_confidence < LOW_CONFIDENCE
 
 
 class DeadlineChange(Base):

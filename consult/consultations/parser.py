@@ -71,8 +71,13 @@ class Node:
     # The footnotes whose references ("¹") stand in this part's title or text, in order:
     # {"number": "1", "text": "..."}.
     footnotes: list[dict] = field(default_factory=list)
+    # Read from a scan by OCR: the page the part starts on (from 1) and the mean confidence of
+    # its words (0 to 100); None otherwise.
+    page: int | None = None
+    confidence: float | None = None
 
     def to_dict(self) -> dict:
+        read = {"page": self.page, "confidence": self.confidence} if self.page is not None else {}
         return {
             "kind": self.kind,
             "number": self.number,
@@ -81,6 +86,7 @@ class Node:
             "title": self.title,
             "text": self.text,
             "footnotes": list(self.footnotes),
+            **read,
             "children": [c.to_dict() for c in self.children],
         }
 

@@ -15,9 +15,11 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
-from consult.consultations import wordtext
+from collections.abc import Callable
+
+from consult.consultations import ocr, wordtext
 from consult.consultations.parser import ParsedDraft, attach_footnotes, parse_draft
-from consult.consultations.wordtext import UnreadableDraft
+from consult.consultations.wordtext import ScannedPdf, UnreadableDraft
 from consult.uploads import UploadRejected, check_upload
 
 # Drafts arrive as Word files (.docx, .doc), OpenDocument, PDF or plain text.
@@ -62,15 +64,22 @@ class DraftText:
     had_revisions: bool = False  # Track Changes not yet accepted: read as accepted
     # The footnotes, kept out of the text, by the number their reference shows ("¹" → "1").
     footnotes: dict[str, str] = field(default_factory=dict)
+    scan: ocr.ScanText | None = None  # a scan, read by OCR
 
     def facts(self) -> dict:
-        return {"filename": self.filename, "format": self.extension, "had_revisions": self.had_revisions,
-                "footnotes": len(self.footnotes)}
+        facts = {"filename": self.filename, "format": self.extension, "had_revisions": self.had_revisions,
+                 "footnotes": len(self.footnotes)}
+        if self.scan is not None:
+            facts["ocr"] = {"pages": self.scan.pages, "confidence": self.scan.confidence}
+        return facts
 
     def parse(self) -> ParsedDraft:
-        """The draft's parts, each with the footnotes its text refers to."""
+        """The draft's parts, each with the footnotes its text refers to (and, for a scan, the
+        page it starts on and how sure OCR was of its words)."""
         parsed = parse_draft(self.text)
         attach_footnotes(parsed, self.footnotes)
+        if self.scan is not None:
+            ocr.locate(parsed, self.scan)
         return parsed
 
 
@@ -159,9 +168,14 @@ def _rename_hint(kind: str) -> str:
     return " Hãy tải lên tệp dự thảo dạng .docx, .doc, .odt, .pdf hoặc .txt."
 
 
-def read_draft_file(filename: str | None, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> DraftText:
+def read_draft_file(filename: str | None, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                    scans: bool = True, progress: Callable[[int, int], None] | None = None) -> DraftText:
     """The text of a draft file as its reader sees it, by the format its name says and its
-    bytes confirm; ``UnreadableDraft`` (for the officer, tied to the upload field) otherwise."""
+    bytes confirm; ``UnreadableDraft`` (for the officer, tied to the upload field) otherwise.
+
+    A scanned PDF is read by OCR (``ocr.read_scan``, ``progress`` after each page); with
+    ``scans=False`` it raises ``ScannedPdf`` instead, for a caller that reads it later, in the
+    background (the upload page)."""
     name = _clean_name(filename)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if data and len(data) <= max_bytes and extension in DRAFT_FORMATS:
@@ -180,7 +194,17 @@ def read_draft_file(filename: str | None, data: bytes, *, max_bytes: int = DEFAU
         elif checked.extension in ("doc", "odt"):
             read = wordtext.read_office(checked.data, f".{checked.extension}")
         elif checked.extension == "pdf":
-            read = wordtext.read_pdf(checked.data)
+            try:
+                read = wordtext.read_pdf(checked.data)
+            except ScannedPdf:
+                why = ocr.available()
+                if why:
+                    raise UnreadableDraft(f"{wordtext.SCAN_MESSAGE} {why}") from None
+                if not scans:
+                    raise
+                scan = ocr.read_scan(checked.data, progress)
+                return DraftText(re.sub(r"\r\n?", "\n", scan.text), checked.filename, checked.extension,
+                                 checked.mimetype, checked.data, scan=scan)
         else:
             read = wordtext.DocxText(checked.data.decode("utf-8-sig"))
     except UnreadableDraft as exc:

@@ -55,6 +55,8 @@ class DraftSource:
     mimetype: str | None = None
     data: bytes | None = None
     had_revisions: bool = False  # the file carried tracked changes, read as accepted
+    # A scanned PDF, not read yet: OCR reads it in the background (``consultations.jobs``).
+    scanned: bool = False
 
 
 def read_draft(*, text: str | None = None, filename: str | None = None, data: bytes | None = None,
@@ -63,8 +65,10 @@ def read_draft(*, text: str | None = None, filename: str | None = None, data: by
     ConsultationError, tied to the form's field, on bad input."""
     if data:
         try:
-            drafted = reader.read_draft_file(filename, data, max_bytes=max_bytes)
+            drafted = reader.read_draft_file(filename, data, max_bytes=max_bytes, scans=False)
             parsed = drafted.parse()
+        except wordtext.ScannedPdf:
+            return _scan_source(filename, data, max_bytes)
         except (DraftParseError, wordtext.UnreadableDraft) as exc:
             raise ConsultationError(str(exc), field=reader.FIELD) from None
         return DraftSource(parsed, nfc(drafted.text), drafted.filename, drafted.mimetype, drafted.data,
@@ -76,6 +80,23 @@ def read_draft(*, text: str | None = None, filename: str | None = None, data: by
         return DraftSource(parse_draft(text), nfc(text))
     except DraftParseError as exc:
         raise ConsultationError(str(exc), field="draft_text") from None
+
+
+def _scan_source(filename: str | None, data: bytes, max_bytes: int) -> DraftSource:
+    """A scan, to be read by OCR after the draft is saved: its pages are counted now, so that
+    a file OCR would refuse is refused here, beside the upload field."""
+    from consult.consultations import ocr
+    from consult.uploads import check_upload
+
+    checked = check_upload(reader._clean_name(filename), data, allowed=DRAFT_FORMATS, max_bytes=max_bytes)
+    try:
+        pages = ocr.page_count(checked.data)
+    except wordtext.UnreadableDraft as exc:
+        raise ConsultationError(str(exc), field=reader.FIELD) from None
+    if pages > ocr.MAX_PAGES:
+        raise ConsultationError(f"Bản quét có {pages} trang, quá {ocr.MAX_PAGES} trang đọc được một lần. Hãy tách "
+                                "tệp, hoặc tải lên tệp Word của dự thảo.", field=reader.FIELD)
+    return DraftSource(ParsedDraft("", [], ""), "", checked.filename, checked.mimetype, checked.data, scanned=True)
 
 
 def check_period(doc_kind: str, opens_at: datetime, closes_at: datetime, basis: str | None) -> None:
@@ -147,7 +168,48 @@ def create_consultation(session: Session, actor: Actor, commune: Commune, facts:
     refresh_search_text(session, consultation)
     record(session, actor, "consultation.create", consultation,
            details={"title": consultation.title, "parts": len(list(source.parsed.walk())), "units": len(units)})
+    if source.scanned:
+        _queue_scan(session, actor, consultation)
     return consultation
+
+
+# The background job that reads a scan by OCR (its runner: consultations.jobs).
+SCAN_JOB_KIND = "read_scan"
+
+
+def _queue_scan(session: Session, actor: Actor, consultation: Consultation) -> None:
+    """Read the scan by OCR in the background (a page takes seconds): the job, in the name of
+    the officer who uploaded it, shows its progress on the check page."""
+    from consult.jobs.service import enqueue
+
+    if actor.id is None:
+        raise ConsultationError("Bản quét chỉ đọc được khi cán bộ đăng nhập tải lên.", field=reader.FIELD)
+    job = enqueue(session, commune_id=consultation.commune_id, kind=SCAN_JOB_KIND,
+                  title=f"Nhận dạng chữ bản quét: {consultation.title}"[:300],
+                  params={"consultation_id": consultation.id}, user_id=actor.id, user_name=actor.name)
+    consultation.ocr_job_id = job.id
+
+
+def store_scan_reading(session: Session, actor: Actor, consultation: Consultation, source: DraftSource) -> None:
+    """The scan's draft as OCR read it, in place of the empty draft saved with it (the job's
+    last step): the parts with their pages and confidences, the preamble and closing."""
+    _editable(consultation)
+    if consultation.parts:
+        raise ConsultationError("Dự thảo đã có các phần; không ghi đè bằng bản nhận dạng.")
+    consultation.preamble, consultation.closing_text = source.parsed.preamble, source.parsed.closing
+    consultation.source_text = source.text
+    consultation.read_by_ocr = True
+    _store_parts(session, consultation, source.parsed.parts)
+    session.flush()
+    session.refresh(consultation)
+    refresh_search_text(session, consultation)
+    record(session, actor, "consultation.read_scan", consultation,
+           details={"parts": len(list(source.parsed.walk())), "file": consultation.source_filename})
+
+
+def reading_in_progress(consultation: Consultation) -> bool:
+    """A scan still being read (or whose reading failed): nothing to publish yet."""
+    return consultation.ocr_job_id is not None and not consultation.read_by_ocr
 
 
 def _apply_facts(consultation: Consultation, facts: ConsultationFacts) -> None:
@@ -203,6 +265,9 @@ def publish(session: Session, actor: Actor, consultation: Consultation, *, now: 
         raise ConsultationError("Đợt lấy ý kiến này đã được công khai.")
     if consultation.closes_at <= now:
         raise ConsultationError("Thời điểm kết thúc góp ý đã qua. Hãy sửa thời hạn trước khi công khai.")
+    if reading_in_progress(consultation):
+        raise ConsultationError("Bản quét của dự thảo chưa được đọc xong. Hãy chờ nhận dạng chữ xong, đối chiếu "
+                                "từng phần với bản quét rồi mới công khai.")
     if not consultation.parts:
         raise ConsultationError("Dự thảo chưa có phần nào để góp ý.")
     opens_at = max(consultation.opens_at, now)
@@ -254,7 +319,8 @@ def _store_parts(session: Session, consultation: Consultation, nodes: list[Node]
         position += 1
         part = DraftPart(consultation_id=consultation.id, parent_id=parent.id if parent else None,
                          position=position, depth=depth, kind=node.kind, number=node.number, label=node.label,
-                         anchor=node.anchor, title=node.title, text=node.text, footnotes=list(node.footnotes))
+                         anchor=node.anchor, title=node.title, text=node.text, footnotes=list(node.footnotes),
+                         ocr_page=node.page, ocr_confidence=node.confidence)
         session.add(part)
         session.flush()
         for child in node.children:
@@ -491,6 +557,36 @@ def relabel_part(session: Session, actor: Actor, consultation: Consultation, par
     return part
 
 
+MAX_PART_TEXT = 20_000
+
+
+def edit_part_text(session: Session, actor: Actor, consultation: Consultation, part_id: int, *, title: str,
+                   text: str) -> DraftPart:
+    """Correct a part's words (what OCR misread, a typing slip in the file) before publishing;
+    the footnotes whose references are gone from the part leave with them."""
+    _editable(consultation)
+    part = _part_of(consultation, part_id)
+    title, text = nfc((title or "").strip()), nfc((text or "").replace("\r\n", "\n").strip())
+    if len(text) > MAX_PART_TEXT:
+        raise ConsultationError(f"Nội dung dài quá {MAX_PART_TEXT:,} ký tự.".replace(",", "."), field="text")
+    has_children = any(p.parent_id == part.id for p in consultation.parts)
+    if not text and not title and not has_children:
+        raise ConsultationError("Nội dung của phần không được để trống. Muốn bỏ phần này, hãy gộp nó vào phần "
+                                "trước.", field="text")
+    if part.kind in ("clause", "point") and title:
+        raise ConsultationError("Khoản và điểm không có tiêu đề: hãy viết vào nội dung.", field="title")
+    changed = (title, text) != (part.title, part.text)
+    kept = set(footnote_references(f"{title}\n{text}"))
+    part.title, part.text = title, text
+    part.footnotes = [note for note in part.footnotes or [] if note["number"] in kept]
+    if changed:
+        part.ocr_confidence = None  # read by a person now
+    session.flush()
+    refresh_search_text(session, consultation)
+    record(session, actor, "draft_part.edit_text", consultation, details={"part": part.label, "changed": changed})
+    return part
+
+
 # The kind a part takes one level down, and one level up (indent, outdent).
 _CHILD_KIND = {"annex": "chapter", "chapter": "section", "section": "article", "article": "clause", "clause": "point"}
 _PARENT_KIND = {v: k for k, v in _CHILD_KIND.items()}
@@ -639,6 +735,12 @@ def parse_doubts(consultation: Consultation) -> list[Doubt]:
                 doubts.append(Doubt(p, f"Số hiệu {p.number} không liền mạch (chờ {expected}): có thể thiếu hoặc "
                                        "thừa một phần."))
                 break
+    from consult.consultations.ocr import LOW_CONFIDENCE
+
+    for p in consultation.parts:
+        if p.doubtful_reading:
+            doubts.append(Doubt(p, f"Nhận dạng chữ ở trang {p.ocr_page} chỉ chắc chắn {p.ocr_confidence:.0f}% "
+                                   f"(dưới {LOW_CONFIDENCE:.0f}%): hãy đối chiếu với bản quét và sửa chữ nếu sai."))
     preamble_lines = [line.strip() for line in (consultation.preamble or "").splitlines()]
     looking = [line for line in preamble_lines if (m := _match_marker(line)) and m.kind in ("article", "clause")]
     if len(looking) >= 2:

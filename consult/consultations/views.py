@@ -10,10 +10,14 @@ from consult.access import current_actor, get_scoped, staff_required
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.communes.models import Commune
 from consult.communes.service import list_units
+from consult import worker
+from consult.consultations import jobs as scan_jobs  # noqa: F401 - registers the OCR job's runner
 from consult.consultations import service
-from consult.consultations.forms import ConsultationForm, ExtendForm, NewConsultationForm, RelabelForm, SplitForm
+from consult.consultations.forms import (ConsultationForm, ExtendForm, NewConsultationForm, PartTextForm,
+                                         RelabelForm, SplitForm)
 from consult.consultations.models import STATUS_DRAFT, STATUS_LABELS, Consultation
 from consult.db import db_session
+from consult.jobs.models import DONE, FAILED, Job
 from consult.opinions import service as opinions
 from consult.pages import act
 from consult.publication import service as publication
@@ -73,12 +77,20 @@ def new():
             return service.create_consultation(db_session(), current_actor(), commune, _facts(form),
                                                source, form.units.data)
 
+        def created(consultation: Consultation) -> str:
+            if consultation.ocr_job_id is None:
+                return "Đã tạo bản nháp. Hãy kiểm tra cấu trúc dự thảo trước khi công khai."
+            worker.wake(current_app)  # after the commit: the job is there to be taken
+            return ("Đã tạo bản nháp. Tệp là bản quét: hệ thống đang nhận dạng chữ từng trang; khi xong, hãy đối "
+                    "chiếu từng phần với bản quét trước khi công khai.")
+
         # A file or text that cannot be read is told beside its field, with nothing saved.
-        done = act(create, "Đã tạo bản nháp. Hãy kiểm tra cấu trúc dự thảo trước khi công khai.", _show, again=True,
-                   form=form)
+        done = act(create, created, _show, again=True, form=form)
         if done:
             return done
-    return render_template("consultations/form.html", form=form, title="Tạo đợt lấy ý kiến", new=True)
+    # Shown again after a POST: a field or the file was refused, and nothing was saved.
+    return render_template("consultations/form.html", form=form, title="Tạo đợt lấy ý kiến", new=True), (
+        422 if request.method == "POST" else 200)
 
 
 @bp.route("/consultations/<int:consultation_id>")
@@ -86,8 +98,11 @@ def new():
 def show(consultation_id: int):
     consultation = get_scoped(Consultation, consultation_id)
     now = utcnow()
+    reading = db_session().get(Job, consultation.ocr_job_id) if service.reading_in_progress(consultation) else None
     return render_template(
         "consultations/show.html", c=consultation, tree=service.part_tree(consultation), now=now,
+        reading=reading, reading_done=(DONE, FAILED),
+        reading_percent=int(100 * reading.done / reading.total) if reading and reading.total else 0,
         doubts=service.parse_doubts(consultation) if consultation.status == "draft" else [],
         status=consultation.effective_status(now), labels=STATUS_LABELS,
         counts=service.opinion_counts(db_session(), consultation.id),
@@ -192,6 +207,25 @@ def split_part(consultation_id: int, part_id: int):
                            title=f"Tách phần: {part.label}", submit="Tách", part=part)
 
 
+@bp.route("/consultations/<int:consultation_id>/parts/<int:part_id>/text", methods=["GET", "POST"])
+@staff_required(*OFFICERS)
+def edit_part_text(consultation_id: int, part_id: int):
+    """Correct a part's words before publishing (what OCR misread, a slip in the file)."""
+    consultation = get_scoped(Consultation, consultation_id)
+    part = _part_or_404(consultation, part_id)
+    form = PartTextForm(obj=part)
+    if form.validate_on_submit():
+        done = act(lambda: service.edit_part_text(db_session(), current_actor(), consultation, part.id,
+                                                  title=form.title.data, text=form.text.data),
+                   "Đã sửa nội dung.", f"{_show(consultation)}#{part.anchor}", again=True, form=form)
+        if done:
+            return done
+    status = 422 if request.method == "POST" else 200
+    return render_template("consultations/simple_form.html", form=form, c=consultation,
+                           title=f"Sửa nội dung: {part.label}", submit="Lưu", part=part, scan=consultation.read_by_ocr
+                           ), status
+
+
 def _part_or_404(consultation: Consultation, part_id: int):
     part = next((p for p in consultation.parts if p.id == part_id), None)
     if part is None:
@@ -272,13 +306,25 @@ def public_show(slug: str, consultation_id: int):
 @bp.route("/c/<slug>/consultations/<int:consultation_id>/source")
 def source(slug: str, consultation_id: int):
     """The draft as it was uploaded (or as pasted, as UTF-8 text)."""
-    consultation = public_consultation(slug, consultation_id)
+    return _source_of(public_consultation(slug, consultation_id), attachment=True)
+
+
+@bp.route("/consultations/<int:consultation_id>/source")
+@staff_required(*OFFICERS)
+def source_file(consultation_id: int):
+    """The uploaded file for the officer checking the draft (a scan opened beside its reading)."""
+    return _source_of(get_scoped(Consultation, consultation_id), attachment=False)
+
+
+def _source_of(consultation: Consultation, *, attachment: bool) -> Response:
+    from urllib.parse import quote
+
     if consultation.source_blob:
         data, mimetype, name = consultation.source_blob, consultation.source_mimetype, consultation.source_filename
     else:
         data, mimetype, name = consultation.source_text.encode("utf-8"), "text/plain; charset=utf-8", f"du-thao-{consultation.id}.txt"
-    from urllib.parse import quote
-
+    # Shown in the browser only when it is a PDF (its own viewer); anything else is downloaded.
+    inline = not attachment and mimetype == "application/pdf"
     return Response(data, mimetype=mimetype, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(name)}",
         "X-Content-Type-Options": "nosniff"})

@@ -44,6 +44,10 @@ class UnreadableDraft(DomainError):
     """The file cannot be read as a draft; the message is for the officer."""
 
 
+class ScannedPdf(UnreadableDraft):
+    """A PDF whose pages are pictures of pages: it has no text to read, only OCR reads it."""
+
+
 # --- Word list numbering ------------------------------------------------------------------------
 
 def _roman(n: int) -> str:
@@ -439,7 +443,7 @@ def text_from_office(data: bytes, suffix: str) -> str:
     return read_office(data, suffix).text
 
 
-_PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-–—]\s*)?(?:Trang\s+)?\d{1,4}(?:\s*/\s*\d{1,4})?(?:\s*[-–—])?\s*$",
+PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-–—]\s*)?(?:Trang\s+)?\d{1,4}(?:\s*/\s*\d{1,4})?(?:\s*[-–—])?\s*$",
                              re.IGNORECASE)
 
 
@@ -456,22 +460,22 @@ def read_pdf(data: bytes) -> DocxText:
         notes = _pdf_footnotes(path)
         scanned = _scanned_pages(path, layout.split("\f"))
     if scanned and 2 * len(scanned) >= len([p for p in layout.split("\f") if p.strip()] or [0]):
-        raise UnreadableDraft(SCAN_MESSAGE)
+        raise ScannedPdf(SCAN_MESSAGE)
     lines: list[str] = []
     for number, page in enumerate(layout.split("\f")):
         foot, markers = notes.foot_lines.get(number, set()), notes.markers.get(number, [])
         page = _raise_markers(page, markers)
         lines += [line for line in page.splitlines()
-                  if not _PAGE_NUMBER_RE.match(line) and re.sub(r"\s+", " ", line).strip() not in foot]
+                  if not PAGE_NUMBER_RE.match(line) and re.sub(r"\s+", " ", line).strip() not in foot]
     # The pages as one run of lines: a table or a signature block may go on over a page break.
     joined = _unlayout(lines).strip("\n")
     if len(re.sub(r"\s", "", joined)) < 20:
-        raise UnreadableDraft(SCAN_MESSAGE)
+        raise ScannedPdf(SCAN_MESSAGE)
     return DocxText(joined, footnotes=notes.texts)
 
 
 SCAN_MESSAGE = ("Tệp PDF không có lớp chữ: các trang là ảnh chụp, bản quét (chỉ có ít chữ, như khung chữ ký số "
-                "hoặc con dấu). Hãy tải lên tệp Word, hoặc bản PDF xuất trực tiếp từ Word.")
+                "hoặc con dấu).")
 # A page scanned at 100 dpi or more is an image this large; a page that carries one and less
 # text than a short paragraph (a digital-signature box, a stamp's words) is a scan.
 _SCAN_PIXELS = 600

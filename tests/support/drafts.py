@@ -456,35 +456,52 @@ SIGNATURE_BOX = ("Ký bởi: Ủy ban nhân dân phường Bình An. Email: ubnd
                  "Cơ quan: Tỉnh Bình Dương. Thời gian ký: 19.09.2024 16:42:05 +07:00")
 
 
+def seed_pdf(name: str = "binh-an-cong-van-va-du-thao-nghi-quyet.txt") -> bytes:
+    """A real seed typed into Word and laid out by LibreOffice (made once a run)."""
+    return _seed_pdf(name)
+
+
 @functools.lru_cache(maxsize=None)
-def scanned_seed_page(*, signature_box: bool = False) -> bytes:
-    """The first page of a real seed, typed into Word, laid out by LibreOffice, rasterised by
-    poppler (pdftoppm, 150 dpi, grey) and put back into a PDF as an image, as a scanner makes
-    it; with ``signature_box``, the digital-signature box a signing tool stamps on it: about
-    150 characters of real text over the image."""
+def _seed_pdf(name: str) -> bytes:
+    from consult import office
+    from tests.support.helpers import SEEDS
+
+    return office.to_pdf(seed_as_docx((SEEDS / name).read_text(encoding="utf-8")))
+
+
+def as_scan(pdf: bytes, *, first: int = 1, last: int | None = None, dpi: int = 150,
+            signature_box: bool = False) -> bytes:
+    """Pages of a PDF as a scanner makes them: rasterised by poppler (pdftoppm, grey) and put
+    back into a PDF as images; with ``signature_box``, the digital-signature box a signing tool
+    stamps on the first: about 150 characters of real text over the image."""
     import subprocess
     import tempfile
     from pathlib import Path
 
     from fpdf import FPDF
 
-    from consult import office
-    from tests.support.helpers import SEEDS
-
-    seed = (SEEDS / "binh-an-cong-van-va-du-thao-nghi-quyet.txt").read_text(encoding="utf-8")
-    pdf = office.to_pdf(seed_as_docx(seed))
     with tempfile.TemporaryDirectory(prefix="consult-scan-") as tmp:
         folder = Path(tmp)
         (folder / "page.pdf").write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "150", "-gray", "-png", str(folder / "page.pdf"),
-                        str(folder / "scan")], check=True, capture_output=True, timeout=120)
-        image = next(folder.glob("scan*.png"))
+        command = ["pdftoppm", "-f", str(first), "-r", str(dpi), "-gray", "-png"]
+        if last is not None:
+            command += ["-l", str(last)]
+        subprocess.run(command + [str(folder / "page.pdf"), str(folder / "scan")], check=True, capture_output=True,
+                       timeout=300)
         document = FPDF(unit="mm", format="A4")
-        document.add_page()
-        document.image(str(image), x=0, y=0, w=210, h=297)
-        if signature_box:
-            document.add_font("DejaVu", fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-            document.set_font("DejaVu", size=7)
-            document.set_xy(120, 250)
-            document.multi_cell(75, 3.5, SIGNATURE_BOX, border=1)
+        for image in sorted(folder.glob("scan*.png")):
+            document.add_page()
+            document.image(str(image), x=0, y=0, w=210, h=297)
+            if signature_box:
+                document.add_font("DejaVu", fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+                document.set_font("DejaVu", size=7)
+                document.set_xy(120, 250)
+                document.multi_cell(75, 3.5, SIGNATURE_BOX, border=1)
+                signature_box = False
         return bytes(document.output())
+
+
+@functools.lru_cache(maxsize=None)
+def scanned_seed_page(*, signature_box: bool = False, page: int = 1) -> bytes:
+    """One page of a real seed (``seed_pdf``) as a scanner makes it, 150 dpi grey (``as_scan``)."""
+    return as_scan(seed_pdf(), first=page, last=page, signature_box=signature_box)

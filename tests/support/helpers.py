@@ -139,3 +139,13 @@ def choose_part(select, label: str) -> None:
         ".map(o => o.value)", label)
     assert len(values) == 1, (label, values)
     select.select_option(value=values[0])
+
+
+def run_jobs(app) -> int:
+    """Run the queued background jobs as the worker would; the number run."""
+    from consult.jobs.results import ResultStore
+    from consult.jobs.service import run_pending
+
+    with app.app_context():
+        return run_pending(app.extensions["consult_writer_sessionmaker"], app.extensions["consult_sessionmaker"],
+                           results=ResultStore.of_app(app))

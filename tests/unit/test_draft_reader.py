@@ -289,16 +289,18 @@ def test_footnotes_follow_their_reference_when_a_part_is_split_or_merged(session
 
 
 def test_a_scan_with_a_digital_signature_box_is_told_it_is_a_scan():
-    """A scanned page carrying the ~150 characters of a signing tool's box is a scan, not a
-    draft whose "Điều 1." could not be found."""
+    """A scanned page carrying the ~150 characters of a signing tool's box is a scan (read by
+    OCR), not a text draft whose "Điều 1." could not be found."""
     _need_office()
+    from consult.consultations.wordtext import ScannedPdf
     from tests.support.drafts import SIGNATURE_BOX, scanned_seed_page
 
     data = scanned_seed_page(signature_box=True)
     assert 120 <= len(SIGNATURE_BOX) <= 180
     for data in (scanned_seed_page(), data):
-        message = _refused("ban-quet.pdf", data)
-        assert "không có lớp chữ: các trang là ảnh chụp, bản quét" in message
+        with pytest.raises(ScannedPdf) as caught:
+            reader.read_draft_file("ban-quet.pdf", data, scans=False)
+        assert "không có lớp chữ: các trang là ảnh chụp, bản quét" in str(caught.value)
 
 
 def test_a_text_pdf_with_one_scanned_signature_page_is_still_read():

@@ -98,11 +98,11 @@ def test_bad_inputs_get_vietnamese_messages_and_save_nothing(client, session):
     ]
     for data, message in cases:
         r = post_form(client, "/consultations/new", data)
-        assert r.status_code == 200 and message in r.get_data(as_text=True), message
+        assert r.status_code == 422 and message in r.get_data(as_text=True), message
     fake = _new_form(units, draft_text="")
     fake["draft_file"] = (io.BytesIO(b"%PDF-1.4 this is a pdf"), "du-thao.docx")
     r = post_form(client, "/consultations/new", fake, content_type="multipart/form-data")
-    assert "không đúng định dạng" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "không đúng định dạng" in r.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Consultation)) == 0
     assert session.scalar(select(func.count()).select_from(DraftPart)) == 0
 

@@ -13,7 +13,8 @@ from consult.consultations.models import Consultation
 from consult.opinions.service import add_resident_opinion
 from consult.reports.models import OpinionCluster
 from consult.timeutil import utcnow
-from tests.support.helpers import login, make_commune, make_consultation, make_group, make_user, post_form
+from tests.support.helpers import (login, make_commune, make_consultation, make_group, make_user, post_form,
+                                   run_jobs)
 
 
 def _setup(session, *, closed=False):
@@ -92,12 +93,7 @@ def test_downloads_are_drafts_until_every_opinion_is_answered_then_published(app
 
 
 def _run_jobs(app) -> int:
-    from consult.jobs.results import ResultStore
-    from consult.jobs.service import run_pending
-
-    with app.app_context():
-        return run_pending(app.extensions["consult_writer_sessionmaker"], app.extensions["consult_sessionmaker"],
-                           results=ResultStore.of_app(app))
+    return run_jobs(app)
 
 
 def _published(app, client, session):
