@@ -89,6 +89,10 @@ def _scan_source(filename: str | None, data: bytes, max_bytes: int) -> DraftSour
     from consult.uploads import check_upload
 
     checked = check_upload(reader._clean_name(filename), data, allowed=DRAFT_FORMATS, max_bytes=max_bytes)
+    # Refused now, beside the field, when this server cannot read scans: not saved to fail later.
+    missing = ocr.available()
+    if missing:
+        raise ConsultationError(f"{wordtext.SCAN_MESSAGE} {missing}", field=reader.FIELD)
     try:
         pages = ocr.page_count(checked.data)
     except wordtext.UnreadableDraft as exc:

@@ -15,6 +15,7 @@ import pyotp
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from consult.audit.service import SYSTEM
@@ -82,7 +83,7 @@ def test_officer_publishes_a_draft_answers_every_opinion_and_publishes_the_resul
     journey.check("sửa một phần")
     page.get_by_label("Tiêu đề (Chương, Mục, Điều)").fill("Phạm vi điều chỉnh (đã sửa)")
     page.get_by_role("button", name="Lưu").click()
-    assert page.get_by_text("Phạm vi điều chỉnh (đã sửa)").first.is_visible()
+    expect(page.get_by_text("Phạm vi điều chỉnh (đã sửa)").first).to_be_visible()
     page.get_by_role("link", name="Kế hoạch lấy ý kiến").click()
     journey.check("kế hoạch lấy ý kiến")
     page.goto(f"{live_server}/consultations/{consultation_id}")
@@ -101,8 +102,8 @@ def test_officer_publishes_a_draft_answers_every_opinion_and_publishes_the_resul
     Image.new("RGB", (64, 48), (30, 90, 160)).save(photo)
     page.get_by_label("Ảnh chụp nơi niêm yết").set_input_files(str(photo))
     page.get_by_role("button", name="Ghi nhận").click()
-    assert page.get_by_text("Đã ghi nhận: Niêm yết tại trụ sở Ủy ban nhân dân").is_visible()
-    assert page.locator("#postings").get_by_role("link", name="bang-tin.png").is_visible()
+    expect(page.get_by_text("Đã ghi nhận: Niêm yết tại trụ sở Ủy ban nhân dân")).to_be_visible()
+    expect(page.locator("#postings").get_by_role("link", name="bang-tin.png")).to_be_visible()
     journey.check("niêm yết, công khai")
 
     # The same seed pasted as text gives the same parts.

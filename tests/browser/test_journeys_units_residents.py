@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 
 from consult.consultations.models import Consultation
@@ -53,23 +54,23 @@ def test_unit_representative_agrees_with_one_draft_and_comments_on_two_parts_of_
         page.goto(f"{live_server}/auth/login")
         journey.check("Trang đăng nhập")
         browser_login(page, live_server, "dai.dien")
-        assert page.get_by_role("heading", name="Xin chào, Trần Thị Hoa").is_visible()
+        expect(page.get_by_role("heading", name="Xin chào, Trần Thị Hoa")).to_be_visible()
         journey.check("Bàn làm việc")
 
         page.get_by_role("link", name="Dự thảo đơn vị được xin ý kiến").click()
         page.wait_for_url("**/opinions/")
-        assert page.get_by_role("heading", name="Dự thảo xin ý kiến Hội Liên hiệp Phụ nữ phường").is_visible()
+        expect(page.get_by_role("heading", name="Dự thảo xin ý kiến Hội Liên hiệp Phụ nữ phường")).to_be_visible()
         cards = page.locator("ul.cards > li")
         assert cards.count() == 2
         journey.check("Danh sách dự thảo chờ đơn vị trả lời")
 
         # The first draft: "nhất trí, không có ý kiến".
         page.get_by_role("link", name=first.title).click()
-        assert page.get_by_role("heading", name="Trả lời của Hội Liên hiệp Phụ nữ phường").is_visible()
+        expect(page.get_by_role("heading", name="Trả lời của Hội Liên hiệp Phụ nữ phường")).to_be_visible()
         journey.check("Trả lời dự thảo thứ nhất")
         page.get_by_role("button", name="Nhất trí với dự thảo, không có ý kiến góp ý").click()
-        assert page.get_by_text("Đã gửi: Nhất trí với dự thảo, không có ý kiến góp ý.").is_visible()
-        assert page.get_by_text("Đơn vị đã trả lời:").is_visible()
+        expect(page.get_by_text("Đã gửi: Nhất trí với dự thảo, không có ý kiến góp ý.")).to_be_visible()
+        expect(page.get_by_text("Đơn vị đã trả lời:")).to_be_visible()
         assert page.get_by_role("button", name="Gửi ý kiến góp ý").count() == 0
         journey.check("Đã nhất trí, không có ý kiến")
 
@@ -80,14 +81,14 @@ def test_unit_representative_agrees_with_one_draft_and_comments_on_two_parts_of_
         choose_part(page.get_by_label("Góp ý cho"), "Điều 1, khoản 2")
         page.get_by_label("Nội dung góp ý").fill("Đề nghị ghi rõ thời hạn niêm yết là 30 ngày.")
         page.get_by_role("button", name="Gửi ý kiến góp ý").click()
-        assert page.get_by_text("Đã gửi ý kiến góp ý của đơn vị.").is_visible()
+        expect(page.get_by_text("Đã gửi ý kiến góp ý của đơn vị.")).to_be_visible()
         # Once the unit has commented, agreeing without comment is no longer offered.
         assert page.get_by_role("button", name="Nhất trí với dự thảo, không có ý kiến góp ý").count() == 0
         journey.check("Đã gửi ý kiến thứ nhất")
         choose_part(page.get_by_label("Góp ý cho"), "Điều 2")
         page.get_by_label("Nội dung góp ý").fill("Đề nghị giao thêm Ủy ban MTTQ phường giám sát việc thực hiện.")
         page.get_by_role("button", name="Gửi ý kiến góp ý").click()
-        assert page.get_by_text("Đã gửi ý kiến góp ý của đơn vị.").is_visible()
+        expect(page.get_by_text("Đã gửi ý kiến góp ý của đơn vị.")).to_be_visible()
         sent = page.locator("main ol > li")
         assert sent.count() == 2
         assert "Điều 1, khoản 2:" in sent.nth(0).inner_text() and "30 ngày" in sent.nth(0).inner_text()
@@ -150,13 +151,13 @@ def test_resident_comments_from_a_phone_then_the_period_ends(live_server, browse
 
     try:
         page.goto(f"{base}/")
-        assert page.get_by_role("heading", name="Phường Bình An", level=1).is_visible()
+        expect(page.get_by_role("heading", name="Phường Bình An", level=1)).to_be_visible()
         assert page.title() == "Phường Bình An — consult"  # no markup in the tab's title
         look("Trang của phường")
 
         page.get_by_role("link", name=c.title).click()
         page.wait_for_url(f"**/consultations/{c.id}")
-        assert page.get_by_text("Đang lấy ý kiến").first.is_visible()
+        expect(page.get_by_text("Đang lấy ý kiến").first).to_be_visible()
         look("Dự thảo đang lấy ý kiến")
         # Reading the draft: the preamble, then the part to comment on.
         page.get_by_text("Phần mở đầu (căn cứ, công văn kèm theo)").click()
@@ -174,7 +175,7 @@ def test_resident_comments_from_a_phone_then_the_period_ends(live_server, browse
         page.get_by_label("Khu phố, thôn").select_option(label="Khu phố 3")
         page.get_by_role("button", name="Gửi ý kiến").click()
         page.wait_for_url(f"**/consultations/{c.id}#{point.anchor}")  # back at the part she commented on
-        assert page.get_by_text("Cảm ơn bạn! Ý kiến đã được ghi nhận.").is_visible()
+        expect(page.get_by_text("Cảm ơn bạn! Ý kiến đã được ghi nhận.")).to_be_visible()
         assert "1 ý kiến" in page.locator(f"#{point.anchor} > .part-head").inner_text()
         look("Ý kiến đã được ghi nhận")
         assert opinions() == 1

@@ -2,6 +2,7 @@
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.helpers import PASSWORD, make_commune, make_user
 
@@ -23,7 +24,7 @@ def test_officer_logs_in_with_password_and_totp(live_server, page, session):
     page.get_by_label("Mã xác thực").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Xác nhận").click()
     page.wait_for_url("**/staff")
-    assert page.get_by_role("heading", name="Xin chào, Lê Thị Tâm").is_visible()
+    expect(page.get_by_role("heading", name="Xin chào, Lê Thị Tâm")).to_be_visible()
 
 
 def test_wrong_totp_keeps_the_officer_out(live_server, page, session):
@@ -37,7 +38,7 @@ def test_wrong_totp_keeps_the_officer_out(live_server, page, session):
     page.get_by_role("button", name="Đăng nhập").click()
     page.get_by_label("Mã xác thực").fill("12345x")
     page.get_by_role("button", name="Xác nhận").click()
-    assert page.get_by_text("Mã xác thực không đúng").is_visible()
+    expect(page.get_by_text("Mã xác thực không đúng")).to_be_visible()
     page.goto(f"{live_server}/staff")
     assert "/auth/login" in page.url
 

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 
 from consult.audit.service import SYSTEM
 from consult.polls import service
@@ -48,7 +49,7 @@ def test_scan_the_printed_qr_and_vote_on_a_phone(live_server, phone_page, runner
     assert len(receipt) == 12
 
     phone_page.goto(links[0])
-    assert phone_page.get_by_text("Hộ này đã biểu quyết ngày").is_visible()
+    expect(phone_page.get_by_text("Hộ này đã biểu quyết ngày")).to_be_visible()
     session.rollback()
     assert close(session, poll).total(choice(poll, "agree")) == 1
     session.commit()
@@ -64,6 +65,6 @@ def test_reprinting_a_lost_slip_revokes_the_old_link(live_server, page, session)
     new = service.issue_ballots(session, SYSTEM, poll, household_ids=[old.household.id])[0]
     session.commit()
     page.goto(f"{live_server}/b/{old.token}")
-    assert page.get_by_text("đã bị hủy").is_visible()
+    expect(page.get_by_text("đã bị hủy")).to_be_visible()
     page.goto(f"{live_server}/b/{new.token}")
-    assert page.get_by_role("button", name="Tiếp tục").is_visible()
+    expect(page.get_by_role("button", name="Tiếp tục")).to_be_visible()

@@ -6,6 +6,7 @@ signed paper list and links the vote, from a computer."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from consult.proposals.models import Proposal
@@ -45,7 +46,7 @@ def test_a_proposal_from_a_residents_phone_to_the_communitys_vote(live_server, b
         page.get_by_role("link", name="Gửi đề xuất").click()
         resident.check("Mẫu đề xuất")
         page.get_by_role("button", name="Gửi đề xuất").click()
-        assert page.get_by_text("Vui lòng chọn khu phố, thôn").is_visible()
+        expect(page.get_by_text("Vui lòng chọn khu phố, thôn")).to_be_visible()
         resident.check("Mẫu đề xuất: thiếu khu phố")
         page.get_by_label("Khu phố, thôn sẽ quyết định").select_option(label="Khu phố 1")
         page.get_by_label("Loại nội dung").select_option("k6")
@@ -55,7 +56,7 @@ def test_a_proposal_from_a_residents_phone_to_the_communitys_vote(live_server, b
         page.get_by_label("Địa chỉ thường trú").fill("Số 3, hẻm 27")
         page.get_by_role("button", name="Gửi đề xuất").click()
         page.wait_for_url("**/proposals/")
-        assert page.get_by_text("Đã gửi đề xuất").is_visible()
+        expect(page.get_by_text("Đã gửi đề xuất")).to_be_visible()
         resident.check("Đề xuất đã gửi")
         proposal_id = session.scalar(select(Proposal.id))
     finally:
@@ -72,7 +73,7 @@ def test_a_proposal_from_a_residents_phone_to_the_communitys_vote(live_server, b
         page.get_by_role("link", name="Lắp đèn chiếu sáng hẻm 27").click()
         head.check("Đề xuất chờ xem xét")
         page.get_by_role("button", name="Đưa ra lấy ý kiến ủng hộ", exact=True).click()
-        assert page.get_by_text("Đã đưa đề xuất ra lấy ý kiến ủng hộ").is_visible()
+        expect(page.get_by_text("Đã đưa đề xuất ra lấy ý kiến ủng hộ")).to_be_visible()
         assert _status(session, proposal_id) == "collecting"
         head.check("Đề xuất đang lấy ý kiến ủng hộ")
 
@@ -84,12 +85,12 @@ def test_a_proposal_from_a_residents_phone_to_the_communitys_vote(live_server, b
         tab.goto(f"{base}/proposals/{proposal_id}")
         supporter.check("Đề xuất công khai")
         tab.get_by_role("button", name="Hộ tôi ủng hộ đề xuất này").click()
-        assert tab.get_by_text("Vui lòng ghi họ và tên đại diện hộ").is_visible()
+        expect(tab.get_by_text("Vui lòng ghi họ và tên đại diện hộ")).to_be_visible()
         supporter.check("Ủng hộ: thiếu họ tên")
         tab.get_by_label("Họ và tên đại diện hộ gia đình").fill("Đại diện hộ KP1-004")
         tab.get_by_label("Địa chỉ thường trú của hộ").fill("Số 4, Khu phố 1")
         tab.get_by_role("button", name="Hộ tôi ủng hộ đề xuất này").click()
-        assert tab.get_by_text("Ý kiến ủng hộ của hộ đã được ghi nhận").is_visible()
+        expect(tab.get_by_text("Ý kiến ủng hộ của hộ đã được ghi nhận")).to_be_visible()
         supporter.check("Ủng hộ đã ghi nhận")
         supporter.finish()
         other.close()
@@ -98,7 +99,7 @@ def test_a_proposal_from_a_residents_phone_to_the_communitys_vote(live_server, b
         head.check("Ý kiến ủng hộ chờ đối chiếu")
         assert page.get_by_label("Mã hộ").input_value() == "KP1-004"  # suggested from the name given
         page.get_by_role("button", name="Xác nhận").click()
-        assert page.get_by_text("Đã xác nhận").is_visible()
+        expect(page.get_by_text("Đã xác nhận")).to_be_visible()
         page.get_by_text("Ghi các hộ ủng hộ theo danh sách ký trên giấy").click()
         page.get_by_label("KP1-001 — Đại diện hộ KP1-001").check()
         head.check("Danh sách ký trên giấy")
@@ -110,7 +111,7 @@ def test_a_proposal_from_a_residents_phone_to_the_communitys_vote(live_server, b
         assert _status(session, proposal_id) == "decided"
         head.check("Đề xuất đã đưa ra biểu quyết")
         page.goto(f"{base}/proposals/{proposal_id}")
-        assert page.get_by_role("link", name=poll.title).is_visible()
+        expect(page.get_by_role("link", name=poll.title)).to_be_visible()
         head.check("Đề xuất công khai: đã đưa ra biểu quyết")
         head.finish()
     finally:

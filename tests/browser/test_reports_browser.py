@@ -2,6 +2,7 @@
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from consult.opinions.service import add_resident_opinion
 from tests.support.helpers import browser_login, make_commune, make_consultation, make_group, make_user
@@ -27,7 +28,7 @@ def test_officer_answers_a_group_once_and_the_count_drops(live_server, page, ses
     group_box = page.locator("article.group", has_text="3 ý kiến giống nhau")
     group_box.get_by_role("radio", name="Không tiếp thu").check()
     group_box.get_by_role("button", name="Lưu cho 3 ý kiến").click()
-    assert page.get_by_text("phải có nội dung giải trình").is_visible()
+    expect(page.get_by_text("phải có nội dung giải trình")).to_be_visible()
     group_box = page.locator("article.group", has_text="3 ý kiến giống nhau")
     group_box.get_by_role("radio", name="Không tiếp thu").check()
     group_box.get_by_role("textbox", name="Giải trình").fill("Điểm b là quy định bắt buộc của Luật.")

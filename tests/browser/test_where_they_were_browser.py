@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from consult.consultations.models import Consultation
@@ -97,7 +98,7 @@ def test_the_resident_form_shows_every_problem_beside_its_field_and_returns_to_t
     phone.get_by_label("Khu phố, thôn").select_option(label="Khu phố 3")
     phone.get_by_label("Số điện thoại (không bắt buộc)").fill("")
     phone.get_by_role("button", name="Gửi ý kiến").click()
-    assert phone.get_by_text("Ý kiến đã được ghi nhận").is_visible()
+    expect(phone.get_by_text("Ý kiến đã được ghi nhận")).to_be_visible()
     assert phone.url.endswith("#" + part.anchor)
     assert "1 ý kiến" in phone.locator(f"#{part.anchor} > .part-head").inner_text()
     # The seed draft's articles are listed, each a link to its part.
@@ -122,7 +123,7 @@ def test_a_unit_representative_commenting_from_the_public_draft_speaks_for_the_u
     assert part.label in page.locator("#chosen-part").inner_text()
     page.get_by_label("Nội dung góp ý").fill("Đề nghị bổ sung vai trò của hội viên.")
     page.get_by_role("button", name="Gửi ý kiến góp ý").click()
-    assert page.get_by_text("Đã gửi ý kiến góp ý của đơn vị.").is_visible()
+    expect(page.get_by_text("Đã gửi ý kiến góp ý của đơn vị.")).to_be_visible()
     session.expire_all()
     opinion = session.scalar(select(Opinion).where(Opinion.consultation_id == c.id))
     assert (opinion.author_kind, opinion.unit_id, opinion.part_id) == (AUTHOR_UNIT, unit.id, part.id)

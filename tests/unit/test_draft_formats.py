@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from consult import office
-from consult.consultations import service
+from consult.consultations import ocr, reader, service
 from consult.consultations.parser import parse_draft
 from consult.consultations.wordtext import text_from_docx
 from tests.support.drafts import (TYPED_VARIANTS_TREE, WORD_NUMBERED_TREE, tree, typed_variants_draft,
@@ -47,15 +47,38 @@ def test_the_same_draft_as_doc_odt_and_pdf(target):
     assert tree(parsed) == WORD_NUMBERED_TREE
 
 
-def test_a_scanned_pdf_gets_a_message_not_an_empty_draft(tmp_path):
-    """A PDF with no text layer (a scan) is refused with a clear message."""
+def test_a_scanned_pdf_is_kept_for_ocr_not_taken_as_an_empty_draft(tmp_path):
+    """A PDF with no text layer (a scan) is not parsed as an empty draft: it is kept whole,
+    marked as a scan, for OCR to read after the draft is saved."""
     _need_office()
     from PIL import Image
 
     image = tmp_path / "scan.pdf"
     Image.new("RGB", (600, 800), "white").save(image, "PDF")
-    with pytest.raises(service.ConsultationError, match="không có lớp chữ"):
+    if ocr.available():
+        pytest.skip(ocr.available())
+    source = service.read_draft(filename="scan.pdf", data=image.read_bytes())
+    assert source.scanned and source.parsed.parts == [] and source.data == image.read_bytes()
+    assert source.mimetype == "application/pdf"
+
+
+def test_a_scan_is_refused_beside_its_field_when_the_server_has_no_ocr(tmp_path, monkeypatch):
+    """On a server without tesseract, a scan is refused at the upload with the reason, not
+    saved to fail in the background."""
+    _need_office()
+    from PIL import Image
+
+    image = tmp_path / "scan.pdf"
+    Image.new("RGB", (600, 800), "white").save(image, "PDF")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in ("pdfinfo", "pdftoppm", "pdftotext", "pdffonts"):
+        if shutil.which(name):
+            (tools / name).symlink_to(shutil.which(name))
+    monkeypatch.setenv("PATH", str(tools))  # poppler only: tesseract is really absent
+    with pytest.raises(service.ConsultationError, match="không có lớp chữ.*tesseract-ocr") as refused:
         service.read_draft(filename="scan.pdf", data=image.read_bytes())
+    assert refused.value.field == reader.FIELD
 
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked():

@@ -97,6 +97,8 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     "consultations.move_part": OFFICERS,
     "consultations.renumber": OFFICERS,
     "consultations.relabel_part": OFFICERS,
+    "consultations.edit_part_text": OFFICERS,
+    "consultations.source_file": OFFICERS,
     "consultations.split_part": OFFICERS,
     "consultations.replies": OFFICERS,
     "consultations.reminders": OFFICERS,
