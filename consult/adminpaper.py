@@ -241,6 +241,26 @@ def cell_text(cell, text, size=12, bold=False, italic=False, align=WD_ALIGN_PARA
             set_font(p.add_run(line), size, bold, italic)
 
 
+def grid_table(document, header: list[str] | None, rows: list[list[str]], *, size: float = 12):
+    """A bordered table across the text width (a draft's own table): columns weighted by
+    their longest cell, the header row bold and repeated on every page, no row split."""
+    columns = max([len(header or [])] + [len(r) for r in rows])
+    every = ([header] if header else []) + rows
+    weights = [max([min(len(r[i]) if i < len(r) else 0, 40) for r in every] + [3]) for i in range(columns)]
+    table = document.add_table(rows=0, cols=columns)
+    table.style = "Table Grid"
+    for index, values in enumerate(every):
+        cells = table.add_row().cells
+        head = bool(header) and index == 0
+        for i, cell in enumerate(cells):
+            value = values[i] if i < len(values) else ""
+            align = WD_ALIGN_PARAGRAPH.CENTER if head or len(value) <= 4 else WD_ALIGN_PARAGRAPH.LEFT
+            cell_text(cell, value, size=size, bold=head, align=align)
+    widths(table, column_widths(document, weights))
+    keep_rows_together(table, header_rows=1 if header else 0)
+    return table
+
+
 def add_page_numbers(section):
     """Page numbers centred at the top from page 2 (NĐ 30 Điều 14)."""
     section.different_first_page_header_footer = True

@@ -452,8 +452,60 @@ def parse_draft(text: str) -> ParsedDraft:
         raise DraftParseError(
             "Không tìm thấy phần nào của dự thảo (Chương, Mục, Điều, khoản, điểm hoặc mục I, II...). "
             "Hãy kiểm tra văn bản: mỗi Điều bắt đầu bằng “Điều 1.”, mỗi khoản bằng “1.”, mỗi điểm bằng “a)”.")
+    split_table_rows(parts)
     assign_labels(parts)
     return ParsedDraft(preamble=_render(preamble_paras), parts=parts, closing=closing)
+
+
+# --- tables -------------------------------------------------------------------------
+
+# A row of a table as the readers write it: "| cell | cell |" (wordtext keeps body tables so).
+_TABLE_LINE_RE = re.compile(r"^\|.*\|$")
+
+
+def table_cells(line: str) -> list[str]:
+    """The cells of one "| cell | cell |" line."""
+    return [cell.strip() for cell in line.strip()[1:-1].split("|")]
+
+
+def table_header(part_text: str) -> list[str] | None:
+    """The column heads of a part's table: its text's last line when that is a table row (the
+    rows themselves are the part's children of kind ``row``)."""
+    lines = (part_text or "").rstrip().splitlines()
+    return table_cells(lines[-1]) if lines and _TABLE_LINE_RE.match(lines[-1].strip()) else None
+
+
+def text_before_table(part_text: str) -> str:
+    """A part's text without its table's header line."""
+    lines = (part_text or "").rstrip().splitlines()
+    return "\n".join(lines[:-1]).rstrip() if table_header(part_text) is not None else (part_text or "")
+
+
+def split_table_rows(parts: list[Node]) -> None:
+    """A table that ends a part's text becomes rows an opinion can point at: each body row a
+    child part of kind ``row`` (numbered 1, 2, 3 in order: "Điều 2, khoản 1, dòng 1"), ahead of
+    the part's own children; the header row stays as the last line of the part's text. A
+    table followed by more text in the same part stays text, where it stands."""
+    for node in parts:
+        if node.kind == "row":
+            continue
+        split_table_rows(node.children)
+        lines = node.text.splitlines()
+        start = len(lines)
+        while start > 0 and _TABLE_LINE_RE.match(lines[start - 1].strip()):
+            start -= 1
+        table = [line.strip() for line in lines[start:]]
+        if not table:
+            continue
+        first = table_cells(table[0])
+        # The first line heads the columns ("STT | Khoản thu | Mức thu") unless it is itself a
+        # numbered row ("1 | ...").
+        header = [] if first and re.fullmatch(r"\d{1,4}\.?", first[0]) else table[:1]
+        body = table[len(header):]
+        if not body:
+            continue
+        node.text = "\n".join([*lines[:start], *header]).strip()
+        node.children[:0] = [Node("row", str(n), text=line) for n, line in enumerate(body, 1)]
 
 
 def _annex_body_start(paragraphs: list[list[str]]) -> int:
@@ -521,6 +573,10 @@ def annex_name(title: str) -> str:
 def assign_labels(parts: list[Node], ancestors: list[Node] | None = None) -> None:
     ancestors = ancestors or []
     for node in parts:
+        if node.kind == "row":  # "Điều 2, khoản 1, dòng 3": a row of its part's table
+            parent = ancestors[-1]
+            node.label, node.anchor = f"{parent.label}, dòng {node.number}", f"{parent.anchor}-dong-{node.number}"
+            continue
         if node.kind == "annex":
             name = annex_name(node.title)
             same = [p for p in parts if p.kind == "annex" and annex_name(p.title) == name]

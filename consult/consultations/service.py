@@ -471,6 +471,16 @@ def _part_of(consultation: Consultation, part_id: int) -> DraftPart:
     return part
 
 
+ROW_FIXED = ("Dòng của bảng đi theo bảng của nó: không gộp, tách, thụt, lùi hay đổi số hiệu riêng được. "
+             "Muốn sửa chữ trong dòng, hãy dùng “Sửa chữ”.")
+
+
+def _not_a_row(part: DraftPart) -> DraftPart:
+    if part.kind == "row":
+        raise ConsultationError(ROW_FIXED)
+    return part
+
+
 def _previous_sibling(consultation: Consultation, part: DraftPart, none_message: str) -> DraftPart:
     """The part just before ``part`` under the same parent; ``none_message`` when it is the first."""
     siblings = [p for p in consultation.parts if p.parent_id == part.parent_id]
@@ -483,8 +493,11 @@ def _previous_sibling(consultation: Consultation, part: DraftPart, none_message:
 def merge_part(session: Session, actor: Actor, consultation: Consultation, part_id: int) -> DraftPart:
     """Merge a part into the sibling before it (its text and children follow)."""
     _editable(consultation)
-    part = _part_of(consultation, part_id)
+    part = _not_a_row(_part_of(consultation, part_id))
     target = _previous_sibling(consultation, part, "Phần đầu tiên không có phần nào đứng trước để gộp vào.")
+    if target.kind == "row" or any(p.parent_id == target.id and p.kind == "row" for p in consultation.parts):
+        raise ConsultationError("Phần đứng trước kết thúc bằng một bảng: gộp vào đó sẽ chen chữ vào giữa bảng. "
+                                "Hãy dùng “Sửa chữ” nếu cần chuyển nội dung.")
     extra = "\n".join(x for x in (part.title if part.kind in ("annex", "chapter", "section", "article") else "", part.text) if x)
     if part.kind in ("clause", "point"):
         extra = f"{part.number}{')' if part.kind == 'point' else '.'} {extra}"
@@ -507,7 +520,7 @@ def split_part(session: Session, actor: Actor, consultation: Consultation, part_
                kind: str, number: str, title: str = "") -> DraftPart:
     """Split a part where ``at_text`` starts; the rest becomes a new part after it."""
     _editable(consultation)
-    part = _part_of(consultation, part_id)
+    part = _not_a_row(_part_of(consultation, part_id))
     at_text = (at_text or "").strip()
     position = part.text.find(at_text) if at_text else -1
     if position <= 0:
@@ -552,7 +565,7 @@ def relabel_part(session: Session, actor: Actor, consultation: Consultation, par
                  number: str, title: str) -> DraftPart:
     """Change a part's kind, number or title, without editing the source."""
     _editable(consultation)
-    part = _part_of(consultation, part_id)
+    part = _not_a_row(_part_of(consultation, part_id))
     old = part.label
     part.kind, part.number, part.title = kind, _check_kind_number(kind, number), (title or "").strip()
     session.flush()
@@ -579,6 +592,12 @@ def edit_part_text(session: Session, actor: Actor, consultation: Consultation, p
                                 "trước.", field="text")
     if part.kind in ("clause", "point") and title:
         raise ConsultationError("Khoản và điểm không có tiêu đề: hãy viết vào nội dung.", field="title")
+    if part.kind == "row":
+        if title:
+            raise ConsultationError("Dòng của bảng không có tiêu đề: hãy viết vào nội dung.", field="title")
+        if "\n" in text or not text.startswith("|") or not text.endswith("|"):
+            raise ConsultationError("Một dòng của bảng viết trên một dòng, mở và đóng bằng dấu |, các ô cách nhau "
+                                    "bằng dấu | (ví dụ: | 1 | Quỹ đền ơn đáp nghĩa | 10.000 đồng/hộ |).", field="text")
     changed = (title, text) != (part.title, part.text)
     kept = set(footnote_references(f"{title}\n{text}"))
     part.title, part.text = title, text
@@ -633,8 +652,10 @@ def indent_part(session: Session, actor: Actor, consultation: Consultation, part
     """Make a part the last child of the part before it, one level down (an article's
     clause, a clause's point), keeping its id and so the opinions that point at it."""
     _editable(consultation)
-    part = _part_of(consultation, part_id)
+    part = _not_a_row(_part_of(consultation, part_id))
     parent = _previous_sibling(consultation, part, "Không có phần đứng trước cùng cấp để thụt vào.")
+    if parent.kind == "row":
+        raise ConsultationError("Phần đứng trước là một dòng của bảng: không thụt vào dòng của bảng được.")
     kind = _CHILD_KIND.get(parent.kind)
     if kind is None:
         raise ConsultationError("Điểm là cấp thấp nhất, không thụt vào được nữa.")
@@ -650,7 +671,7 @@ def indent_part(session: Session, actor: Actor, consultation: Consultation, part
 def outdent_part(session: Session, actor: Actor, consultation: Consultation, part_id: int) -> DraftPart:
     """Make a part a sibling of its parent, right after it, one level up."""
     _editable(consultation)
-    part = _part_of(consultation, part_id)
+    part = _not_a_row(_part_of(consultation, part_id))
     parent = next((p for p in consultation.parts if p.id == part.parent_id), None)
     if parent is None:
         raise ConsultationError("Phần này đã ở cấp cao nhất.")
@@ -731,7 +752,7 @@ def parse_doubts(consultation: Consultation) -> list[Doubt]:
         parent_id = parent.id if parent is not None else None
         counts: dict[str, int] = {}
         for p in consultation.parts:
-            if p.parent_id != parent_id or p.kind == "annex" or p.kind == "article":
+            if p.parent_id != parent_id or p.kind in ("annex", "article", "row"):
                 continue
             counts[p.kind] = counts.get(p.kind, 0) + 1
             expected = _sequence_number(p.kind, counts[p.kind])

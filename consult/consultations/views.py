@@ -12,7 +12,7 @@ from consult.communes.models import Commune
 from consult.communes.service import list_units
 from consult import worker
 from consult.consultations import jobs as scan_jobs  # noqa: F401 - registers the OCR job's runner
-from consult.consultations import service
+from consult.consultations import parser, service
 from consult.consultations.forms import (ConsultationForm, ExtendForm, NewConsultationForm, PartTextForm,
                                          RelabelForm, SplitForm)
 from consult.consultations.models import STATUS_DRAFT, STATUS_LABELS, Consultation
@@ -24,6 +24,11 @@ from consult.publication import service as publication
 from consult.timeutil import humanize_remaining, utcnow
 
 bp = Blueprint("consultations", __name__)
+
+# A part that ends with a table shows it as one (its rows are its children of kind "row").
+bp.add_app_template_filter(parser.table_cells, "table_cells")
+bp.add_app_template_filter(parser.table_header, "table_header")
+bp.add_app_template_filter(parser.text_before_table, "text_before_table")
 OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
 
 

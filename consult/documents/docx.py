@@ -7,8 +7,10 @@ import re
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.shared import Cm
 
-from consult.adminpaper import addressees, body, closing_block, header_block, new_document, para, title, to_bytes
+from consult.adminpaper import (addressees, body, closing_block, grid_table, header_block, new_document, para, title,
+                               to_bytes)
 from consult.consultations.models import STATUS_PUBLISHED, Consultation, DraftPart
+from consult.consultations.parser import table_cells, table_header, text_before_table
 from consult.documents.models import KINDS, PLAN_FORMS, OutgoingDocument
 from consult.documents.service import PlanInput, _deadline
 
@@ -323,12 +325,18 @@ def draft_body(document, consultation: Consultation) -> None:
         elif heading:  # "I. MỤC ĐÍCH, YÊU CẦU", "Điều 1. Phạm vi": bold, one tab in (NĐ 30 Phụ lục I)
             p = para(document, heading[0], size=14, bold=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY, space_after=3)
             p.paragraph_format.first_line_indent = Cm(1.27)
+        if part.kind == "row":
+            continue  # written with its part's table, below
         marker = {"clause": f"{part.number}. ", "point": f"{part.number}) "}.get(part.kind, "")
-        lines = [line.strip() for line in (part.text or "").split("\n") if line.strip()]
+        rows = [p for p in consultation.parts if p.parent_id == part.id and p.kind == "row"]
+        text = text_before_table(part.text) if rows else part.text
+        lines = [line.strip() for line in (text or "").split("\n") if line.strip()]
         if marker and not lines:
             lines = [""]
         for i, line in enumerate(lines):
             body(document, (marker if i == 0 else "") + line)
+        if rows:
+            grid_table(document, table_header(part.text), [table_cells(r.text) for r in rows])
     if not closed:
         for line in closing:
             body(document, line)

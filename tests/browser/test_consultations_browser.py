@@ -2,6 +2,7 @@
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from consult.audit.service import SYSTEM
 from consult.opinions.service import add_unit_comments, agree_without_comment
@@ -56,7 +57,44 @@ def test_resident_comments_on_a_part_from_a_phone_without_javascript(live_server
     phone.get_by_label("Họ và tên").fill("Nguyễn Thị Mai")
     phone.get_by_label("Khu phố, thôn").select_option(label="Khu phố 3")
     phone.get_by_role("button", name="Gửi ý kiến").click()
-    assert phone.get_by_text("Ý kiến đã được ghi nhận").is_visible()
+    expect(phone.get_by_text("Ý kiến đã được ghi nhận")).to_be_visible()
     point = phone.locator("#dieu-1-khoan-1-diem-a")
     assert "1 ý kiến" in point.locator(".part-head").inner_text()
     context.close()
+
+
+def test_a_resident_on_a_phone_comments_on_one_row_of_a_draft_table(live_server, browser, session, tmp_path):
+    """Issue #27 point 2: a draft's table is a table on the phone (scrolling inside itself, not
+    the page), each row with its own link; the comment lands on that row. axe-core and the
+    Nu HTML Checker check the pages."""
+    from tests.support.drafts import TABLE_DRAFT
+    from tests.support.pagecheck import Journey
+
+    commune = make_commune(session)
+    make_group(session, commune, name="Khu phố 3")
+    c = make_consultation(session, commune, [], text=TABLE_DRAFT)
+    session.commit()
+    # Script on only for axe-core: the pages themselves carry none.
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, locale="vi-VN",
+                                  bypass_csp=True)
+    phone = context.new_page()
+    journey = Journey("table-row-comment", phone, tmp_path, phone=True)
+    phone.goto(f"{live_server}/c/{commune.slug}/consultations/{c.id}")
+    table = phone.get_by_role("table")
+    expect(table.get_by_role("columnheader", name="Khoản thu")).to_be_visible()
+    expect(table.get_by_role("cell", name="Quỹ đền ơn đáp nghĩa")).to_be_visible()
+    assert phone.locator("script").count() == 0
+    journey.check("dự thảo có bảng")
+    phone.get_by_role("link", name="Góp ý Điều 1, khoản 1, dòng 2").click()
+    expect(phone.locator("#chosen-part")).to_contain_text("Điều 1, khoản 1, dòng 2")
+    journey.check("góp ý một dòng")
+    phone.get_by_label("Nội dung góp ý").fill("Đề nghị giảm mức thu Quỹ đền ơn đáp nghĩa.")
+    phone.get_by_label("Họ và tên").fill("Nguyễn Thị Mai")
+    phone.get_by_label("Khu phố, thôn").select_option(label="Khu phố 3")
+    phone.get_by_role("button", name="Gửi ý kiến").click()
+    expect(phone.get_by_text("Ý kiến đã được ghi nhận")).to_be_visible()
+    expect(phone.locator("#dieu-1-khoan-1-dong-2")).to_contain_text("1 ý kiến")
+    expect(phone.locator("#dieu-1-khoan-1-dong-1")).to_contain_text("0 ý kiến")
+    journey.check("đã góp ý")
+    context.close()
+    journey.finish()

@@ -339,10 +339,11 @@ OFFICE_PARTS = [
     ("Điều 1, khoản 2, điểm a", "", "Cán bộ, công chức phường;"),
     ("Điều 1, khoản 2, điểm b", "", "Người dân cư trú trên địa bàn phường."),
     ("Điều 2", "Nội dung công khai", ""),
+    # The body table: its header row ends the khoản's text, each row is a part of its own.
     ("Điều 2, khoản 1", "", "Các khoản thu được công khai theo bảng sau:\n"
-                            "| STT | Khoản thu | Mức thu |\n"
-                            "| 1 | Quỹ phòng, chống thiên tai | 20.000 đồng/người |\n"
-                            "| 2 | Quỹ đền ơn đáp nghĩa | 10.000 đồng/hộ |"),
+                            "| STT | Khoản thu | Mức thu |"),
+    ("Điều 2, khoản 1, dòng 1", "", "| 1 | Quỹ phòng, chống thiên tai | 20.000 đồng/người |"),
+    ("Điều 2, khoản 1, dòng 2", "", "| 2 | Quỹ đền ơn đáp nghĩa | 10.000 đồng/hộ |"),
     ("Điều 2, khoản 2", "", "Thời điểm công khai chậm nhất 05 ngày làm việc."),
     ("Điều 3", "Tổ chức thực hiện", ""),
     ("Điều 3, khoản 1", "", "Giao Ủy ban nhân dân phường tổ chức thực hiện Nghị quyết này."),
@@ -505,3 +506,16 @@ def as_scan(pdf: bytes, *, first: int = 1, last: int | None = None, dpi: int = 1
 def scanned_seed_page(*, signature_box: bool = False, page: int = 1) -> bytes:
     """One page of a real seed (``seed_pdf``) as a scanner makes it, 150 dpi grey (``as_scan``)."""
     return as_scan(seed_pdf(), first=page, last=page, signature_box=signature_box)
+
+
+# A khoản that ends with a table (header row, two rows), then the next khoản.
+TABLE_DRAFT = """QUYẾT NGHỊ:
+Điều 1. Các khoản đóng góp
+1. Các khoản thu được công khai theo bảng sau:
+| STT | Khoản thu | Mức thu |
+| 1 | Quỹ phòng, chống thiên tai | 20.000 đồng/người |
+| 2 | Quỹ đền ơn đáp nghĩa | 10.000 đồng/hộ |
+2. Thời điểm công khai chậm nhất 05 ngày làm việc.
+Điều 2. Tổ chức thực hiện
+Giao Ủy ban nhân dân phường tổ chức thực hiện.
+"""

@@ -377,3 +377,26 @@ def test_hdnd_report_preview_of_an_open_consultation_does_not_say_its_results_ar
     text = _hdnd_text(session, c)
     assert "đã được công khai" not in text
     assert "chưa được công khai; sẽ được công khai tại https://binhan.example.vn/r" in text
+
+
+def test_the_attached_draft_keeps_its_table_as_a_word_table(session):
+    """Issue #27 point 2: a draft's table (its rows are parts of their own) goes to the units
+    as a bordered Word table with its header row, not as lines of "| cell |"."""
+    from tests.support.drafts import TABLE_DRAFT
+
+    document = _letter(session, TABLE_DRAFT)
+    assert not any("|" in p.text for p in _attachment(document))
+    tables = [t for t in document.tables if t.rows and t.rows[0].cells[0].text == "STT"]
+    assert len(tables) == 1
+    rows = [[cell.text for cell in row.cells] for row in tables[0].rows]
+    assert rows == [["STT", "Khoản thu", "Mức thu"], ["1", "Quỹ phòng, chống thiên tai", "20.000 đồng/người"],
+                    ["2", "Quỹ đền ơn đáp nghĩa", "10.000 đồng/hộ"]]
+    assert all(run.bold for run in tables[0].rows[0].cells[1].paragraphs[0].runs)
+    texts = [p.text for p in _attachment(document)]
+    assert "1. Các khoản thu được công khai theo bảng sau:" in texts
+    # The table stands right after its khoản, before khoản 2.
+    body = document.element.body
+    order = [child for child in body.iterchildren()]
+    table_at = order.index(tables[0]._tbl)
+    after = next(el for el in order[table_at + 1:] if el.tag.endswith("}p") and "".join(el.itertext()).strip())
+    assert "".join(after.itertext()).startswith("2. Thời điểm công khai")

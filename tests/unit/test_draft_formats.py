@@ -228,5 +228,9 @@ def test_a_phu_luc_table_stays_a_table():
     parsed = service.read_draft(filename="nq.docx", data=buffer.getvalue()).parsed
     annex = parsed.parts[-1]
     assert annex.kind == "annex" and annex.label == "Phụ lục kèm theo"
-    assert annex.text.splitlines() == ["| STT | Khu phố | Số hộ |", "| 1 | Khu phố 1 | 120 |", "| 2 | Khu phố 2 | 95 |"]
+    # Its header row ends the annex's text; each body row is a part an opinion can point at.
+    assert annex.text == "| STT | Khu phố | Số hộ |"
+    assert [(r.kind, r.label, r.anchor, r.text) for r in annex.children] == [
+        ("row", "Phụ lục kèm theo, dòng 1", "kem-theo-1-dong-1", "| 1 | Khu phố 1 | 120 |"),
+        ("row", "Phụ lục kèm theo, dòng 2", "kem-theo-1-dong-2", "| 2 | Khu phố 2 | 95 |")]
     assert "Khu phố 1" not in parsed.closing

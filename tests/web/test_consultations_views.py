@@ -369,3 +369,32 @@ def test_the_check_page_points_at_doubts_and_indents_a_part(client, session):
 
     moved = session.get(DraftPart, fourth.id)
     assert moved.kind == "point" and moved.parent_id == c.parts[2].id
+
+
+def test_a_draft_table_is_shown_as_a_table_and_a_resident_comments_on_one_row(client, session):
+    """Issue #27 point 2: the rows of a draft's table are parts: the public page shows a real
+    table, each row with its count and its own "Góp ý" link; the comment lands on that row."""
+    from tests.support.drafts import TABLE_DRAFT
+
+    commune = make_commune(session)
+    group = make_group(session, commune)
+    c = make_consultation(session, commune, [], text=TABLE_DRAFT)
+    session.commit()
+    row = next(p for p in c.parts if p.label == "Điều 1, khoản 1, dòng 2")
+    page = client.get(f"/c/{commune.slug}/consultations/{c.id}").get_data(as_text=True)
+    table = page[page.index('<table class="table part-table">'):page.index("</table>")]
+    assert [th for th in ("STT", "Khoản thu", "Mức thu") if f'<th scope="col">{th}</th>' in table] == [
+        "STT", "Khoản thu", "Mức thu"]
+    assert '<tr class="part-row" id="dieu-1-khoan-1-dong-2">' in table and "<td>Quỹ đền ơn đáp nghĩa</td>" in table
+    assert "| STT |" not in page and "| 2 |" not in page  # no pipes left in the text
+    link = f"/c/{commune.slug}/consultations/{c.id}/comment?part={row.id}"
+    assert link in table.replace("&amp;", "&")
+    form_page = client.get(link).get_data(as_text=True)
+    assert "Điều 1, khoản 1, dòng 2" in form_page and "2 · Quỹ đền ơn đáp nghĩa · 10.000 đồng/hộ" in form_page
+    r = post_form(client, f"/c/{commune.slug}/consultations/{c.id}/comment",
+                  {"part_id": str(row.id), "text": "Đề nghị giảm mức thu.", "name": "Lê Văn Bình",
+                   "group_id": str(group.id), "phone": ""})
+    assert r.status_code == 302 and session.scalar(select(Opinion.part_id)) == row.id
+    page = client.get(f"/c/{commune.slug}/consultations/{c.id}").get_data(as_text=True)
+    row_html = page[page.index('id="dieu-1-khoan-1-dong-2"'):]
+    assert row_html[:row_html.index("</tr>")].count("1 ý kiến") == 1
