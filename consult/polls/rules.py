@@ -195,3 +195,44 @@ def elected(votes: list[tuple[int, int]], matter_kind: str, households: int, sea
 # Who signs for a group: its head's title follows the group's kind (Luật Điều 20 khoản 2).
 HEAD_TITLES = {"thon": "TRƯỞNG THÔN", "to_dan_pho": "TỔ TRƯỞNG TỔ DÂN PHỐ", "khu_pho": "TRƯỞNG KHU PHỐ",
                "ap": "TRƯỞNG ẤP", "ban": "TRƯỞNG BẢN"}
+
+
+# --- creating a vote, step by step: the matter, then the forms the law allows for it -------------
+
+@dataclass(frozen=True)
+class FormChoice:
+    form: str  # "meeting", "ballot", "online"
+    rule: str  # when the law allows it, in one sentence
+
+
+def matter_rule(matter_kind: str) -> str:
+    """What a decision on this matter needs and who recognises it, in one sentence (Điều 21)."""
+    threshold = f"Thông qua khi {rule_text(matter_kind)} của khu dân cư đồng ý (Điều 21 khoản 1)"
+    if matter_kind in TWO_THIRDS_KINDS:
+        return (threshold + "; nội dung trên địa bàn cả xã cần hai phần ba số khu dân cư tán thành, và có hiệu lực "
+                "từ ngày Ủy ban nhân dân cấp xã quyết định.")
+    if matter_kind in ("k3", "k4"):
+        return threshold + "; phải họp, và có hiệu lực khi được Ủy ban nhân dân cấp xã công nhận (Điều 21 khoản 2)."
+    if matter_kind == "k5":
+        return (threshold + "; phải họp, và có hiệu lực khi được Ban Thường trực Ủy ban MTTQ Việt Nam cấp xã "
+                "công nhận (Điều 21 khoản 2).")
+    return threshold + "; có hiệu lực từ ngày được thông qua."
+
+
+def form_choices(matter_kind: str, *, follows_failed_meeting: bool = False) -> list[FormChoice]:
+    """The forms the law allows for ``matter_kind`` (Điều 17, NĐ 59/2023 Điều 3-5), each with its
+    condition; what ``check_form`` refuses is not offered. After a meeting that lacked the
+    households, only the ballot that follows it."""
+    if follows_failed_meeting:
+        return [FormChoice("ballot", "Phát phiếu lấy ý kiến các hộ vì cuộc họp không đủ số hộ tham dự (Điều 19).")]
+    choices = [FormChoice("meeting", f"Họp cộng đồng dân cư: thông báo cho các hộ ít nhất {MEETING_NOTICE_DAYS} ngày "
+                                     "trước; cuộc họp biểu quyết được khi số hộ có mặt đủ để đạt ngưỡng (Điều 18).")]
+    if matter_kind in TWO_THIRDS_KINDS:
+        choices.append(FormChoice("ballot", "Phát phiếu: chỉ khi Chủ tịch Ủy ban nhân dân cấp xã quyết định, với nội "
+                                            "dung trên địa bàn cả xã (Nghị định 59/2023/NĐ-CP, Điều 4)."))
+    if matter_kind == "k6":
+        choices.append(FormChoice("ballot", "Phát phiếu: khi Trưởng khu dân cư và Ban công tác Mặt trận quyết định "
+                                            "(Nghị định 59/2023/NĐ-CP, Điều 4)."))
+        choices.append(FormChoice("online", "Biểu quyết trực tuyến: trong một khu dân cư, khi hơn một nửa tổng số hộ "
+                                            "đồng ý biểu quyết trực tuyến trước (Nghị định 59/2023/NĐ-CP, Điều 5)."))
+    return choices

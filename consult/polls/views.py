@@ -68,20 +68,47 @@ def index():
 @bp.route("/polls/new", methods=["GET", "POST"])
 @staff_required(*RUNNERS)
 def new():
+    """Tạo cuộc biểu quyết, step by step: the matter (what the law lets residents decide),
+    then only the forms the law allows for it, then only that form's fields. Each step is a
+    plain form (no script); a vote after a meeting that lacked the households starts at the
+    third step, as a ballot on the meeting's matter."""
     form = PollForm()
     groups = visible_groups()
     form.group_ids.choices = [(g.id, g.full_name) for g in groups]
     _board_accounts(form, groups)
+    after = request.args.get("after", type=int)
+    meeting = get_scoped(Poll, after) if after else None
     if request.method == "GET":
         form.group_ids.data = [groups[0].id] if len(groups) == 1 else []
         form.committee[0].role.data = "Đại diện Ban công tác Mặt trận"
         form.committee[0].is_leader.data = True
-    after = request.args.get("after", type=int)
     if form.validate_on_submit():
         done = _save(form, groups, None, after)
         if done:
             return done
-    return render_template("polls/form.html", form=form, after=after, poll=None)
+    return _wizard(form, poll=None, meeting=meeting)
+
+
+def _wizard(form: PollForm, *, poll: Poll | None, meeting: Poll | None):
+    """The step the user is at: 1 the matter, 2 the form, 3 the fields of that form. The
+    matter and the form come from the query (steps 1 and 2 are GET forms), from the POST
+    being shown again, or from the vote being changed."""
+    source = request.form if request.method == "POST" else request.args
+    matter = meeting.matter_kind if meeting is not None else source.get("matter_kind") or (
+        poll.matter_kind if poll is not None and "step" not in request.args else None)
+    choices = rules.form_choices(matter, follows_failed_meeting=meeting is not None) if matter in MATTER_KINDS else []
+    offered = {c.form for c in choices}
+    kind = source.get("form_kind") or (poll.form if poll is not None and "step" not in request.args else None)
+    if len(offered) == 1 and request.method == "GET":  # nothing to choose: straight to the fields
+        kind = next(iter(offered))
+    step = 1 if matter not in MATTER_KINDS else 2 if kind not in offered else 3
+    if step == 3:
+        form.matter_kind.data, form.form_kind.data = matter, kind
+    status = 422 if request.method == "POST" else 200
+    return render_template("polls/form.html", form=form, after=meeting.id if meeting else None, poll=poll, step=step,
+                           matter=matter, kind=kind, choices=choices, kinds=MATTER_KINDS, forms=FORMS,
+                           matter_rules={k: rules.matter_rule(k) for k in MATTER_KINDS},
+                           several_forms=len(offered) > 1), status
 
 
 def _board_accounts(form: PollForm, groups) -> None:
@@ -138,7 +165,8 @@ def edit(poll_id: int):
         done = _save(form, groups, poll, poll.follows_meeting_id)
         if done:
             return done
-    return render_template("polls/form.html", form=form, after=poll.follows_meeting_id, poll=poll)
+    meeting = get_scoped(Poll, poll.follows_meeting_id) if poll.follows_meeting_id else None
+    return _wizard(form, poll=poll, meeting=meeting)
 
 
 def _fill(form: PollForm, poll: Poll) -> None:

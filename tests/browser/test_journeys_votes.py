@@ -18,6 +18,7 @@ from datetime import timedelta
 
 import pytest
 from openpyxl import Workbook
+from playwright.sync_api import expect
 
 from consult.polls import service
 from consult.polls.models import Poll
@@ -96,12 +97,19 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     head.check("sổ hộ sau khi nhập")
 
     # An online vote on a khoản 6 matter, with the law's preconditions recorded.
+    # Step by step: the matter, then only the forms the law allows for it, then only that form's fields.
     head_page.goto(f"{live_server}/polls/new")
-    head.check("tạo cuộc biểu quyết")
+    head.check("tạo cuộc biểu quyết: bước 1, việc cần quyết định")
+    head_page.get_by_role("radio", name="Các công việc tự quản khác của cộng đồng (khoản 6)").check()
+    head_page.get_by_role("button", name="Tiếp tục").click()
+    head.check("tạo cuộc biểu quyết: bước 2, hình thức")
+    head_page.get_by_role("radio", name="Biểu quyết trực tuyến").check()
+    head_page.get_by_role("button", name="Tiếp tục").click()
+    head.check("tạo cuộc biểu quyết: bước 3, nội dung và thời gian")
+    expect(head_page.locator("#online-fields")).to_be_visible()
+    assert head_page.get_by_label("Địa điểm họp").count() == 0 and head_page.locator("#ballot-fields").count() == 0
     head_page.get_by_label("Tên cuộc biểu quyết").fill("Lắp đèn chiếu sáng hẻm 12")
     head_page.get_by_label("Nội dung biểu quyết (câu hỏi)").fill("Hộ có đồng ý góp 200.000 đồng để lắp đèn không?")
-    head_page.get_by_label("Loại việc").select_option("k6")
-    head_page.get_by_role("radio", name="Biểu quyết trực tuyến").check()
     start = utcnow() - timedelta(minutes=1)
     head_page.get_by_label("Bắt đầu (HH:MM dd/mm/yyyy)").fill(format_datetime(start))
     head_page.get_by_label("Kết thúc (HH:MM dd/mm/yyyy)").fill(format_datetime(start + timedelta(days=5)))

@@ -87,3 +87,25 @@ def test_five_working_days_across_tet_and_gio_to_2027(decided, deadline):
 
     calendar = WorkCalendar(frozenset(national_holidays([2027])), frozenset())
     assert calendar.add_working_days(decided, 5) == deadline
+
+
+@pytest.mark.parametrize("matter", ["k1", "k2", "k3", "k4", "k5", "k6"])
+def test_the_wizard_offers_exactly_the_forms_check_form_can_accept(matter):
+    """The forms the vote wizard offers for a matter are those that some legal basis lets
+    ``check_form`` accept (online in one group only); offering more would lead to a refusal at
+    the last step, offering fewer would hide what the law allows."""
+    acceptable = set()
+    for form in ("meeting", "ballot", "online"):
+        for commune_wide in (True, False):
+            for chairman in (True, False):
+                for head_and_front in (True, False):
+                    try:
+                        rules.check_form(matter, form, commune_wide=commune_wide, chosen_by_chairman=chairman,
+                                         chosen_by_head_and_front=head_and_front,
+                                         several_groups=False if form == "online" else None)
+                    except rules.FormNotAllowed:
+                        continue
+                    acceptable.add(form)
+    assert {c.form for c in rules.form_choices(matter)} == acceptable
+    assert [c.form for c in rules.form_choices(matter, follows_failed_meeting=True)] == ["ballot"]
+    assert rules.rule_text(matter) in rules.matter_rule(matter)

@@ -41,7 +41,10 @@ def test_online_vote_on_khoan_4_refused_on_the_page_and_nothing_saved(client, se
     _, group = _head(session)
     login(client, "truong.kp1")
     r = post_form(client, "/polls/new", _form(group))
-    assert r.status_code == 200 and "Không được biểu quyết trực tuyến nội dung thuộc khoản 4" in r.get_data(as_text=True)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Không được biểu quyết trực tuyến nội dung thuộc khoản 4" in page
+    # Shown again at the step of the form, offering only what the law allows for khoản 4: a meeting.
+    assert 'id="step-form"' in page and 'value="meeting"' in page and 'value="online"' not in page
     assert session.scalar(select(func.count()).select_from(Poll)) == 0
     r = post_form(client, "/polls/new", _form(group, matter_kind="k6"))
     assert r.status_code == 302
@@ -793,3 +796,78 @@ def test_a_meeting_s_place_chair_and_secret_ballot_box_are_entered_on_its_pages(
     session.rollback()
     row = session.scalar(select(MeetingCount))
     assert (row.issued, row.returned, row.invalid) == (8, 8, 1)
+
+
+# --- creating a vote step by step (issue #28 point 6) ------------------------------------------
+
+FIELDS_OF = {"meeting": ['name="place"', 'name="chair"', 'name="announced_on"'],
+             "ballot": ['name="committee-0-name"'],
+             "online": ['name="agreed_unnecessary_on"', 'name="devices_confirmed"', 'name="committee-0-user_id"']}
+
+
+def _fields_shown(page: str) -> set[str]:
+    return {kind for kind, names in FIELDS_OF.items() if all(name in page for name in names)}
+
+
+def test_the_wizard_asks_the_matter_then_only_the_forms_the_law_allows_then_only_their_fields(client, session):
+    _, group = _head(session)
+    login(client, "truong.kp1")
+    first = client.get("/polls/new").get_data(as_text=True)
+    assert 'id="step-matter"' in first and 'name="title"' not in first and 'aria-current="step"' in first
+    assert first.count('name="matter_kind"') == 6 and "hai phần ba tổng số hộ gia đình" in first
+    # Khoản 6: three forms, each with its condition.
+    second = client.get("/polls/new?step=choose&matter_kind=k6").get_data(as_text=True)
+    assert 'id="step-form"' in second and second.count('name="form_kind"') == 3
+    assert "Trưởng khu dân cư và Ban công tác Mặt trận quyết định" in second and 'name="title"' not in second
+    # Khoản 1: a meeting, or a ballot the chairman decides; never online.
+    k1 = client.get("/polls/new?step=choose&matter_kind=k1").get_data(as_text=True)
+    assert 'value="meeting"' in k1 and 'value="ballot"' in k1 and 'value="online"' not in k1
+    assert "Chủ tịch Ủy ban nhân dân cấp xã quyết định" in k1
+    # Khoản 3, 4, 5 must meet: nothing to choose, straight to the meeting's fields.
+    for matter in ("k3", "k4", "k5"):
+        page = client.get(f"/polls/new?step=choose&matter_kind={matter}").get_data(as_text=True)
+        assert 'id="step-fields"' in page and _fields_shown(page) == {"meeting"}, matter
+        assert ('name="seats"' in page) == (matter == "k5")
+    for kind, expected in (("meeting", {"meeting"}), ("ballot", {"ballot"}), ("online", {"ballot", "online"})):
+        page = client.get(f"/polls/new?step=choose&matter_kind=k6&form_kind={kind}").get_data(as_text=True)
+        assert 'id="step-fields"' in page and _fields_shown(page) == expected, kind
+        assert f'name="form_kind" value="{kind}"' in page and 'name="matter_kind" value="k6"' in page
+        assert ('name="chosen_by_head_and_front"' in page) == (kind == "ballot")
+    # A form the law does not allow for the matter, asked in the address: the form step again.
+    page = client.get("/polls/new?step=choose&matter_kind=k4&form_kind=online").get_data(as_text=True)
+    assert 'id="step-fields"' in page and _fields_shown(page) == {"meeting"}
+    page = client.get("/polls/new?step=choose&matter_kind=k1&form_kind=online").get_data(as_text=True)
+    assert 'id="step-form"' in page
+    # Saved from the third step, as before.
+    r = post_form(client, "/polls/new", _form(group, matter_kind="k6"),
+                  get_url="/polls/new?step=choose&matter_kind=k6&form_kind=online")
+    assert r.status_code == 302
+
+
+def test_a_refused_third_step_stays_there_with_what_was_typed(client, session):
+    _, group = _head(session)
+    login(client, "truong.kp1")
+    r = post_form(client, "/polls/new", _form(group, matter_kind="k6", title="", question="Có lắp đèn không?"),
+                  get_url="/polls/new?step=choose&matter_kind=k6&form_kind=online")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="step-fields"' in page and "Vui lòng nhập tên." in page
+    assert "Có lắp đèn không?" in page and _fields_shown(page) == {"ballot", "online"}
+    assert session.scalar(select(func.count()).select_from(Poll)) == 0
+
+
+def test_editing_a_draft_vote_opens_at_its_form_and_can_go_back_a_step(client, session):
+    commune, group = _head(session)
+    login(client, "truong.kp1")
+    post_form(client, "/polls/new", _form(group, matter_kind="k6"),
+              get_url="/polls/new?step=choose&matter_kind=k6&form_kind=online")
+    poll = session.scalar(select(Poll))
+    page = client.get(f"/polls/{poll.id}/edit").get_data(as_text=True)
+    assert 'id="step-fields"' in page and _fields_shown(page) == {"ballot", "online"} and poll.title in page
+    back = client.get(f"/polls/{poll.id}/edit?step=choose&matter_kind=k6").get_data(as_text=True)
+    # The vote's own form stays chosen until another is picked.
+    assert 'id="step-form"' in back and 'value="online" aria-describedby="form-online-rule" checked' in back
+    assert 'value="meeting" aria-describedby="form-meeting-rule" checked' not in back
+    assert 'value="k6" aria-describedby="matter-k6-rule" checked' in client.get(
+        f"/polls/{poll.id}/edit?step=choose").get_data(as_text=True)
+    meeting = client.get(f"/polls/{poll.id}/edit?step=choose&matter_kind=k6&form_kind=meeting").get_data(as_text=True)
+    assert _fields_shown(meeting) == {"meeting"} and poll.title in meeting
