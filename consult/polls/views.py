@@ -26,7 +26,7 @@ from consult import worker
 from consult.polls import jobs as slip_jobs
 from consult.extensions import csrf, limiter
 from consult import office, security
-from consult.polls import documents, keycards, limits, rules, service
+from consult.polls import documents, keycards, limits, qrphoto, rules, service
 from consult.polls import record as election_record
 from consult.polls import padding
 from consult.polls.ballots import MAX_OTHER_TEXT, check_other_text
@@ -235,6 +235,8 @@ def open_(poll_id: int):
 
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+CARD_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
 def _pickup_key() -> str:
@@ -267,21 +269,31 @@ def my_share(poll_id: int):
             else:
                 s.commit()
                 page = render_template("polls/share_card.html", card=card, qr=qr_svg(card.code))
-                return Response(page, headers=NO_STORE)
+                # The one page with a script: this site's own print button (static/js/print-card.js).
+                return Response(page, headers={**NO_STORE, "Content-Security-Policy": CARD_POLICY})
     page = render_template("polls/my_share.html", poll=poll, envelope=envelope, member=envelope.member, form=form,
                            error=error)
     return Response(page, status=status, headers=NO_STORE)
 
 
-def _shares() -> list[str]:
-    return [value for key, value in request.form.items() if key.startswith("share-")]
+def _shares(poll: Poll) -> list[str]:
+    """The key shares given at the close: each member's typed code, or the code read from the
+    photo of their card (``share-photo-N``) when the box is left empty."""
+    typed = {key.removeprefix("share-"): value for key, value in request.form.items() if key.startswith("share-")}
+    members = {str(n): m.name for n, m in enumerate(poll.committee, 1)}
+    for key, upload in request.files.items():
+        n = key.removeprefix("share-photo-")
+        if key.startswith("share-photo-") and upload.filename and not (typed.get(n) or "").strip():
+            typed[n] = qrphoto.code_from_photo(upload.read(qrphoto.MAX_PHOTO_BYTES + 1),
+                                               members.get(n, "thành viên"))
+    return list(typed.values())
 
 
 @bp.route("/polls/<int:poll_id>/consent/close", methods=["POST"])
 @staff_required(*RUNNERS)
 def close_consent(poll_id: int):
     poll = get_scoped(Poll, poll_id)
-    return act(lambda: service.close_consent(db_session(), current_actor(), poll, shares=_shares()),
+    return act(lambda: service.close_consent(db_session(), current_actor(), poll, shares=_shares(poll)),
                "Đã kết thúc và kiểm phiếu vòng lấy ý kiến đồng ý biểu quyết trực tuyến.", _show(poll))
 
 
@@ -294,13 +306,13 @@ def close(poll_id: int):
             and slip_jobs.ballots_to_count(s, poll) > current_app.config["COUNT_INLINE_MAX"]):
         # Many ballots: counted by a background job with a progress bar (consult/polls/jobs.py).
         refuse_back(_show(poll))
-        job = slip_jobs.queue_count(s, current_app, poll, shares=_shares(),
+        job = slip_jobs.queue_count(s, current_app, poll, shares=_shares(poll),
                                     early_stop_reason=request.form.get("early_stop_reason"),
                                     user_id=current_user.id, user_name=current_actor().name)
         s.commit()
         worker.wake(current_app)
         return redirect(url_for("jobs.show", job_id=job.id))
-    return act(lambda: service.close_poll(db_session(), current_actor(), poll, shares=_shares(),
+    return act(lambda: service.close_poll(db_session(), current_actor(), poll, shares=_shares(poll),
                                           early_stop_reason=request.form.get("early_stop_reason")),
                "Đã kết thúc và tính kết quả.", _show(poll))
 

@@ -142,8 +142,14 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
         member_page.get_by_role("button", name="Mở phiếu giữ khóa").click()
         shares.append(member_page.locator("#share-code").inner_text())
         assert member_page.locator("#key-fingerprint").inner_text()
+        # The card as a phone's camera would see it: its picture, to be read at the close.
+        member_page.locator("#share-card").screenshot(path=str(tmp_path / f"the-card-{n}.png"))
         if n == 0:
             member.check("phiếu giữ khóa")
+            # The print button (this site's own script, the page's one addition) opens printing.
+            member_page.evaluate("window.print = () => { window.printed = true; }")
+            member_page.get_by_role("button", name="In phiếu giữ khóa").click()
+            assert member_page.evaluate("window.printed") is True
             member_page.emulate_media(media="print")
             assert not member_page.locator(".topbar").first.is_visible()
             assert member_page.locator("#share-card").is_visible() and not member_page.locator("#print-how").is_visible()
@@ -177,8 +183,10 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     head_page.goto(f"{live_server}/polls/{poll_id}")
     assert head_page.locator("#consent").inner_text() == "3/4"
     head.check("vòng đồng ý: 3/4 hộ")
-    head_page.get_by_label("Mã khóa của Nguyễn Thị Hoa").fill(shares[0])
-    head_page.get_by_label("Mã khóa của Trần Văn Tư").fill(shares[2])
+    # One member shows the camera their card; the other types the code.
+    head_page.get_by_role("group", name="Mã khóa của Nguyễn Thị Hoa").get_by_label(
+        "Chụp ảnh mã QR trên phiếu").set_input_files(str(tmp_path / "the-card-0.png"))
+    head_page.get_by_role("group", name="Mã khóa của Trần Văn Tư").get_by_label("hoặc nhập mã khóa").fill(shares[2])
     head_page.get_by_role("button", name="Kết thúc vòng lấy ý kiến đồng ý").click()
     head.check("đã kết thúc vòng đồng ý")
 
@@ -203,8 +211,10 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     # Five days before its end: the board stops it early, with its reason and a majority's shares.
     assert "Chưa đến thời điểm kết thúc đã định" in head_page.locator("#early-warning").inner_text()
     head_page.get_by_label("Lý do kết thúc sớm").fill("3/4 hộ đã biểu quyết, hộ còn lại đi làm xa")
-    head_page.get_by_label("Mã khóa của Lê Văn Bảy").fill(shares[1])
-    head_page.get_by_label("Mã khóa của Trần Văn Tư").fill(shares[2])
+    head_page.get_by_role("group", name="Mã khóa của Lê Văn Bảy").get_by_label(
+        "Chụp ảnh mã QR trên phiếu").set_input_files(str(tmp_path / "the-card-1.png"))
+    head_page.get_by_role("group", name="Mã khóa của Trần Văn Tư").get_by_label(
+        "Chụp ảnh mã QR trên phiếu").set_input_files(str(tmp_path / "the-card-2.png"))
     head_page.get_by_role("button", name="Kết thúc sớm và tính kết quả").click()
     assert "hộ còn lại đi làm xa" in head_page.locator("#early-stop").inner_text()
     outcome = head_page.locator("#outcome").inner_text()

@@ -294,3 +294,82 @@ def test_a_vote_closed_at_its_end_needs_no_reason_and_its_minutes_say_nothing_of
     text = "\n".join(p.text for p in Document(io.BytesIO(documents.minutes_docx(session, poll))).paragraphs)
     assert "kết thúc sớm" not in text
     assert shares(poll)
+
+
+def _card_photo(code: str, *, angle: float = 6, quality: int = 70) -> bytes:
+    """A phone's photo of a printed card: the QR code of ``code`` on paper on a desk, a little
+    turned, JPEG-compressed."""
+    import qrcode
+    from PIL import Image
+
+    qr = qrcode.make(code).convert("RGB").resize((520, 520))
+    photo = Image.new("RGB", (1600, 1200), (214, 206, 190))
+    photo.paste(qr, (520, 320))
+    photo = photo.rotate(angle, expand=True, fillcolor=(96, 84, 70))
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def _close_with(client, url, fields: dict, photos: dict[str, tuple[bytes, str]]):
+    page = client.get(url).get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), **fields,
+            **{key: (io.BytesIO(content), name) for key, (content, name) in photos.items()}}
+    return client.post(f"{url}/consent/close", data=data, content_type="multipart/form-data", follow_redirects=True)
+
+
+def test_the_board_closes_with_photos_of_its_cards_not_typed_codes(client, session):
+    """Issue #28 point 6: at the close a member shows the phone's camera their printed card; the
+    QR code read from the photo is their share, as if typed. A photo without a readable code, or
+    a file that is no photo, is refused naming the member, and nothing is counted."""
+    commune, group = group_with_households(session, 4)
+    make_user(session, "truong.kp1", "group_head", commune, group=group)
+    members = _board(session, commune, MEMBERS[:3])
+    poll = _vote(session, commune, group, members, start=utcnow() - timedelta(minutes=5))
+    service.open_poll(session, SYSTEM, poll)
+    codes = pick_up_all(session, poll)
+    session.commit()
+    login(client, "truong.kp1")
+    url = f"/polls/{poll.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and 'capture="environment"' in page
+
+    blank = io.BytesIO()
+    from PIL import Image
+
+    Image.new("RGB", (800, 600), (240, 240, 240)).save(blank, "PNG")
+    for photo, message in (((blank.getvalue(), "anh.png"), "Không đọc được mã QR trong ảnh phiếu giữ khóa của Lê Văn Bảy"),
+                           ((b"%PDF-1.4 not a photo", "phieu.pdf"), "không phải ảnh chụp đọc được")):
+        r = _close_with(client, url, {"share-1": codes[0]}, {"share-photo-2": photo})
+        assert message in r.get_data(as_text=True)
+        _fresh(session)
+        assert _consent_box(session, poll.id) is None
+    # A photo of each card, no code typed: the round closes.
+    r = _close_with(client, url, {}, {"share-photo-1": (_card_photo(codes[0]), "IMG_0001.jpg"),
+                                      "share-photo-3": (_card_photo(codes[2], angle=-9), "IMG_0002.jpg")})
+    assert "Đã kết thúc và kiểm phiếu vòng lấy ý kiến" in r.get_data(as_text=True)
+    _fresh(session)
+    assert _consent_box(session, poll.id) is not None
+
+
+def _consent_box(session, poll_id):
+    return session.scalar(select(BallotBox).where(BallotBox.poll_id == poll_id, BallotBox.phase == "consent"))
+
+
+def test_only_the_key_card_page_carries_a_script_and_only_this_sites(client, session):
+    """The card's print button is the one script of the site, served from static/: its page's
+    policy allows 'self' and nothing else; every other page keeps script-src 'none'."""
+    commune, group = group_with_households(session, 4)
+    members = _board(session, commune, MEMBERS[:3])
+    poll = _vote(session, commune, group, members)
+    service.open_poll(session, SYSTEM, poll)
+    session.commit()
+    login(client, members[0].username)
+    assert "script-src 'none'" in client.get(f"/polls/{poll.id}/my-share").headers["Content-Security-Policy"]
+    card = _pick_up(client, poll.id)
+    policy = card.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy and "http" not in policy
+    html = card.get_data(as_text=True)
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/print-card.js" defer>']
+    assert 'id="print-card" data-print hidden' in html  # hidden until the script shows it
+    assert client.get("/static/js/print-card.js").status_code == 200
