@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from consult.db import db_session
 from consult.errors import DomainError
@@ -114,3 +114,10 @@ def refused(error: DomainError):
             flash(message, "error")
             return redirect(back)
     return render_template("error.html", code=error.status, message=message), error.status
+
+
+def public_url(endpoint: str, **values) -> str:
+    """The full address of a page, for a mail or a printed code: under PUBLIC_BASE_URL when set
+    (the address residents know the site by), else the address this request came in on."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return base.rstrip("/") + url_for(endpoint, **values)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult.db import Base
@@ -17,8 +17,11 @@ STATUS_LABELS = {QUEUED: "Đang chờ gửi", SENT: "Đã gửi", FAILED: "Khôn
 # What a message is about: a unit's reply, or a vote's decision to send within 5 working days
 # (before the deadline, and once more when it has passed).
 TOPIC_REPLY, TOPIC_SEND_DUE, TOPIC_SEND_LATE = "reply", "send_due", "send_late"
+# A resident's subscription to a draft's results: its confirmation, then the news itself.
+TOPIC_CONFIRM, TOPIC_RESULTS = "confirm", "results"
 TOPICS = {TOPIC_REPLY: "Nhắc trả lời ý kiến", TOPIC_SEND_DUE: "Nhắc hạn gửi kết quả biểu quyết",
-          TOPIC_SEND_LATE: "Quá hạn gửi kết quả biểu quyết"}
+          TOPIC_SEND_LATE: "Quá hạn gửi kết quả biểu quyết", TOPIC_CONFIRM: "Xác nhận nhận thư báo kết quả",
+          TOPIC_RESULTS: "Thư báo kết quả lấy ý kiến"}
 
 
 class OutgoingMail(Base):
@@ -44,3 +47,23 @@ class OutgoingMail(Base):
     queued_by: Mapped[str] = mapped_column(String(200))
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ResultSubscription(Base):
+    """A resident's request to be told by mail when a draft's results are published (Luật Điều
+    28 khoản 3). The address counts only once its owner has confirmed it from the mail sent to
+    it (so nobody signs another person up); the link in every mail carries a token of which
+    only its hash is kept. The row is deleted once the results mail is queued, or when its
+    owner stops it: the address is kept no longer than it serves."""
+
+    __tablename__ = "result_subscription"
+    __table_args__ = (UniqueConstraint("consultation_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(200))  # folded to lower case
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the confirmation mail was last queued: once a day at most for one address.
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,6 +10,9 @@ as for the other jobs: ``consult.worker``).
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consult.audit.service import SYSTEM, Actor, record
@@ -272,3 +276,115 @@ def _later(mail: OutgoingMail, error: str, now: datetime, counts: dict) -> None:
 def outbox(session: Session, consultation: Consultation) -> list[OutgoingMail]:
     return list(session.scalars(select(OutgoingMail).where(OutgoingMail.consultation_id == consultation.id)
                                 .order_by(OutgoingMail.queued_at.desc(), OutgoingMail.id.desc())))
+
+
+# --- a resident told when a draft's results are published ------------------------------------
+
+# A confirmation mail goes to one address at most once a day, however often it is asked for.
+CONFIRM_AGAIN_AFTER = timedelta(hours=24)
+_ADDRESS_RE = re.compile(r"^[^@\s\"<>(),;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                         r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+SUBSCRIBER = "Người dân đăng ký nhận thư báo kết quả"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def masked(address: str) -> str:
+    """A resident's address as staff pages show it: its first letter and its domain."""
+    local, _, domain = (address or "").partition("@")
+    return f"{local[:1]}•••@{domain}" if domain else "•••"
+
+
+def subscribe_results(session: Session, consultation: Consultation, email: str, *, confirm_url,
+                      now: datetime | None = None) -> None:
+    """Ask for the results of ``consultation`` by mail: a confirmation mail goes to the address,
+    whose link (``confirm_url(token)``) makes it count. The answer is the same whether the
+    address was already there or not, so that nobody learns who follows a draft."""
+    from consult.consultations.models import STATUS_PUBLISHED
+    from consult.mail.models import TOPIC_CONFIRM, ResultSubscription
+
+    now = now or utcnow()
+    address = (email or "").strip().lower()
+    if not address:
+        raise MailError("Vui lòng nhập địa chỉ thư điện tử.", field="email")
+    if len(address) > 200 or not _ADDRESS_RE.match(address):
+        raise MailError("Địa chỉ thư điện tử không đúng (ví dụ: nguyenvanan@gmail.com).", field="email")
+    if consultation.status == STATUS_PUBLISHED:
+        raise MailError("Kết quả đã được công khai: xem ngay trên trang dự thảo.", field="email")
+    existing = session.scalar(select(ResultSubscription).where(
+        ResultSubscription.consultation_id == consultation.id, ResultSubscription.email == address))
+    if existing is not None and (existing.confirmed_at is not None or now - existing.asked_at < CONFIRM_AGAIN_AFTER):
+        return
+    token = secrets.token_urlsafe(24)
+    if existing is None:
+        try:
+            with session.begin_nested():  # two posts at once: one row, the other is the same answer
+                session.add(ResultSubscription(consultation_id=consultation.id, email=address,
+                                               token_hash=_token_hash(token), created_at=now, asked_at=now))
+        except IntegrityError:
+            return
+    else:
+        existing.token_hash, existing.asked_at = _token_hash(token), now
+    commune = consultation.commune
+    session.add(OutgoingMail(
+        commune_id=consultation.commune_id, consultation_id=consultation.id, topic=TOPIC_CONFIRM, recipient=SUBSCRIBER,
+        to_address=address, subject=f"Xác nhận nhận thư báo kết quả: {consultation.title}"[:300],
+        body=(f"Có người (có thể là bạn) đã đăng ký địa chỉ này để nhận thư báo khi {commune.kind_label.lower()} "
+              f"{commune.name} công khai kết quả lấy ý kiến về \"{consultation.title}\".\n\n"
+              f"Để nhận thư báo, mở đường dẫn sau và bấm \"Xác nhận\":\n{confirm_url(token)}\n\n"
+              "Nếu không phải bạn đăng ký, hãy bỏ qua thư này: không có thư nào khác được gửi tới địa chỉ này.\n"),
+        status=QUEUED, next_attempt_at=now, queued_by=SUBSCRIBER, queued_at=now))
+    session.flush()
+
+
+def subscription_of(session: Session, token: str):
+    """The subscription a mail's link stands for, or None (unknown, stopped, or already served)."""
+    from consult.mail.models import ResultSubscription
+
+    if not token or len(token) > 100:
+        return None
+    return session.scalar(select(ResultSubscription).where(ResultSubscription.token_hash == _token_hash(token)))
+
+
+def confirm_subscription(session: Session, subscription, *, now: datetime | None = None) -> None:
+    if subscription.confirmed_at is None:
+        subscription.confirmed_at = now or utcnow()
+        session.flush()
+
+
+def stop_subscription(session: Session, subscription) -> None:
+    session.delete(subscription)
+    session.flush()
+
+
+def queue_results_news(session: Session, actor: Actor, consultation: Consultation, *, report_url: str,
+                       now: datetime | None = None) -> int:
+    """At the publication of the results: one mail to each confirmed address, then every address
+    of the draft deleted (confirmed or not): they served their one purpose."""
+    from consult.mail.models import TOPIC_RESULTS, ResultSubscription
+
+    now = now or utcnow()
+    subscriptions = list(session.scalars(select(ResultSubscription).where(
+        ResultSubscription.consultation_id == consultation.id).order_by(ResultSubscription.id)))
+    commune = consultation.commune
+    queued = 0
+    for subscription in subscriptions:
+        if subscription.confirmed_at is not None:
+            session.add(OutgoingMail(
+                commune_id=consultation.commune_id, consultation_id=consultation.id, topic=TOPIC_RESULTS,
+                recipient=SUBSCRIBER, to_address=subscription.email,
+                subject=f"Đã công khai kết quả lấy ý kiến: {consultation.title}"[:300],
+                body=(f"Ủy ban nhân dân {commune.kind_label.lower()} {commune.name} đã công khai kết quả tiếp thu, "
+                      f"giải trình ý kiến góp ý về \"{consultation.title}\" (Luật Thực hiện dân chủ ở cơ sở, Điều 28).\n\n"
+                      f"Xem báo cáo: {report_url}\n\n"
+                      "Đây là thư duy nhất bạn đăng ký nhận: địa chỉ của bạn đã được xóa khỏi danh sách.\n"),
+                status=QUEUED, next_attempt_at=now, queued_by=actor.name, queued_at=now))
+            queued += 1
+        session.delete(subscription)
+    session.flush()
+    if subscriptions:
+        record(session, actor, "mail.queue_results_news", consultation, now=now,
+               details={"queued": queued, "unconfirmed_deleted": len(subscriptions) - queued})
+    return queued

@@ -12,7 +12,8 @@ from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER
 from consult.consultations.models import STATUS_PUBLISHED, Consultation
 from consult.consultations.views import public_consultation
 from consult.db import db_session
-from consult.pages import act
+from consult.mail import service as mail
+from consult.pages import act, public_url
 from consult import worker
 from consult.reports import public, published, service
 from consult.reports import workspace as workspace_pages
@@ -170,6 +171,9 @@ def publish(consultation_id: int):
         service.publish_results(db_session(), current_actor(), consultation)
         # The public files are made once, in the background (consult.reports.published).
         published.queue_build(db_session(), consultation, user_id=current_user.id, user_name=current_actor().name)
+        # The residents who asked to be told (and confirmed their address) get one mail each.
+        mail.queue_results_news(db_session(), current_actor(), consultation, report_url=public_url(
+            "reports.public_report", slug=consultation.commune.slug, consultation_id=consultation.id))
 
     response = act(publish_and_queue_files, "Đã công khai kết quả tiếp thu, giải trình.", _back_to(consultation))
     worker.wake(current_app)

@@ -98,3 +98,45 @@ def test_a_resident_on_a_phone_comments_on_one_row_of_a_draft_table(live_server,
     journey.check("đã góp ý")
     context.close()
     journey.finish()
+
+
+def test_a_resident_asks_by_mail_for_the_results_and_confirms_from_the_mail(live_server, browser, session, tmp_path):
+    """Issue #28 (optional point): from the public draft, a resident leaves an address; the
+    confirmation mail's link opens a page whose button confirms it. axe-core and the Nu HTML
+    Checker check the pages, at 360 px."""
+    import re
+
+    from sqlalchemy import select
+
+    from consult.mail.models import OutgoingMail, ResultSubscription
+    from tests.support.pagecheck import Journey
+
+    commune = make_commune(session)
+    c = make_consultation(session, commune, [])
+    session.commit()
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, locale="vi-VN",
+                                  bypass_csp=True)
+    phone = context.new_page()
+    journey = Journey("thu-bao-ket-qua", phone, tmp_path, phone=True)
+    phone.goto(f"{live_server}/c/{commune.slug}/consultations/{c.id}")
+    phone.get_by_role("link", name="Nhận thư báo khi có kết quả").click()
+    journey.check("đăng ký nhận thư báo")
+    phone.get_by_label("Địa chỉ thư điện tử").fill("mai@localhost")  # the browser lets it through; the server does not
+    phone.get_by_role("button", name="Đăng ký nhận thư báo").click()
+    expect(phone.locator("#email-error")).to_contain_text("Địa chỉ thư điện tử không đúng")
+    journey.check("địa chỉ sai")
+    phone.get_by_label("Địa chỉ thư điện tử").fill("nguyenthimai@example.vn")
+    phone.get_by_role("button", name="Đăng ký nhận thư báo").click()
+    expect(phone.get_by_text("Đã gửi thư xác nhận")).to_be_visible()
+    session.rollback()
+    body = session.scalar(select(OutgoingMail.body).where(OutgoingMail.topic == "confirm"))
+    link = re.search(r"http://\S+/notify/[\w-]+", body).group(0)
+    phone.goto(link)
+    journey.check("thư xác nhận: trang của đường dẫn")
+    phone.get_by_role("button", name="Xác nhận").click()
+    expect(phone.locator("#subscription-confirmed")).to_be_visible()
+    journey.check("đã xác nhận")
+    session.rollback()
+    assert session.scalar(select(ResultSubscription.confirmed_at)) is not None
+    context.close()
+    journey.finish()
