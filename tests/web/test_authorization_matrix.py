@@ -61,6 +61,8 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     "covenants.public_index": EVERYONE,
     "covenants.public_show": EVERYONE,
     "opinions.resident_comment": EVERYONE,
+    "mail.subscribe": EVERYONE,
+    "mail.subscription": EVERYONE,
     "reports.public_report": EVERYONE,
     "reports.public_download": EVERYONE,
     "polls.ballot_code": EVERYONE,
@@ -323,7 +325,12 @@ def _arrange(session):
         "fmt": "docx", "doc": "decision", "ext": "docx", "move": "indent", "slug": a.slug, "token": token,
         "posting_id": posting, "covenant_id": make_covenant(session, a, kp1),
     }
+    links: list[str] = []  # a resident's confirmation link for the results mail
+    from consult.mail.service import subscribe_results
+
+    subscribe_results(session, consultation, "cu.dan@example.vn", confirm_url=links.append)
     overrides = {
+        "mail.subscription": {"token": links[0]},
         "households.delete": {"household_id": spare.id},
         "reports.public_report": {"consultation_id": finished.id},
         "reports.public_download": {"consultation_id": finished.id},
