@@ -246,7 +246,8 @@ def grid_table(document, header: list[str] | None, rows: list[list[str]], *, siz
     their longest cell, the header row bold and repeated on every page, no row split."""
     columns = max([len(header or [])] + [len(r) for r in rows])
     every = ([header] if header else []) + rows
-    weights = [max([min(len(r[i]) if i < len(r) else 0, 40) for r in every] + [3]) for i in range(columns)]
+    # Each column as wide as its longest cell (up to 40 letters), never narrower than "STT" in bold.
+    weights = [max([min(len(r[i]) if i < len(r) else 0, 40) for r in every] + [5]) for i in range(columns)]
     table = document.add_table(rows=0, cols=columns)
     table.style = "Table Grid"
     for index, values in enumerate(every):
@@ -258,6 +259,7 @@ def grid_table(document, header: list[str] | None, rows: list[list[str]], *, siz
             cell_text(cell, value, size=size, bold=head, align=align)
     widths(table, column_widths(document, weights))
     keep_rows_together(table, header_rows=1 if header else 0)
+    para(document, "", size=6, space_after=0)  # a little air before the text goes on
     return table
 
 
