@@ -55,6 +55,9 @@ DEFAULTS = {
     "SLIPS_INLINE_MAX": 300,
     # An online vote with more ballots than this is counted by a background job (consult/polls/jobs.py).
     "COUNT_INLINE_MAX": 2000,
+    # A household register file larger than this (bytes; about 8,000 rows of .csv) is imported by a
+    # background job with its progress shown (consult/households/jobs.py).
+    "IMPORT_INLINE_MAX_BYTES": 512 * 1024,
     # Run background jobs and mail in one thread of the web process (the embedded setup,
     # consult/worker.py); with several gunicorn workers, set it to 0 and run
     # `flask --app consult worker` beside them.
@@ -77,7 +80,7 @@ DEFAULTS = {
 
 # Environment variables that are read as integers or booleans.
 _INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX", "SMTP_PORT",
-             "COUNT_INLINE_MAX", "WORKER_POLL_SECONDS", "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT", "READ_YOUR_WRITES_SECONDS"}
+             "COUNT_INLINE_MAX", "IMPORT_INLINE_MAX_BYTES", "WORKER_POLL_SECONDS", "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT", "READ_YOUR_WRITES_SECONDS"}
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS", "JOBS_IN_PROCESS", "SMTP_STARTTLS"}
 
 

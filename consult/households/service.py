@@ -225,6 +225,12 @@ def _rows_from_xlsx(data: bytes) -> Iterator[Sequence]:
         archive.close()
 
 
+def estimated_rows(filename: str, data: bytes) -> int:
+    """About how many rows a file holds, to show a background import's progress: the lines of a
+    .csv; 0 (not known before reading) for an .xlsx."""
+    return max(data.count(b"\n"), 1) if filename.lower().endswith(".csv") else 0
+
+
 def read_rows(filename: str, data: bytes, *, max_bytes: int = 10 * 1024 * 1024) -> Iterator[Sequence]:
     """The rows of an uploaded .csv (UTF-8) or .xlsx, checked to be what the name says.
 
@@ -281,7 +287,8 @@ def _too_many_lines() -> ImportRejected:
 
 
 def import_households(session: Session, actor: Actor, commune: Commune, rows: Iterable[Sequence], *,
-                      only_group: ResidentialGroup | None = None) -> ImportResult:
+                      only_group: ResidentialGroup | None = None, progress=None,
+                      writer: Session | None = None) -> ImportResult:
     """Check every row, then import all of them or none.
 
     ``rows`` may be a stream (``read_rows``): it is read once, row by row, and no further than the
@@ -292,17 +299,25 @@ def import_households(session: Session, actor: Actor, commune: Commune, rows: It
     Refused rows: missing code, name or address; a code twice in the file or
     already used by a household of another group; an unknown group, or one
     outside ``only_group`` (a group head imports only their own group).
+
+    A background import reads and checks through ``session`` and writes through ``writer``
+    (on SQLite the writer's lock is then held only while writing, not while the file is read).
     """
     try:
-        return _import(session, actor, commune, iter(rows), only_group)
+        return _import(session, actor, commune, iter(rows), only_group, progress or (lambda rows_read: None),
+                       writer or session)
     finally:
         close = getattr(rows, "close", None)
         if close is not None:
             close()  # a reader stopped early lets go of its file now
 
 
+# A background import says how far it has read every this many rows (``households.jobs``).
+PROGRESS_EVERY = 2_000
+
+
 def _import(session: Session, actor: Actor, commune: Commune, rows: Iterator[Sequence],
-            only_group: ResidentialGroup | None) -> ImportResult:
+            only_group: ResidentialGroup | None, progress, writer: Session) -> ImportResult:
     lines = 0
     header = None
     for row in rows:
@@ -348,6 +363,8 @@ def _import(session: Session, actor: Actor, commune: Commune, rows: Iterator[Seq
         number += 1
         if number - 1 > MAX_ROWS:
             raise _too_many_rows()  # and not a row further is read
+        if (number - 1) % PROGRESS_EVERY == 0:
+            progress(number - 1)
         code = code.upper()
         problems = []
         if "\x00" in "".join((code, name, address, group_name, members_text)):
@@ -395,8 +412,9 @@ def _import(session: Session, actor: Actor, commune: Commune, rows: Iterator[Seq
             clean.append((code, name, address, group.id, members))
     if errors:
         raise ImportRejected(f"Tệp bị từ chối vì có {len(errors)} dòng lỗi; chưa nhập hộ nào.", errors)
-    added, updated = _write(session, commune, clean, existing)
-    record(session, actor, "household.import", commune, commune_id=commune.id,
+    progress(number - 1)
+    added, updated = _write(writer, commune, clean, existing)
+    record(writer, actor, "household.import", commune, commune_id=commune.id,
            object_type="residential_group" if only_group else "commune",
            object_id=only_group.id if only_group else commune.id, details={"added": added, "updated": updated})
     return ImportResult(added, updated)

@@ -11,6 +11,8 @@ from consult.communes.models import Commune, Household, ResidentialGroup
 from consult.communes.service import household_counts
 from consult.db import db_session
 from consult.pages import act, attempt
+from consult import worker
+from consult.households import jobs as import_jobs
 from consult.households import service
 from consult.households.forms import HouseholdForm, ImportForm
 
@@ -78,10 +80,21 @@ def import_file(group_id: int):
         flash("Hãy chọn tệp .csv hoặc .xlsx để nhập.", "error")
         return redirect(url_for("households.group", group_id=item.id))
     commune = db_session().get(Commune, item.commune_id)
-    result, refusal = attempt(lambda: service.import_households(
-        db_session(), current_actor(), commune,
-        service.read_rows(upload.filename, upload.read(), max_bytes=current_app.config["UPLOAD_MAX_BYTES"]),
-        only_group=item))
+    data = upload.read()
+    if len(data) > current_app.config["IMPORT_INLINE_MAX_BYTES"]:
+        # A large register: read by a background job whose page shows how far it is.
+        job, refusal = attempt(lambda: import_jobs.queue_import(
+            db_session(), current_app, item, upload.filename, data, user_id=current_user.id,
+            user_name=current_actor().name))
+        if refusal is None:
+            db_session().commit()
+            worker.wake(current_app)
+            return redirect(url_for("jobs.show", job_id=job.id))
+    else:
+        result, refusal = attempt(lambda: service.import_households(
+            db_session(), current_actor(), commune,
+            service.read_rows(upload.filename, data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"]),
+            only_group=item))
     if refusal is not None:
         page, found = _page(item.commune_id, item.id, "")
         return render_template("households/group.html", group=item, households=page, found=found, q="", form=form,

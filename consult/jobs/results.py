@@ -34,6 +34,8 @@ _STALE_TEMPORARY = 3600
 class ResultStore:
     """The encrypted result files of one application (its instance folder and secret key)."""
 
+    LABEL = "job-result"
+
     def __init__(self, folder: str | Path, secret: str | bytes):
         self.folder = Path(folder)
         self._secret = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
@@ -42,9 +44,14 @@ class ResultStore:
     def of_app(cls, app) -> ResultStore:
         return cls(Path(app.instance_path) / FOLDER, app.config["SECRET_KEY"])
 
+    def inputs(self) -> InputStore:
+        """The files jobs read (an uploaded household register), beside the results, under
+        keys of their own."""
+        return InputStore(self.folder.parent / InputStore.FOLDER, self._secret)
+
     def _box(self, job) -> nacl.secret.SecretBox:
         created = round(job.created_at.timestamp() * 1_000_000)
-        key = hmac.new(self._secret, f"consult/job-result/v1/{job.id}/{created}".encode(), hashlib.sha256).digest()
+        key = hmac.new(self._secret, f"consult/{self.LABEL}/v1/{job.id}/{created}".encode(), hashlib.sha256).digest()
         return nacl.secret.SecretBox(key)
 
     def path(self, job_id: int) -> Path:
@@ -103,3 +110,12 @@ class ResultStore:
                 continue
             gone += 1
         return gone
+
+
+class InputStore(ResultStore):
+    """A job's input, kept out of the database as its results are: an uploaded register holds
+    every household's name and address. Written by the page that queues the job, deleted by
+    the job as it ends (done or failed); ``service.purge`` sweeps any left by a dead runner."""
+
+    FOLDER = "job-inputs"
+    LABEL = "job-input"

@@ -12,6 +12,7 @@ file, never a column (``consult.jobs.results``): the row keeps the job's progres
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,9 +31,9 @@ KEEP_RESULT = timedelta(hours=24)
 
 @dataclass
 class Output:
-    data: bytes
-    name: str
-    mimetype: str
+    data: bytes | None  # None: nothing to download (the job's row says what was done)
+    name: str = ""
+    mimetype: str = ""
 
 
 class JobError(DomainError):
@@ -43,6 +44,11 @@ class JobError(DomainError):
 # that stores the result; ``reader`` reads without holding a write lock (SQLite) while the
 # work is done; ``progress(done, total)`` records how far it is.
 RUNNERS: dict[str, Callable[..., Output]] = {}
+
+
+# The result store of the job being run, for a runner that reads its own input
+# (``CURRENT_RESULTS.get().inputs()``: an uploaded register).
+CURRENT_RESULTS: ContextVar[ResultStore] = ContextVar("consult_job_results")
 
 
 def runner(kind: str):
@@ -100,6 +106,7 @@ def run_one(sessionmaker, reader_sessionmaker=None, now: Callable[[], datetime] 
                                                                                  heartbeat_at=now()))
             progress_session.commit()
 
+        running = CURRENT_RESULTS.set(results)
         try:
             output = RUNNERS[job.kind](session, reader, job, progress)
         except JobError as exc:
@@ -112,6 +119,7 @@ def run_one(sessionmaker, reader_sessionmaker=None, now: Callable[[], datetime] 
                     error="Lỗi hệ thống khi thực hiện; hãy thử lại hoặc báo quản trị viên.")
             raise
         finally:
+            CURRENT_RESULTS.reset(running)
             progress_session.close()
             reader.close()
         _finish(session, job, now(), results, output=output)
@@ -133,8 +141,9 @@ def _finish(session: Session, job: Job, now: datetime, results: ResultStore, *, 
     job.error = error
     job.result = None
     if output:
-        results.write(job, output.data)
-        job.result_name, job.result_type = output.name, output.mimetype
+        if output.data is not None:  # a job whose result is in its row only (an import's counts) has no file
+            results.write(job, output.data)
+            job.result_name, job.result_type = output.name, output.mimetype
         job.done = job.total
         job.expires_at = now + KEEP_RESULT
     session.commit()
@@ -166,6 +175,8 @@ def purge(sessionmaker, now: datetime, *, results: ResultStore) -> int:
         gone = session.execute(delete(Job).where(Job.expires_at < now)).rowcount
         session.commit()
         results.sweep(set(session.scalars(select(Job.id).where(Job.status.in_((DONE, RUNNING))))))
+        # An input lives while its job waits or runs.
+        results.inputs().sweep(set(session.scalars(select(Job.id).where(Job.status.in_((QUEUED, RUNNING))))))
         session.commit()
         return gone
     finally:

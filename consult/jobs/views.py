@@ -36,7 +36,7 @@ def _expired(job: Job) -> bool:
 @staff_required(*ALL_STAFF)
 def show(job_id: int):
     job = _own(job_id)
-    percent = int(100 * job.done / job.total) if job.total else (100 if job.status == DONE else 0)
+    percent = min(100, int(100 * job.done / job.total)) if job.total else (100 if job.status == DONE else 0)
     results = ResultStore.of_app(current_app)
     if _expired(job):
         results.delete(job.id)
