@@ -15,6 +15,18 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class _Request(Flask.request_class):
+    """Uploads stay in memory (at most ``MAX_CONTENT_LENGTH``, 12 MB): Werkzeug would write
+    any file over 500 KB to a temporary file, and an upload here can be a household register,
+    a signed draft or a photo of a board member's key card, none of which should touch the
+    disk outside what the application keeps on purpose."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        import io
+
+        return io.BytesIO()
+
+
 def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     app = Flask(
@@ -24,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.request_class = _Request
     from consult.config import load_config
 
     load_config(app, config)

@@ -373,3 +373,22 @@ def test_only_the_key_card_page_carries_a_script_and_only_this_sites(client, ses
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/print-card.js" defer>']
     assert 'id="print-card" data-print hidden' in html  # hidden until the script shows it
     assert client.get("/static/js/print-card.js").status_code == 200
+
+
+def test_an_upload_never_touches_the_disk_however_large(app, tmp_path, monkeypatch):
+    """A photo of a key card (or a register, a signed draft) over Werkzeug's 500 KB spooling
+    threshold stays in memory: no temporary file is made for it."""
+    import tempfile
+
+    from flask import request
+
+    made = []
+    real = tempfile.SpooledTemporaryFile
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", lambda *a, **k: made.append(1) or real(*a, **k))
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda *a, **k: made.append(1) or real(*a, **k))
+    photo = b"\xff\xd8\xff" + bytes(range(256)) * 8000  # 2 MB
+    with app.test_request_context("/x", method="POST", content_type="multipart/form-data",
+                                  data={"share-photo-1": (io.BytesIO(photo), "IMG_0001.jpg")}):
+        upload = request.files["share-photo-1"]
+        assert upload.read() == photo and isinstance(upload.stream, io.BytesIO)
+    assert made == []
