@@ -15,15 +15,8 @@ from sqlalchemy import func, select
 from consult.communes.models import Household
 from consult.households import service
 from consult.jobs.models import Job
-from tests.support.helpers import login, make_commune, make_group, make_user, post_form, run_jobs
-
-
-def _head(session):
-    commune = make_commune(session)
-    kp1 = make_group(session, commune, name="Khu phố 1")
-    make_user(session, "truong.kp1", "group_head", commune, group=kp1)
-    session.commit()
-    return commune, kp1
+from tests.support.helpers import login, run_jobs
+from tests.web.test_households_views import _head, _upload  # the same head and upload
 
 
 def _register(rows: int, *, bad_at: int | None = None) -> bytes:
@@ -32,11 +25,6 @@ def _register(rows: int, *, bad_at: int | None = None) -> bytes:
         code = "" if n == bad_at else f"KP1-{n:05d}"
         lines.append(f"{code},Nguyễn Văn Hộ {n},Số {n} đường Lê Lợi,Khu phố 1,{n % 9 + 1}")
     return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def _upload(client, group, name, data):
-    return post_form(client, f"/households/groups/{group.id}/import", {"file": (io.BytesIO(data), name)},
-                     get_url=f"/households/groups/{group.id}", content_type="multipart/form-data")
 
 
 def _fresh(session):
