@@ -468,6 +468,11 @@ def table_cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip()[1:-1].split("|")]
 
 
+def row_words(line: str) -> str:
+    """A row read as words, its cells apart: "1 · Quỹ đền ơn đáp nghĩa · 10.000 đồng/hộ"."""
+    return " · ".join(cell for cell in table_cells(line) if cell)
+
+
 def table_header(part_text: str) -> list[str] | None:
     """The column heads of a part's table: its text's last line when that is a table row (the
     rows themselves are the part's children of kind ``row``)."""

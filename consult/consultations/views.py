@@ -27,6 +27,7 @@ bp = Blueprint("consultations", __name__)
 
 # A part that ends with a table shows it as one (its rows are its children of kind "row").
 bp.add_app_template_filter(parser.table_cells, "table_cells")
+bp.add_app_template_filter(parser.row_words, "row_words")
 bp.add_app_template_filter(parser.table_header, "table_header")
 bp.add_app_template_filter(parser.text_before_table, "text_before_table")
 OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)

@@ -13,7 +13,7 @@ from consult.access import current_actor, get_scoped, staff_required, visible
 from consult.auth.models import ROLE_ADMIN, ROLE_OFFICER, ROLE_UNIT_REP
 from consult.communes.service import list_groups
 from consult.consultations.models import Consultation
-from consult.consultations.parser import table_cells
+from consult.consultations.parser import row_words
 from consult.consultations.views import public_consultation
 from consult.db import db_session
 from consult.pages import act
@@ -34,7 +34,7 @@ def _part_choices(consultation: Consultation):
 def _gist(part, width: int = 60) -> str:
     words = " ".join((part.title or part.text or "").split())
     if part.kind == "row":  # "| 1 | Quỹ đền ơn đáp nghĩa | 10.000 đồng/hộ |" → "1 · Quỹ đền ơn đáp nghĩa · …"
-        words = " · ".join(cell for cell in table_cells(part.text) if cell)
+        words = row_words(part.text)
     if not words:
         return ""
     return " — " + (words if len(words) <= width else words[:width].rsplit(" ", 1)[0] + "…")
