@@ -295,9 +295,14 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def masked(address: str) -> str:
-    """A resident's address as staff pages show it: its first letter and its domain."""
-    local, _, domain = (address or "").partition("@")
+def shown_address(mail: OutgoingMail) -> str:
+    """A message's address as staff pages show it: a unit's or a head's whole; a resident's
+    (a results subscription) only its first letter and its domain."""
+    from consult.mail.models import TOPIC_CONFIRM, TOPIC_RESULTS
+
+    if mail.topic not in (TOPIC_CONFIRM, TOPIC_RESULTS):
+        return mail.to_address
+    local, _, domain = (mail.to_address or "").partition("@")
     return f"{local[:1]}•••@{domain}" if domain else "•••"
 
 

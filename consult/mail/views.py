@@ -20,7 +20,7 @@ from consult.opinions.limits import public_post_limits
 from consult.opinions.service import reply_summary
 
 bp = Blueprint("mail", __name__)
-bp.add_app_template_filter(service.masked, "masked_address")
+bp.add_app_template_filter(service.shown_address, "shown_address")
 OFFICERS = (ROLE_OFFICER, ROLE_ADMIN)
 # Messages on one page of the commune's mail.
 PAGE_SIZE = 100
