@@ -25,7 +25,6 @@ import argparse
 import csv
 import io
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from memory import peak_mb  # noqa: E402  (bench/memory.py, beside this script)
 
 HEADER = ["Mã hộ", "Đại diện hộ", "Địa chỉ", "Khu phố", "Số nhân khẩu"]
 GROUP = "Khu phố 1"
@@ -78,18 +79,6 @@ def _patch_sheet(path: Path, change) -> None:
     patched.replace(path)
 
 
-def _peak_mb() -> float:
-    """This process's peak RSS. Linux's ru_maxrss outlives fork and exec (a child starts with its parent's
-    peak, here the files just built); VmHWM belongs to the process's own memory, new at exec."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child_consult(url: str, file_path: Path, commune_name: str) -> dict:
     """One import, as the view runs it, into a new commune; in its own process."""
     from consult import create_app
@@ -105,7 +94,7 @@ def child_consult(url: str, file_path: Path, commune_name: str) -> dict:
     group = save_group(session, SYSTEM, commune, None, kind="khu_pho", name=GROUP)
     session.commit()
     data = file_path.read_bytes()
-    before = _peak_mb()
+    before = peak_mb()
     started = time.perf_counter()
     outcome = ""
     try:
@@ -117,7 +106,7 @@ def child_consult(url: str, file_path: Path, commune_name: str) -> dict:
         session.rollback()
         outcome = "refused: " + str(exc)[:60] + "…"
     elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "peak_mb": _peak_mb(), "before_mb": before, "outcome": outcome}
+    return {"seconds": elapsed, "peak_mb": peak_mb(), "before_mb": before, "outcome": outcome}
 
 
 def child_bare(file_path: Path, stop: int | None) -> dict:
@@ -128,7 +117,7 @@ def child_bare(file_path: Path, stop: int | None) -> dict:
         from openpyxl import load_workbook  # imported before the clock starts, as for consult
 
     data = file_path.read_bytes()
-    before = _peak_mb()
+    before = peak_mb()
     started = time.perf_counter()
     if file_path.suffix == ".xlsx":
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -137,7 +126,7 @@ def child_bare(file_path: Path, stop: int | None) -> dict:
         rows = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
     count = sum(1 for _ in itertools.islice(rows, stop))
     elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "peak_mb": _peak_mb(), "before_mb": before, "outcome": f"{count:,} rows read"}
+    return {"seconds": elapsed, "peak_mb": peak_mb(), "before_mb": before, "outcome": f"{count:,} rows read"}
 
 
 def _fresh(template: Path, tmp: Path) -> str:

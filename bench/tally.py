@@ -11,7 +11,10 @@
    verification of one ballot (two and three choices) beside the bare libsodium
    operations they make, measured in the same run; verifying the whole box on
    every core; and the count at the close (the box's checks, every proof, the
-   homomorphic sum, the proven decryption of each sum, the texts).
+   homomorphic sum, the proven decryption of each sum, the texts), run as the board's
+   close runs it for a large box: a background job, here in a worker process of its own
+   whose peak memory is measured (and its proof checkers'), beside the size of the
+   sealed texts alone (the count streams the box: it never holds them all).
 
     python bench/tally.py [--ballots 1000000] [--encrypted 100000] [--database-url URL]
 
@@ -21,8 +24,10 @@ Prints a table and a last line ``RESULT name=value ...``.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import secrets as pysecrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from memory import ChildrenPeak, peak_mb  # noqa: E402  (bench/memory.py, beside this script)
+
 GROUPS = 40
 
 
@@ -40,10 +47,39 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=1_000_000)
     parser.add_argument("--encrypted", type=int, default=100_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--count-job", nargs=2, metavar=("URL", "INSTANCE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.count_job:
+        print(json.dumps(child_count_job(*args.count_job)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/tally.sqlite3"
         run(url, args.ballots, args.encrypted, tmp)
+
+
+def child_count_job(url: str, instance: str) -> dict:
+    """The queued count run by a worker, as ``flask worker`` runs it, in this fresh process."""
+    from consult import create_app
+    from consult.jobs.results import ResultStore
+    from consult.jobs.service import run_one
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "INSTANCE_PATH": instance})
+    before = peak_mb()
+    with app.app_context(), ChildrenPeak() as workers:
+        started = time.perf_counter()
+        ran = run_one(app.extensions["consult_writer_sessionmaker"], app.extensions["consult_sessionmaker"],
+                      results=ResultStore.of_app(app))
+        elapsed = time.perf_counter() - started
+    assert ran, "no job to run"
+    return {"seconds": elapsed, "peak_mb": peak_mb(), "before_mb": before, "workers_mb": workers.each_mb,
+            "workers_sum_mb": workers.sum_mb}
+
+
+def _child(*args: str) -> dict:
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(args[:1])} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _best(fn, runs=5):
@@ -224,12 +260,30 @@ def run(url: str, ballots: int, encrypted: int, tmp: str) -> None:
     faults = ballots_module._verify_all(key.public, context, (choices, 1, 1), [(c, p) for c, p, _ in made])
     verify_all_s = time.perf_counter() - begin
     assert not any(faults), "a ballot made by the prover failed its proofs"
+    text_mb = sum(len(t) for _, _, t in made) / 2**20
     del made
     codes = key.shares[:2]
-    begin = time.perf_counter()
-    counted = service.close_poll(session, SYSTEM, session.get(Poll, online.id), shares=codes,
-                                 now=online.closes_at + timedelta(seconds=1))
-    count_s = time.perf_counter() - begin
+    # The count as the board's close makes it for a box this large: a background job, run here by
+    # a worker in a process of its own, whose peak memory (and its proof checkers') is measured.
+    from consult.auth.service import create_user
+    from consult.polls import jobs as poll_jobs
+
+    officer = create_user(session, SYSTEM, username="bench.count", full_name="Người kiểm phiếu", role="admin",
+                          password="Bench-count-2026!", commune_id=None)
+    job = poll_jobs.queue_count(session, app, session.get(Poll, online.id), shares=codes, early_stop_reason=None,
+                                user_id=officer.id, user_name=officer.full_name,
+                                now=online.closes_at + timedelta(seconds=1))
+    session.commit()
+    worker = _child("--count-job", url, tmp)
+    count_s = worker["seconds"]
+    total_mb = worker["peak_mb"] + worker["workers_sum_mb"]
+    session.expire_all()
+    from consult.jobs.models import Job
+
+    finished = session.get(Job, job.id)
+    if finished.status != "done":
+        sys.exit(f"the count job ended {finished.status}: {finished.error}")
+    counted = service.tally(session, session.get(Poll, online.id))
     assert [counted.total(c.id) for c in counted.choices] == truth, "the count differs from the ballots cast"
     session.rollback()
     encrypt_ms, verify_ms = enc[2], ver[2]
@@ -251,13 +305,18 @@ def run(url: str, ballots: int, encrypted: int, tmp: str) -> None:
         print(f"| verification of one ballot, {n} choices (bare operations) | {ver[n]:.2f} ms "
               f"({floor_ver * 1000:.2f} ms, ratio {ver[n] / (floor_ver * 1000):.2f}) |")
     print(f"| verifying {encrypted:,} ballots of {choices} choices on every core | {verify_all_s:.1f} s |")
-    print(f"| count of {encrypted:,} encrypted ballots at the close (checks, proofs, sum, proven decryption, "
-          f"texts) | {count_s:.1f} s |")
+    print(f"| count of {encrypted:,} encrypted ballots at the close, a background job (checks, proofs, sum, "
+          f"proven decryption, texts) | {count_s:.1f} s |")
+    print(f"| peak memory of the count: the job's process (of which the application at rest) / each proof "
+          f"checker / all processes / the sealed texts alone | {worker['peak_mb']:.0f} MB "
+          f"({worker['before_mb']:.0f} MB) / {worker['workers_mb']:.0f} MB / {total_mb:.0f} MB / {text_mb:.0f} MB |")
     print(f"\noutcome of the paper vote: {result.participated:,}/{result.households:,} took part; {result.summary}")
     print(f"RESULT tally_ms={tally_best * 1000:.0f} bare_group_by_ms={bare_best * 1000:.0f} "
           f"ratio={tally_best / bare_best:.2f} encrypted_count_s={count_s:.2f} encrypted_ballots={encrypted} "
           f"encrypt_ballot_ms={encrypt_ms:.3f} verify_ballot_ms={verify_ms:.3f} verify_all_s={verify_all_s:.1f} "
-          f"database={dialect}")
+          f"count_peak_mb={worker['peak_mb']:.0f} count_workers_peak_mb={worker['workers_mb']:.0f} "
+          f"count_total_peak_mb={total_mb:.0f} "
+          f"sealed_texts_mb={text_mb:.0f} database={dialect}")
 
 
 if __name__ == "__main__":

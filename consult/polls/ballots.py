@@ -701,31 +701,92 @@ def _verify_rows(public: bytes, context: bytes, rule: tuple[int, int, int], rows
     return out
 
 
+# The count streams the box: a vote of 100,000 ballots holds about 210 MB of sealed texts alone,
+# so no pass holds more than ``COUNT_CHUNK`` rows at once (and, with the proof checks on other
+# cores, at most ``2 × workers`` chunks in flight). Above ``PARALLEL_MIN`` ballots the proofs are
+# checked on every core (the checks are pure functions of public data).
+COUNT_CHUNK = 2000
+PARALLEL_MIN = 4000
+
+
+class _ProofChecks:
+    """Proof checks of a stream of chunks, in the order submitted: inline, or in a pool of
+    spawned processes with a bounded number of chunks in flight."""
+
+    def __init__(self, public: bytes, context: bytes, rule: tuple[int, int, int], *, parallel: bool):
+        import os
+
+        self.args = (public, context, rule)
+        self.pending: list = []
+        self.pool = None
+        workers = min(4, os.cpu_count() or 1)
+        if parallel and workers >= 2:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            self.limit = 2 * workers
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, meta, rows: list[tuple]):
+        """Queue one chunk; yields ``(meta, faults)`` of the chunks now done, oldest first."""
+        if self.pool is None:
+            yield meta, _verify_rows(*self.args, rows)
+            return
+        self.pending.append((meta, self.pool.submit(_verify_rows, *self.args, rows)))
+        while len(self.pending) > self.limit:
+            done_meta, future = self.pending.pop(0)
+            yield done_meta, future.result()
+
+    def drain(self):
+        while self.pending:
+            done_meta, future = self.pending.pop(0)
+            yield done_meta, future.result()
+
+
 def _verify_all(public: bytes, context: bytes, rule: tuple[int, int, int], rows: list[tuple]) -> list[str | None]:
-    """Proof checks of a whole box, on every core for a large one (the checks are pure)."""
-    import os
-
-    workers = min(4, os.cpu_count() or 1)
-    if len(rows) < 4000 or workers < 2:
-        return _verify_rows(public, context, rule, rows)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = -(-len(rows) // (workers * 4))
-    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = pool.map(_verify_rows, *zip(*[(public, context, rule, chunk) for chunk in chunks]))
-        return [fault for chunk in results for fault in chunk]
+    """Proof checks of a whole box, on every core for a large one."""
+    out: list[str | None] = []
+    with _ProofChecks(public, context, rule, parallel=len(rows) >= PARALLEL_MIN) as checks:
+        for start in range(0, len(rows), COUNT_CHUNK):
+            for _, faults in checks.submit(None, rows[start:start + COUNT_CHUNK]):
+                out.extend(faults)
+        for _, faults in checks.drain():
+            out.extend(faults)
+    return out
 
 
-def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey) -> PhaseCount:
+def _seen_digest(tracker: str, sealed: bytes) -> bytes:
+    """What the first pass saw of a row, for the second pass to compare."""
+    return hashlib.sha256(tracker.encode("ascii", "replace") + b"\0" + sealed).digest()
+
+
+def _tampered(faults: list[str]) -> TamperedBox:
+    return TamperedBox("Hòm phiếu không khớp với những gì các hộ đã bỏ: " + "; ".join(faults[:5])
+                       + (f" (và {len(faults) - 5} lỗi khác)" if len(faults) > 5 else "")
+                       + ". Không giải mã gì; hãy báo quản trị viên.")
+
+
+def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey, *,
+                progress=None, chunk: int = COUNT_CHUNK) -> PhaseCount:
     """Count one phase's ciphertexts, checking what it counts (issue: the count checks what it
     counts): the key is the vote's; only the vote's own groups; per group as many ballots as
     marks of the vote's own households of that group; every tracker recomputed from its
     ciphertext, proofs and sealed text; no ciphertext twice; every proof verified. A ballot
     whose proofs fail is left out and named in the record; any other fault stops the count
     (``TamperedBox``) before anything is decrypted. Only each group's sum is decrypted, with
-    a proof of each decryption; the texts are opened one by one and shuffled."""
+    a proof of each decryption; the texts are opened one by one and shuffled.
+
+    The box is read twice, in tracker order and ``chunk`` rows at a time: the first pass checks
+    and sums, the second opens the texts of the ballots counted, each compared with what the
+    first pass checked (a row changed, added or removed between the passes stops the count).
+    ``progress(done, total)``, when given, is told after each chunk."""
     if not hmac.compare_digest(bytes(key.public), bytes(poll.public_key)) or not key_is_opening_key(
             session, poll.id, None, poll.public_key, poll.texts_key) or not hmac.compare_digest(
             bytes(key.texts_public), bytes(poll.texts_key)):
@@ -735,43 +796,88 @@ def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey) 
     context = ballot_context(poll.id, phase, poll.public_key, len(poll.choices))
     groups = {g.group_id: g for g in poll.groups}
     marks = marks_by_group(session, poll, phase)
-    rows = session.execute(select(CastBallot.group_id, CastBallot.ciphertext, CastBallot.proofs,
-                                  CastBallot.sealed_text, CastBallot.tracker).where(
-        CastBallot.poll_id == poll.id, CastBallot.phase == phase).order_by(CastBallot.tracker)).all()
+    where = (CastBallot.poll_id == poll.id, CastBallot.phase == phase)
+    total = session.scalar(select(func.count()).select_from(CastBallot).where(*where)) or 0
+    # The texts' pass costs about a tenth of the proofs' pass.
+    steps = total + total // 10
+
+    def told(done: int) -> None:
+        if progress is not None:
+            progress(done, steps)
+
     faults: list[str] = []
-    per_group: dict[int, list[tuple]] = {g: [] for g in groups}
-    seen: set[bytes] = set()
-    for group_id, ciphertext, proofs, sealed, tracker in rows:
-        ciphertext, proofs, sealed = bytes(ciphertext), bytes(proofs), bytes(sealed)
-        if group_id not in groups:
-            faults.append(f"phiếu {tracker[:16]}… ghi cho khu dân cư không thuộc cuộc biểu quyết")
-            continue
-        if secrecy.tracker(ciphertext, proofs, sealed) != tracker:
-            faults.append(f"mã theo dõi của phiếu {tracker[:16]}… không khớp với bản mã của nó")
-        alphas = {ciphertext[i:i + verify.POINT] for i in range(0, len(ciphertext), verify.PAIR)}
-        if alphas & seen:
-            faults.append(f"phiếu {tracker[:16]}… chép lại bản mã của một phiếu khác")
-        seen |= alphas
-        per_group[group_id].append((ciphertext, proofs, sealed, tracker))
-    for group_id, group in groups.items():
-        if len(per_group[group_id]) != marks.get(group_id, 0):
-            faults.append(f"{group.group.full_name}: {len(per_group[group_id])} phiếu nhưng "
-                          f"{marks.get(group_id, 0)} hộ được ghi là đã biểu quyết")
-    if faults:
-        raise TamperedBox("Hòm phiếu không khớp với những gì các hộ đã bỏ: " + "; ".join(faults[:5])
-                          + (f" (và {len(faults) - 5} lỗi khác)" if len(faults) > 5 else "")
-                          + ". Không giải mã gì; hãy báo quản trị viên.")
-    box = [(group_id, ballot) for group_id, ballots in per_group.items() for ballot in ballots]
-    proof_faults = _verify_all(poll.public_key, context, (choices, low, high), [(b[0], b[1]) for _, b in box])
-    texts_box = secrecy.TextOpener(key)
+    ballots_of = dict.fromkeys(groups, 0)
     sums = {group_id: secrecy.Aggregate(choices) for group_id in groups}
     refused: dict[int, list[dict]] = {group_id: [] for group_id in groups}
-    for (group_id, (ciphertext, _, sealed, tracker)), fault in zip(box, proof_faults):
-        if fault is not None:
-            refused[group_id].append({"tracker": tracker, "reason": fault})
-            continue
-        sums[group_id].add(ciphertext)
-        texts_box.add(sealed)
+    refused_rows: set[int] = set()
+    seen_rows = bytearray()
+    seen: set[bytes] = set()
+    index = checked = 0
+    rows = session.execute(select(CastBallot.group_id, CastBallot.ciphertext, CastBallot.proofs,
+                                  CastBallot.sealed_text, CastBallot.tracker).where(*where)
+                           .order_by(CastBallot.tracker).execution_options(yield_per=chunk))
+    with _ProofChecks(poll.public_key, context, (choices, low, high), parallel=total >= PARALLEL_MIN) as checks:
+        def take(done) -> None:
+            nonlocal checked
+            for (meta, fault_list) in done:
+                for (row_index, group_id, ciphertext, tracker), fault in zip(meta, fault_list):
+                    if fault is not None:
+                        refused[group_id].append({"tracker": tracker, "reason": fault})
+                        refused_rows.add(row_index)
+                    else:
+                        sums[group_id].add(ciphertext)
+                checked += len(meta)
+                told(checked)
+
+        for part in rows.partitions():
+            meta, work = [], []
+            for group_id, ciphertext, proofs, sealed, tracker in part:
+                ciphertext, proofs, sealed = bytes(ciphertext), bytes(proofs), bytes(sealed)
+                seen_rows += _seen_digest(tracker, sealed)
+                if group_id not in groups:
+                    faults.append(f"phiếu {tracker[:16]}… ghi cho khu dân cư không thuộc cuộc biểu quyết")
+                    index += 1
+                    continue
+                if secrecy.tracker(ciphertext, proofs, sealed) != tracker:
+                    faults.append(f"mã theo dõi của phiếu {tracker[:16]}… không khớp với bản mã của nó")
+                alphas = {ciphertext[i:i + verify.POINT] for i in range(0, len(ciphertext), verify.PAIR)}
+                if alphas & seen:
+                    faults.append(f"phiếu {tracker[:16]}… chép lại bản mã của một phiếu khác")
+                seen |= alphas
+                ballots_of[group_id] += 1
+                meta.append((index, group_id, ciphertext, tracker))
+                work.append((ciphertext, proofs))
+                index += 1
+            if not faults:  # no proof is checked of a box already known to be wrong; its faults are all listed
+                take(checks.submit(meta, work))
+        rows.close()
+        if not faults:
+            take(checks.drain())
+    del seen
+    for group_id, group in groups.items():
+        if ballots_of[group_id] != marks.get(group_id, 0):
+            faults.append(f"{group.group.full_name}: {ballots_of[group_id]} phiếu nhưng "
+                          f"{marks.get(group_id, 0)} hộ được ghi là đã biểu quyết")
+    if faults:
+        raise _tampered(faults)
+    # The second pass: the texts of the ballots counted, each row the one the first pass checked.
+    texts_box = secrecy.TextOpener(key)
+    rows = session.execute(select(CastBallot.tracker, CastBallot.sealed_text).where(*where)
+                           .order_by(CastBallot.tracker).execution_options(yield_per=chunk))
+    opened = 0
+    for part in rows.partitions():
+        for tracker, sealed in part:
+            sealed = bytes(sealed)
+            if opened >= index or not hmac.compare_digest(
+                    bytes(seen_rows[32 * opened:32 * opened + 32]), _seen_digest(tracker, sealed)):
+                rows.close()
+                raise _tampered([f"phiếu {tracker[:16]}… đã đổi trong lúc kiểm phiếu"])
+            if opened not in refused_rows:
+                texts_box.add(sealed)
+            opened += 1
+        told(total + opened // 10)
+    if opened != index:
+        raise _tampered([f"{index - opened} phiếu đã mất trong lúc kiểm phiếu"])
     counts: dict[int, list[int]] = {}
     record_groups = []
     for group_id, aggregate in sums.items():
@@ -780,17 +886,18 @@ def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey) 
         counts[group_id] = [d.count for d in decryptions]
         record_groups.append({
             "id": group_id, "name": groups[group_id].group.full_name, "households": groups[group_id].households,
-            "marked": marks.get(group_id, 0), "ballots": len(per_group[group_id]), "counted": aggregate.count,
+            "marked": marks.get(group_id, 0), "ballots": ballots_of[group_id], "counted": aggregate.count,
             "refused": refused[group_id],
             "sum": [_b64(alpha + beta) for alpha, beta in aggregate.sums],
             "counts": counts[group_id],
             "decryption": [{"c": _b64(d.c), "v": _b64(d.v)} for d in decryptions]})
-    total_refused = sum(len(r) for r in refused.values())
+    total_refused = len(refused_rows)
+    told(steps)
     record = {"phase": phase, "fingerprint": secrecy.key_fingerprint(poll.public_key, poll.texts_key),
-              "checked": {"key": True, "groups": len(groups), "ballots": len(box), "trackers": len(box),
-                          "proofs": len(box), "marks": sum(marks.values())},
+              "checked": {"key": True, "groups": len(groups), "ballots": index, "trackers": index,
+                          "proofs": index, "marks": sum(marks.values())},
               "refused": total_refused, "groups": record_groups}
-    return PhaseCount(counts, texts_box.texts(), len(box) - total_refused, record)
+    return PhaseCount(counts, texts_box.texts(), index - total_refused, record)
 
 
 def consent_answers(session: Session, poll: Poll) -> int:

@@ -64,7 +64,8 @@ def print_slips(session, reader, job: Job, progress) -> Output:
 # --- the count of an online vote, as a job ---------------------------------------------------------
 #
 # Proving, checking and decrypting 100,000 ballots takes minutes of both cores; inside the board's
-# POST it would pass the server's timeout. Above ``COUNT_INLINE_MAX`` ballots the count is a job.
+# POST it would pass the server's timeout. Above ``COUNT_INLINE_MAX`` ballots the count is a job,
+# which streams the box (``ballots.count_phase``) and tells its progress after each chunk.
 # The board's key shares must reach the runner without ever lying in the database in clear (the
 # job's row is read by whoever reads the database): the page seals them with PyNaCl's SecretBox
 # under a key derived from the application's secret key (outside the database) and a random salt,
@@ -152,12 +153,12 @@ def count_online(session, reader, job: Job, progress) -> Output:
         raise JobError("Không còn cuộc biểu quyết này.")
     try:
         service.check_close(counting, None, asked_at)
-        counted = count_phase(reader, counting, PHASE_VOTE, _rebuild_key(counting, shares))
+        counted = count_phase(reader, counting, PHASE_VOTE, _rebuild_key(counting, shares), progress=progress)
         reader.commit()
         poll = session.get(Poll, counting.id)
         service.close_poll(session, Actor(job.created_by_id, job.created_by, None), poll, shares=shares,
                            now=asked_at, counted=counted)
     except PollError as exc:
         raise JobError(str(exc)) from None
-    return Output(f"Đã kiểm {job.total} phiếu: {poll.outcome_text}".encode(), f"kiem-phieu-{poll.id}.txt",
+    return Output(f"Đã kiểm {counted.record['checked']['ballots']} phiếu: {poll.outcome_text}".encode(), f"kiem-phieu-{poll.id}.txt",
                   "text/plain; charset=utf-8")

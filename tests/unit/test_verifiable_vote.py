@@ -452,3 +452,86 @@ def test_attack_a_database_reader_cannot_recover_the_slips_typed_codes(session):
         session.info["audit_key"] = real_key
     # The QR link's 192-bit token is found as before.
     assert find_token(session, token=ballots[0].token).household.id == ballots[0].household.id
+
+
+# --- the count streams the box (issue: a province on one server, 3) -------------------------------
+
+def _other_vote(session, households=10):
+    """A vote whose ballots carry "ý kiến khác" texts, one of them forged (it fails its proofs)."""
+    commune, group = tp.group_with_households(session, households)
+    poll = tp.open_vote(session, commune, [group])
+    tp.pass_consent(session, poll)
+    for index, ballot in enumerate(service.issue_ballots(session, SYSTEM, poll)):
+        kind = "agree" if index < 6 else "other" if index < 9 else "disagree"
+        service.cast_online(session, ballot.token, tp.choice(poll, kind),
+                            other_text=f"Ý kiến {index}" if kind == "other" else None)
+    row = session.scalars(select(CastBallot).where(CastBallot.poll_id == poll.id, CastBallot.phase == "vote")
+                          .order_by(CastBallot.id)).first()
+    context = ballot_context(poll.id, "vote", poll.public_key, len(poll.choices))
+    row.ciphertext, row.proofs = _forge(bytes(poll.public_key), context, [0, 3, 0])
+    row.tracker = secrecy.tracker(row.ciphertext, row.proofs, bytes(row.sealed_text))
+    session.flush()
+    return poll, row.tracker
+
+
+def _key(poll):
+    from consult.polls.ballots import _rebuild_key
+
+    return _rebuild_key(poll, tp.shares(poll))
+
+
+@pytest.mark.parametrize("chunk,pooled", [(2000, False), (3, False), (3, True), (1, True)])
+def test_a_box_read_in_chunks_on_other_cores_counts_as_one_read_at_once(session, monkeypatch, chunk, pooled):
+    """The count reads the box a chunk at a time and checks the proofs of a large box in other
+    processes: in every combination, the same counts, the same refused ballot (named by its
+    tracker, in the right group), the same texts, and progress told after each chunk up to the end."""
+    from consult.polls import ballots as ballots_module
+
+    poll, forged = _other_vote(session)
+    monkeypatch.setattr(ballots_module, "PARALLEL_MIN", 5 if pooled else 10**9)
+    told = []
+    counted = ballots_module.count_phase(session, poll, "vote", _key(poll), chunk=chunk,
+                                         progress=lambda done, total: told.append((done, total)))
+    group_id = poll.groups[0].group_id
+    assert counted.counts[group_id] == [5, 1, 3] and counted.ballots == 9
+    assert sorted(counted.texts) == [f"Ý kiến {i}" for i in range(6, 9)]
+    record_group = counted.record["groups"][0]
+    assert [r["tracker"] for r in record_group["refused"]] == [forged]
+    assert record_group["ballots"] == 10 and record_group["counted"] == 9 and counted.record["refused"] == 1
+    assert counted.record["checked"]["proofs"] == 10
+    assert told[-1] == (11, 11) and [d for d, _ in told] == sorted(d for d, _ in told)
+    assert len(told) >= -(-10 // chunk)  # at least once per chunk of the first pass
+
+
+@pytest.mark.parametrize("how", ["text swapped", "ballot removed", "ballot added"])
+def test_a_box_changed_between_the_count_s_two_passes_is_found(session, how):
+    """The DBA waits for the proofs to be checked and then swaps a sealed text (to publish an
+    "ý kiến khác" nobody wrote), removes or adds a ballot: the texts' pass compares each row
+    with what the proofs' pass checked and stops before anything is decrypted."""
+    from consult.polls.ballots import count_phase
+
+    poll, _ = _other_vote(session)
+    rows = session.scalars(select(CastBallot).where(CastBallot.poll_id == poll.id, CastBallot.phase == "vote")
+                           .order_by(CastBallot.tracker)).all()
+    target = rows[-1]
+    changed = []
+
+    def progress(done, total):
+        if done >= 10 and not changed:  # the proofs' pass has checked all ten
+            changed.append(how)
+            if how == "text swapped":
+                session.execute(update(CastBallot).where(CastBallot.id == target.id).values(
+                    sealed_text=secrecy.seal_text(poll.texts_key, "Ý kiến giả mạo")))
+            elif how == "ballot removed":
+                session.execute(CastBallot.__table__.delete().where(CastBallot.id == target.id))
+            else:
+                context = ballot_context(poll.id, "vote", poll.public_key, len(poll.choices))
+                ciphertext, proofs = secrecy.encrypt_ballot(poll.public_key, context, len(poll.choices), 0)
+                sealed = secrecy.seal_text(poll.texts_key, "")
+                session.execute(CastBallot.__table__.insert().values(
+                    poll_id=poll.id, phase="vote", group_id=target.group_id, ciphertext=ciphertext, proofs=proofs,
+                    sealed_text=sealed, tracker="f" * 64))
+
+    with pytest.raises(service.TamperedBox, match="trong lúc kiểm phiếu"):
+        count_phase(session, poll, "vote", _key(poll), chunk=3, progress=progress)
+    assert changed == [how]
