@@ -160,5 +160,5 @@ def count_online(session, reader, job: Job, progress) -> Output:
                            now=asked_at, counted=counted)
     except PollError as exc:
         raise JobError(str(exc)) from None
-    return Output(f"Đã kiểm {counted.record['checked']['ballots']} phiếu: {poll.outcome_text}".encode(), f"kiem-phieu-{poll.id}.txt",
-                  "text/plain; charset=utf-8")
+    return Output(f"Đã kiểm {counted.record['checked']['ballots']} phiếu: {poll.outcome_text}".encode(),
+                  f"kiem-phieu-{poll.id}.txt", "text/plain; charset=utf-8")

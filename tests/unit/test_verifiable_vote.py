@@ -457,7 +457,8 @@ def test_attack_a_database_reader_cannot_recover_the_slips_typed_codes(session):
 # --- the count streams the box (issue: a province on one server, 3) -------------------------------
 
 def _other_vote(session, households=10):
-    """A vote whose ballots carry "ý kiến khác" texts, one of them forged (it fails its proofs)."""
+    """A vote whose ballots carry "ý kiến khác" texts, one of them (its text "Ý kiến 6") forged: it
+    fails its proofs, so neither its choice nor its text counts."""
     commune, group = tp.group_with_households(session, households)
     poll = tp.open_vote(session, commune, [group])
     tp.pass_consent(session, poll)
@@ -466,7 +467,7 @@ def _other_vote(session, households=10):
         service.cast_online(session, ballot.token, tp.choice(poll, kind),
                             other_text=f"Ý kiến {index}" if kind == "other" else None)
     row = session.scalars(select(CastBallot).where(CastBallot.poll_id == poll.id, CastBallot.phase == "vote")
-                          .order_by(CastBallot.id)).first()
+                          .order_by(CastBallot.id)).all()[6]
     context = ballot_context(poll.id, "vote", poll.public_key, len(poll.choices))
     row.ciphertext, row.proofs = _forge(bytes(poll.public_key), context, [0, 3, 0])
     row.tracker = secrecy.tracker(row.ciphertext, row.proofs, bytes(row.sealed_text))
@@ -493,8 +494,8 @@ def test_a_box_read_in_chunks_on_other_cores_counts_as_one_read_at_once(session,
     counted = ballots_module.count_phase(session, poll, "vote", _key(poll), chunk=chunk,
                                          progress=lambda done, total: told.append((done, total)))
     group_id = poll.groups[0].group_id
-    assert counted.counts[group_id] == [5, 1, 3] and counted.ballots == 9
-    assert sorted(counted.texts) == [f"Ý kiến {i}" for i in range(6, 9)]
+    assert counted.counts[group_id] == [6, 1, 2] and counted.ballots == 9
+    assert sorted(counted.texts) == ["Ý kiến 7", "Ý kiến 8"]  # not the forged ballot's
     record_group = counted.record["groups"][0]
     assert [r["tracker"] for r in record_group["refused"]] == [forged]
     assert record_group["ballots"] == 10 and record_group["counted"] == 9 and counted.record["refused"] == 1
