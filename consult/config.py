@@ -28,6 +28,9 @@ DEFAULTS = {
     "SECRET_KEY": None,
     "AUDIT_KEY": None,
     "RATELIMIT_STORAGE_URL": "memory://",
+    # The Python that has LibreOffice's uno module (Debian: python3-uno), for the warm LibreOffice
+    # of the PDF previews (consult/office.py); None: the system's python3 when it has it.
+    "OFFICE_PYTHON": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -126,3 +126,204 @@ def font_environment(folder: str | Path) -> dict[str, str]:
     env["FONTCONFIG_FILE"] = str(path)
     env.pop("FONTCONFIG_PATH", None)
     return env
+
+
+# --- a warm LibreOffice, for the previews -----------------------------------------------------
+#
+# A cold conversion starts LibreOffice, converts and stops it: seconds, nearly all of them the
+# start. The previews (``consult.previews``) are converted by one LibreOffice kept running in the
+# worker's process: the unoserver package (https://github.com/unoconv/unoserver) starts it with a
+# UNO listener and answers conversions over XML-RPC on 127.0.0.1. unoserver's server imports
+# ``uno``, the bridge LibreOffice ships for the system's Python (Debian: python3-uno), which a
+# virtualenv of another Python cannot load; so the server runs under the Python that has ``uno``
+# (``uno_python``), with only the unoserver package put on its path, and this process speaks to it
+# through unoserver's client, which needs no ``uno``. Without such a Python, or when the warm
+# LibreOffice fails, the conversion is made cold, as before.
+
+START_TIMEOUT = 90.0        # seconds for LibreOffice to start and the server to answer
+CONVERSION_TIMEOUT = 180    # unoserver stops a LibreOffice that takes longer on one document
+
+
+@lru_cache(maxsize=4)
+def uno_python(configured: str | None = None) -> str | None:
+    """A Python that can import LibreOffice's ``uno`` module (configured, else the system's)."""
+    import sys
+
+    for candidate in ([configured] if configured else ["/usr/bin/python3", "/usr/local/bin/python3", sys.executable]):
+        if not candidate or not Path(candidate).exists():
+            continue
+        try:
+            subprocess.run([candidate, "-c", "import uno"], check=True, capture_output=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        return candidate
+    return None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _unoserver_path(folder: Path) -> Path:
+    """A folder holding only the unoserver package (and its metadata, which it reads at import),
+    to be the server's PYTHONPATH: nothing else of this virtualenv reaches the other Python."""
+    from importlib import metadata
+
+    import unoserver
+
+    lib = folder / "pylib"
+    lib.mkdir()
+    (lib / "unoserver").symlink_to(Path(unoserver.__file__).parent, target_is_directory=True)
+    info = Path(str(metadata.distribution("unoserver")._path))  # the .dist-info folder
+    (lib / info.name).symlink_to(info, target_is_directory=True)
+    return lib
+
+
+class WarmOffice:
+    """One LibreOffice kept running behind unoserver, started on the first conversion and started
+    again when it has died. Conversions are made one at a time (a lock): LibreOffice converts one
+    document at a time anyway."""
+
+    def __init__(self, python: str | None = None):
+        import threading
+
+        self.python = python
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        self.folder: tempfile.TemporaryDirectory | None = None
+        self.starts = 0
+        self._lock = threading.Lock()
+
+    def available(self) -> bool:
+        try:
+            import unoserver.client  # noqa: F401
+        except ImportError:
+            return False
+        return shutil.which("soffice") is not None and uno_python(self.python) is not None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _start(self) -> None:
+        import time
+        from xmlrpc.client import ServerProxy
+
+        self.stop()
+        python = uno_python(self.python)
+        if python is None:
+            raise OfficeUnavailable("Không tìm thấy Python có mô-đun uno của LibreOffice (gói python3-uno).")
+        self.folder = tempfile.TemporaryDirectory(prefix="consult-office-warm-")
+        folder = Path(self.folder.name)
+        env = font_environment(folder)
+        env["PYTHONPATH"] = str(_unoserver_path(folder))
+        self.port, uno_port = _free_port(), _free_port()
+        while uno_port == self.port:
+            uno_port = _free_port()
+        self.process = subprocess.Popen(
+            [python, "-m", "unoserver.server", "--interface", "127.0.0.1", "--port", str(self.port),
+             "--uno-interface", "127.0.0.1", "--uno-port", str(uno_port), "--executable", soffice(),
+             "--user-installation", str(folder / "profile"), "--temp-dir", str(folder),
+             "--conversion-timeout", str(CONVERSION_TIMEOUT), "--quiet"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)  # its own process group: ``stop`` ends LibreOffice with it
+        self.starts += 1
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if not self.alive():
+                break
+            try:
+                with ServerProxy(f"http://127.0.0.1:{self.port}", allow_none=True) as proxy:
+                    proxy.info()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise OfficeUnavailable("LibreOffice không khởi động được để chuyển tài liệu sang PDF.")
+
+    def convert(self, document: bytes, *, suffix: str = ".docx", target: str = "pdf") -> bytes:
+        """``document`` converted by the warm LibreOffice (started or restarted as needed)."""
+        from xmlrpc.client import Error as RpcError
+
+        from unoserver.client import UnoClient
+
+        with self._lock:
+            for attempt in (1, 2):
+                if not self.alive():
+                    self._start()
+                try:
+                    data = UnoClient("127.0.0.1", str(self.port), host_location="remote").convert(
+                        indata=document, convert_to=target)
+                except (OSError, RpcError, RuntimeError):
+                    # LibreOffice died or hung (unoserver then stops): once more on a fresh one.
+                    self.stop()
+                    if attempt == 2:
+                        raise
+                    continue
+                if data:
+                    return bytes(data)
+                self.stop()
+            raise OfficeUnavailable("LibreOffice không chuyển được tài liệu sang PDF.")
+
+    def stop(self) -> None:
+        """Stop the server and every process of its group (LibreOffice's oosplash outlives the
+        server by seconds), killing what is left after a few seconds."""
+        import signal
+        import time
+
+        if self.process is not None:
+            group = self.process.pid
+            for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(group, sig)
+                except ProcessLookupError:
+                    break
+                deadline = time.monotonic() + grace
+                while time.monotonic() < deadline:
+                    self.process.poll()  # reap the server itself
+                    try:
+                        os.killpg(group, 0)
+                    except ProcessLookupError:
+                        break
+                    time.sleep(0.05)
+                else:
+                    continue
+                break
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            self.process = None
+        if self.folder is not None:
+            self.folder.cleanup()
+            self.folder = None
+
+
+_WARM: WarmOffice | None = None
+
+
+def warm(python: str | None = None) -> WarmOffice:
+    """This process's warm LibreOffice (one per process, stopped when the process exits)."""
+    global _WARM
+    if _WARM is None:
+        import atexit
+
+        _WARM = WarmOffice(python)
+        atexit.register(_WARM.stop)
+    return _WARM
+
+
+def preview_pdf(document: bytes, *, suffix: str = ".docx", python: str | None = None) -> bytes:
+    """A document as PDF for a preview: by the warm LibreOffice when this machine has one, else cold."""
+    converter = warm(python)
+    if converter.available():
+        try:
+            return converter.convert(document, suffix=suffix)
+        except Exception:  # noqa: BLE001 - the cold way still works
+            import logging
+
+            logging.getLogger(__name__).warning("warm LibreOffice failed; converting cold", exc_info=True)
+    return to_pdf(document, suffix=suffix)

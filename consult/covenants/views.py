@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import current_actor, get_scoped, staff_required, visible, visible_groups
@@ -92,7 +92,7 @@ def dossier(covenant_id: int, ext: str):
     as .docx, or laid out as PDF to check before printing."""
     from flask import Response
 
-    from consult import office
+    from consult import previews
     from consult.covenants import documents
 
     covenant = get_scoped(Covenant, covenant_id)
@@ -104,12 +104,9 @@ def dossier(covenant_id: int, ext: str):
     if ext == "docx":
         return Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
-    try:
-        pdf = office.to_pdf(data)
-    except office.OfficeUnavailable as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("covenants.show", covenant_id=covenant.id))
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"})
+    return previews.respond(db_session(), commune_id=covenant.commune_id, document=data, name=name,
+                            title=f"Hồ sơ đề nghị công nhận: {covenant.title}",
+                            back=url_for("covenants.show", covenant_id=covenant.id))
 
 
 # --- public ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from consult import throttle
 from consult import worker
 from consult.polls import jobs as slip_jobs
 from consult.extensions import csrf, limiter
-from consult import office, security
+from consult import previews, security
 from consult.polls import documents, keycards, limits, qrphoto, rules, service
 from consult.polls import record as election_record
 from consult.polls import padding
@@ -521,14 +521,10 @@ def document(poll_id: int, doc: str, ext: str, group_id: int | None = None):
 
 
 def _pdf_or_back(poll: Poll, data: bytes, name: str):
-    """The document laid out as PDF; without LibreOffice (not a rule of the domain: the
-    server lacks a program), back to the vote's page with the reason."""
-    try:
-        pdf = office.to_pdf(data)
-    except office.OfficeUnavailable as exc:
-        flash(str(exc), "error")
-        return redirect(_show(poll))
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}"})
+    """The document laid out as PDF, made in the background once per content (consult.previews);
+    the waiting page leads back to the vote's page (and says why, when LibreOffice is missing)."""
+    return previews.respond(db_session(), commune_id=poll.commune_id, document=data, name=name,
+                            title=f"Tài liệu của cuộc biểu quyết: {poll.title}", back=_show(poll))
 
 
 @bp.route("/polls/<int:poll_id>/recognition/<any(decision, refusal):doc>.<any(docx, pdf):ext>")

@@ -17,7 +17,7 @@ from consult.pages import act, public_url
 from consult import worker
 from consult.reports import public, published, service
 from consult.reports import workspace as workspace_pages
-from consult import office
+from consult import previews
 from consult.reports.export import MIMETYPES, export, filename
 from consult.reports.forms import DecisionForm, SettingsForm
 from consult.timeutil import utcnow
@@ -150,14 +150,10 @@ def download(consultation_id: int, fmt: str):
     consultation = get_scoped(Consultation, consultation_id)
     data = service.report_data(db_session(), consultation)
     db_session().commit()
-    if fmt == "pdf":
-        try:
-            pdf = office.to_pdf(export(data, "docx"))
-        except office.OfficeUnavailable as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("reports.workspace", consultation_id=consultation.id))
-        return Response(pdf, mimetype="application/pdf", headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename(data, 'pdf'))}"})
+    if fmt == "pdf":  # made in the background, once per content (consult.previews)
+        return previews.respond(db_session(), commune_id=consultation.commune_id, document=export(data, "docx"),
+                                name=filename(data, "pdf"), title=f"Báo cáo tổng hợp ý kiến: {consultation.title}",
+                                back=url_for("reports.workspace", consultation_id=consultation.id))
     return Response(export(data, fmt), mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename(data, fmt))}"})
 

@@ -14,7 +14,7 @@ from consult.opinions.service import add_resident_opinion
 from consult.reports.models import OpinionCluster
 from consult.timeutil import utcnow
 from tests.support.helpers import (login, make_commune, make_consultation, make_group, make_user, post_form,
-                                   run_jobs)
+                                   preview_pdf, run_jobs)
 
 
 def _setup(session, *, closed=False):
@@ -269,7 +269,7 @@ def test_workspace_shows_every_member_and_undoes_a_group_with_one_button(client,
     assert page.count("Lưu cho 1 ý kiến") == 4 and '<b id="undecided">4</b>' in page
 
 
-def test_report_pdf_preview_keeps_every_table_row_on_one_page(client, session, tmp_path):
+def test_report_pdf_preview_keeps_every_table_row_on_one_page(app, client, session, tmp_path):
     """The .docx laid out by LibreOffice (the preview on the report page): no row of the table is split
     across pages, with rows of every length around the page ends."""
     import os
@@ -294,10 +294,10 @@ def test_report_pdf_preview_keeps_every_table_row_on_one_page(client, session, t
                              name=f"Người góp ý {i}", group_id=group.id)
     session.commit()
     login(client, "tam.vptk", totp_secret=secret)
-    r = client.get(f"/reports/consultations/{c.id}/export.pdf")
-    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    data = preview_pdf(client, app, f"/reports/consultations/{c.id}/export.pdf")
+    assert data.startswith(b"%PDF")
     pdf = tmp_path / "bao-cao.pdf"
-    pdf.write_bytes(r.data)
+    pdf.write_bytes(data)
     pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                            check=True).stdout.split("\f")
     assert len(pages) > 2
