@@ -9,7 +9,8 @@ request that is seconds of a web worker. So a preview is a job (``KIND``): the p
 - when a preview of exactly this content was made (``content_hash``) and is still kept, it is
   sent at once;
 - otherwise the .docx is written to the jobs' encrypted input folder and a job queued, and the
-  page says the PDF is being made and refreshes itself (no script) until it is there.
+  page says the PDF is being made, how far it is, and links to itself: the same address sends
+  the PDF once it is there.
 
 The job converts with the worker's warm LibreOffice (``office.preview_pdf``: a LibreOffice kept
 running behind unoserver, a fraction of a second a document), and keeps the PDF as its result:
@@ -39,7 +40,9 @@ from consult.timeutil import utcnow
 
 KIND = "pdf_preview"
 PDF = "application/pdf"
-REFRESH_SECONDS = 2
+# The waiting page does not refresh itself: a timed refresh is one the reader cannot stop
+# (WCAG 2.2.1, axe's meta-refresh); it offers the link that opens the PDF, most often made by then.
+RETRY_AFTER_SECONDS = 2
 
 
 def content_hash(document: bytes) -> str:
@@ -139,9 +142,9 @@ def respond(session: Session, *, commune_id: int, document: bytes, name: str, ti
     failed = job.status == FAILED
     response = Response(render_template("previews/waiting.html", job=job, title=title, back=back, failed=failed,
                                         label=STATUS_LABELS[job.status], ahead=ahead,
-                                        refresh=None if failed else REFRESH_SECONDS, retry_url=request.path + "?lai=1"),
+                                        open_url=request.path, retry_url=request.path + "?lai=1"),
                         status=200 if failed else 202)
     response.headers["Cache-Control"] = "no-store"
     if not failed:
-        response.headers["Retry-After"] = str(REFRESH_SECONDS)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -153,10 +153,10 @@ def run_jobs(app) -> int:
 
 def preview_pdf(client, app, url: str) -> bytes:
     """A document's PDF preview as an officer gets it: the page queues the conversion and waits
-    (202, refreshing itself); the worker converts; the page then sends the PDF."""
+    (202, with the link that opens the PDF); the worker converts; the link then sends the PDF."""
     waiting = client.get(url)
     assert waiting.status_code == 202, (waiting.status_code, waiting.get_data(as_text=True)[:500])
-    assert '<meta http-equiv="refresh"' in waiting.get_data(as_text=True)
+    assert f'id="preview-open" href="{url.split("?")[0]}"' in waiting.get_data(as_text=True)
     assert run_jobs(app) >= 1
     made = client.get(url)
     assert made.status_code == 200 and made.mimetype == "application/pdf", made.get_data(as_text=True)[:500]

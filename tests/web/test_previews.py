@@ -149,7 +149,7 @@ def test_a_failed_conversion_says_why_and_is_tried_again_on_request(app, client,
     failed = client.get(url)
     page = failed.get_data(as_text=True)
     assert failed.status_code == 200 and failed.mimetype == "text/html"
-    assert "Máy chủ chưa cài LibreOffice" in page and 'id="preview-retry"' in page and "refresh" not in page
+    assert "Máy chủ chưa cài LibreOffice" in page and 'id="preview-retry"' in page and 'id="preview-open"' not in page
     assert _previews(session) == 1  # reloading the page does not queue it again and again
     monkeypatch.undo()
     _need_office()
