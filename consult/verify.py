@@ -48,7 +48,10 @@ households marked as having voted), its ``ballots`` (each: ``ciphertext`` and
 ``proofs`` in base64, ``text_digest``: SHA-256 of the sealed "ý kiến khác" in hex,
 ``tracker``), ``refused`` (trackers and reasons, ballots the count left out),
 ``sum`` (base64), ``counts`` (one per choice) and ``decryption`` (per choice ``c``,
-``v`` in base64); ``result``: the totals per choice.
+``v`` in base64); ``result``: the totals per choice. A vote whose key was made by the board
+without a dealer has ``ceremony`` (members, threshold, qualified, disqualified, each qualified
+member's ``commitments`` and ``proofs`` in hex, see ``check_ceremony``), and each decryption
+holds ``partials`` (member, ``m``, ``c``, ``v`` in base64) in place of ``c`` and ``v``.
 """
 
 from __future__ import annotations
@@ -236,6 +239,154 @@ def check_decryption(public: bytes, context: bytes, alpha: bytes, beta: bytes, c
     return decryption_statement(context, public, alpha, beta, m, a, b) == c
 
 
+# --- a key no one holds: the board's threshold key and its partial decryptions ---------------------
+#
+# The vote's key made by the board without a dealer, and a sum decrypted without the key ever being
+# put together: Pedersen's distributed key generation with Feldman's commitments, as in the
+# ElectionGuard Design Specification 2.0, §3.2 "Key generation" (each guardian's polynomial, its
+# commitments K_i,j = a_i,j·G with a Schnorr proof of knowledge of each coefficient, the shares
+# P_i(ℓ) checked as P_i(ℓ)·G = Σ_j ℓ^j·K_i,j) and §3.6 "Verifiable decryption" (each guardian's
+# partial decryption M_ℓ = s_ℓ·A of a sum with a Chaum-Pedersen proof, combined with the Lagrange
+# coefficients w_ℓ = Π_{j≠ℓ} j/(j−ℓ)), and as in Belenios' threshold mode (its specification,
+# "threshold decryption"). The protocol is Pedersen's ("A threshold cryptosystem without a trusted
+# party", EUROCRYPT 1991); a complaint is settled as in Gennaro, Jarecki, Krawczyk and Rabin
+# ("Secure distributed key generation for discrete-log based cryptosystems", 1999): the accused
+# reveals the share and everyone checks it against the commitments. (Their remark that a member
+# who waits for the others' commitments can bias the joint key's distribution applies here as in
+# ElectionGuard; it does not let anyone learn the key.) Members are numbered 1…n; the joint key is
+# K = Σ_i K_i,0, member ℓ's key share s_ℓ = Σ_i P_i(ℓ) and its public part S_ℓ = s_ℓ·G is
+# computed by anyone from the commitments alone.
+
+def coefficient_context(vote_id: int, phase: str, member: int, threshold: int, members: int) -> bytes:
+    return b"|".join([b"coefficient", text(vote_id), text(phase), text(member), text(threshold), text(members)])
+
+
+def schnorr_statement(context: bytes, commitment: bytes, h: bytes) -> bytes:
+    return challenge(b"schnorr", context, commitment, h)
+
+
+def check_schnorr(context: bytes, commitment: bytes, c: bytes, v: bytes) -> bool:
+    """Whether ``(c, v)`` proves knowledge of ``a`` with ``commitment = a·G``: ``h = v·G − c·K``."""
+    if not (is_point(commitment) and is_scalar(c) and is_scalar(v)):
+        return False
+    return schnorr_statement(context, commitment, sub(base_mult(v), mult(c, commitment))) == c
+
+
+def check_coefficients(context: bytes, commitments: list[bytes], proofs: list[tuple[bytes, bytes]],
+                       threshold: int) -> bool:
+    """A member's ``threshold`` commitments, each with its proof (its index in the context)."""
+    return (len(commitments) == threshold == len(proofs)
+            and all(check_schnorr(context + b"|" + text(j), k, c, v)
+                    for j, (k, (c, v)) in enumerate(zip(commitments, proofs))))
+
+
+def feldman(commitments: list[bytes], index: int) -> bytes:
+    """``P(index)·G`` from the commitments of ``P``: Σ_j index^j·K_j."""
+    point, power = IDENTITY, 1
+    for commitment in commitments:
+        point = add(point, mult(scalar(power), commitment))
+        power *= index
+    return point
+
+
+def check_share(commitments: list[bytes], index: int, share: bytes) -> bool:
+    """Whether ``share`` is ``P(index)`` for the polynomial the commitments commit to."""
+    return is_scalar(share) and base_mult(share) == feldman(commitments, index)
+
+
+def joint_key(commitments: dict[int, list[bytes]]) -> bytes:
+    """The vote's key: the sum of every member's constant commitment."""
+    key = IDENTITY
+    for member in sorted(commitments):
+        key = add(key, commitments[member][0])
+    return key
+
+
+def member_public(commitments: dict[int, list[bytes]], index: int) -> bytes:
+    """``S_index = s_index·G``, from the commitments alone."""
+    point = IDENTITY
+    for member in sorted(commitments):
+        point = add(point, feldman(commitments[member], index))
+    return point
+
+
+def partial_context(context: bytes, member: int) -> bytes:
+    return b"|".join([b"partial", context, text(member)])
+
+
+def partial_statement(context: bytes, public_share: bytes, alpha: bytes, m: bytes, a: bytes, b: bytes) -> bytes:
+    return challenge(b"partial-decryption", context, public_share, alpha, m, a, b)
+
+
+def check_partial(context: bytes, public_share: bytes, alpha: bytes, m: bytes, c: bytes, v: bytes) -> bool:
+    """Whether ``(c, v)`` proves ``log_G S = log_α M`` (Chaum-Pedersen): ``M`` is the member's
+    share of the decryption of ``α``. ``a = v·G − c·S``, ``b = v·α − c·M``."""
+    if not (is_point(m) or m == IDENTITY) or not (is_scalar(c) and is_scalar(v)) or alpha == IDENTITY:
+        return False
+    a = sub(base_mult(v), mult(c, public_share))
+    b = sub(mult(v, alpha), mult(c, m))
+    return partial_statement(context, public_share, alpha, m, a, b) == c
+
+
+def lagrange(index: int, indices: list[int]) -> bytes:
+    """The Lagrange coefficient at 0 of ``index`` among ``indices``: Π_{j≠index} j/(j−index)."""
+    numerator, denominator = scalar(1), scalar(1)
+    for j in indices:
+        if j == index:
+            continue
+        numerator = sodium.crypto_core_ed25519_scalar_mul(numerator, scalar(j))
+        denominator = sodium.crypto_core_ed25519_scalar_mul(
+            denominator, sodium.crypto_core_ed25519_scalar_sub(scalar(j), scalar(index)))
+    return sodium.crypto_core_ed25519_scalar_mul(numerator, sodium.crypto_core_ed25519_scalar_invert(denominator))
+
+
+def combine_partials(partials: dict[int, bytes]) -> bytes:
+    """``x·α`` from the partial decryptions ``M_ℓ`` of a set of members (at least the threshold,
+    each already checked): Σ w_ℓ·M_ℓ."""
+    indices = sorted(partials)
+    point = IDENTITY
+    for index in indices:
+        point = add(point, mult(lagrange(index, indices), partials[index]))
+    return point
+
+
+def check_ceremony(vote_id: int, phase: str, public: bytes, ceremony: dict) -> dict[int, list[bytes]]:
+    """The record's ceremony: every qualified member's commitments proven, at least the threshold
+    of them, adding up to the vote's key; the commitments by member, or Invalid."""
+    members, threshold = int(ceremony["members"]), int(ceremony["threshold"])
+    if not 1 <= threshold <= members:
+        raise Invalid("Ngưỡng của khóa chia cho Tổ lấy ý kiến không hợp lệ.")
+    commitments = {}
+    for key, points in ceremony["commitments"].items():
+        member = int(key)
+        values = [_hex(p) for p in points]
+        proofs = [(_hex(c), _hex(v)) for c, v in ceremony["proofs"][key]]
+        if not 1 <= member <= members or not check_coefficients(
+                coefficient_context(vote_id, phase, member, threshold, members), values, proofs, threshold):
+            raise Invalid(f"Cam kết khóa của thành viên số {member} không hợp lệ.")
+        commitments[member] = values
+    if sorted(commitments) != sorted(int(m) for m in ceremony["qualified"]) or len(commitments) < threshold:
+        raise Invalid("Danh sách thành viên tạo khóa không khớp với các cam kết.")
+    if joint_key(commitments) != public:
+        raise Invalid("Khóa công khai của cuộc biểu quyết không phải tổng các cam kết của Tổ lấy ý kiến.")
+    return commitments
+
+
+def check_threshold_decryption(context: bytes, commitments: dict[int, list[bytes]], threshold: int, alpha: bytes,
+                               beta: bytes, count: int, partials: list[dict]) -> bool:
+    """Whether at least ``threshold`` members' proven partial decryptions of ``(α, β)`` combine to
+    ``count``; every partial listed must hold."""
+    found = {}
+    for partial in partials:
+        member, m = int(partial["member"]), _b64(partial["m"])
+        if member not in commitments or member in found or not check_partial(
+                partial_context(context, member), member_public(commitments, member), alpha, m,
+                _b64(partial["c"]), _b64(partial["v"])):
+            return False
+        found[member] = m
+    return len(found) >= threshold and count >= 0 and sub(beta, combine_partials(found)) == small(count)
+
+
 # --- the record ----------------------------------------------------------------------------------
 
 def _b64(value: str) -> bytes:
@@ -273,6 +424,10 @@ def verify_record(record: dict) -> dict:
     if not 0 <= low <= high <= choices:
         raise Invalid("Quy tắc số lựa chọn của phiếu không hợp lệ.")
     context = ballot_context(int(vote["id"]), vote["phase"], public, choices, low, high)
+    ceremony, threshold = None, 0
+    if record.get("ceremony") is not None:
+        ceremony = check_ceremony(int(vote["id"]), vote["phase"], public, record["ceremony"])
+        threshold = int(record["ceremony"]["threshold"])
     seen: set[bytes] = set()
     totals = [0] * choices
     for group in record["groups"]:
@@ -313,9 +468,13 @@ def verify_record(record: dict) -> dict:
                 if count != 0:
                     raise Invalid(f"{name}: không có phiếu mà kết quả khác 0.")
                 continue
-            ok = count <= len(accepted) and check_decryption(
-                public, decryption_context(int(vote["id"]), vote["phase"], public, int(group["id"]), index),
-                alpha, beta, count, _b64(proof["c"]), _b64(proof["v"]))
+            where = decryption_context(int(vote["id"]), vote["phase"], public, int(group["id"]), index)
+            if ceremony is not None:  # a key no one holds: the members' partial decryptions
+                ok = count <= len(accepted) and check_threshold_decryption(
+                    where, ceremony, threshold, alpha, beta, count, proof["partials"])
+            else:
+                ok = count <= len(accepted) and check_decryption(public, where, alpha, beta, count,
+                                                                 _b64(proof["c"]), _b64(proof["v"]))
             if not ok:
                 raise Invalid(f"{name}: chứng minh giải mã của lựa chọn «{vote['choices'][index]['label']}» "
                               "không đúng (kết quả không phải là giải mã của tổng).")
