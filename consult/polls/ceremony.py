@@ -181,6 +181,7 @@ class Ceremony:
     sealed: dict[tuple[int, int], bytes] = field(default_factory=dict)  # (sender, recipient) -> sealed share
     disqualified: set[int] = field(default_factory=set)
     revealed: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    _publics: dict = field(default_factory=dict, repr=False)  # (member, qualified) -> S_member
 
     def announce(self, announcement: Announcement) -> None:
         """Record a member's commitments, refusing (and naming) a malformed or unproven one."""
@@ -194,6 +195,7 @@ class Ceremony:
         if len(announcement.ceremony_key) != 32:
             raise CeremonyError(f"Khóa nhận của thành viên số {member} không hợp lệ.", member)
         self.announcements[member] = announcement
+        self._publics.clear()
 
     def post_shares(self, sender: int, shares: dict[int, bytes]) -> None:
         if sender not in self.announcements:
@@ -228,7 +230,11 @@ class Ceremony:
         return verify.joint_key(self.commitments())
 
     def member_public(self, member: int) -> bytes:
-        return verify.member_public(self.commitments(), member)
+        """S_member from the qualified members' commitments (kept: the count asks once a sum)."""
+        key = (member, frozenset(self.qualified))
+        if key not in self._publics:
+            self._publics[key] = verify.member_public(self.commitments(), member)
+        return self._publics[key]
 
     def record(self) -> dict:
         """The ceremony's part of the election record (JSON-ready)."""
