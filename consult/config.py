@@ -56,6 +56,8 @@ DEFAULTS = {
     "PICKUP_KDF_MEMLIMIT": 64 * 1024 * 1024,
     # Slips for more households than this are printed by a background job (consult/jobs).
     "SLIPS_INLINE_MAX": 300,
+    # A report of more opinions than this is exported (.docx, .xlsx) by a background job.
+    "EXPORT_INLINE_MAX": 5000,
     # An online vote with more ballots than this is counted by a background job (consult/polls/jobs.py).
     "COUNT_INLINE_MAX": 2000,
     # A household register file larger than this (bytes; about 8,000 rows of .csv) is imported by a
@@ -82,7 +84,7 @@ DEFAULTS = {
 }
 
 # Environment variables that are read as integers or booleans.
-_INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX", "SMTP_PORT",
+_INT_KEYS = {"WTF_CSRF_TIME_LIMIT", "MAX_CONTENT_LENGTH", "UPLOAD_MAX_BYTES", "SLIPS_INLINE_MAX", "EXPORT_INLINE_MAX", "SMTP_PORT",
              "COUNT_INLINE_MAX", "IMPORT_INLINE_MAX_BYTES", "WORKER_POLL_SECONDS", "PICKUP_KDF_OPSLIMIT", "PICKUP_KDF_MEMLIMIT", "READ_YOUR_WRITES_SECONDS"}
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "PROXY_FIX", "HSTS", "JOBS_IN_PROCESS", "SMTP_STARTTLS"}
 

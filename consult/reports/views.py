@@ -15,7 +15,7 @@ from consult.db import db_session
 from consult.mail import service as mail
 from consult.pages import act, public_url
 from consult import worker
-from consult.reports import public, published, service
+from consult.reports import exports, public, published, service
 from consult.reports import workspace as workspace_pages
 from consult import previews
 from consult.reports.export import MIMETYPES, export, filename
@@ -148,6 +148,13 @@ def download(consultation_id: int, fmt: str):
     if fmt not in MIMETYPES and fmt != "pdf":
         abort(404)
     consultation = get_scoped(Consultation, consultation_id)
+    if fmt in MIMETYPES and exports.opinions(db_session(), consultation) > current_app.config["EXPORT_INLINE_MAX"]:
+        # A large report: built by a background job, with its progress page (consult/reports/exports.py).
+        job = exports.queue_export(db_session(), consultation, fmt, user_id=current_user.id,
+                                   user_name=current_actor().name)
+        db_session().commit()
+        worker.wake(current_app)
+        return redirect(url_for("jobs.show", job_id=job.id))
     data = service.report_data(db_session(), consultation)
     db_session().commit()
     if fmt == "pdf":  # made in the background, once per content (consult.previews)
