@@ -100,6 +100,13 @@ class Member:
         self._received: dict[int, bytes] = {index: _evaluate(self._coefficients, index)}
         self.key_share: bytes | None = None
 
+    @classmethod
+    def from_key_share(cls, setup: Setup, index: int, share: bytes) -> Member:
+        """A device after the ceremony, holding only its key share (restored from the card)."""
+        member = cls(setup, index)
+        member._coefficients, member._received, member.key_share = [], {}, share
+        return member
+
     def announcement(self) -> Announcement:
         context = self.setup.coefficient_context(self.index)
         commitments, proofs = [], []
@@ -272,3 +279,59 @@ def combine(ceremony: Ceremony, context: bytes, alpha: bytes, partials: list[Par
     chosen = dict(sorted(valid.items())[:k])
     return Decrypted(verify.combine_partials(chosen), sorted(chosen), sorted(refused))
 
+
+
+# --- the member's printed card ---------------------------------------------------------------------
+# A member's key share is kept on the member's device and on a printed card (typed code and QR), so
+# that a device that lost its state is restored from paper. The code names the vote and the member,
+# carries a check of four bytes, and is checked against the member's public share S_ℓ, which anyone
+# computes from the ceremony's commitments: a mistyped card, another member's or another vote's
+# card, or one of an earlier ceremony of the same vote, is each refused with its own message.
+
+def _card_check(vote_id: int, index: int, share: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(f"consult/key-card/{vote_id}/{index}".encode() + share).digest()[:4]
+
+
+def format_key_share(vote_id: int, index: int, share: bytes) -> str:
+    """'K12-3-ABCD-…': the vote, the member, the 32-byte key share and its check, in base32."""
+    import base64
+
+    body = base64.b32encode(share + _card_check(vote_id, index, share)).decode().rstrip("=")
+    return f"K{vote_id}-{index}-" + "-".join(body[i:i + 4] for i in range(0, len(body), 4))
+
+
+def parse_key_share(server: Ceremony, text: str) -> tuple[int, bytes]:
+    """The member and key share a card's code gives, checked against the ceremony."""
+    import base64
+    import hmac
+
+    vote_id = server.setup.vote_id
+    parts = [p for p in "".join(ch for ch in (text or "").upper() if ch.isalnum() or ch == "-").split("-") if p]
+    if len(parts) < 3 or not parts[0].startswith("K") or not parts[0][1:].isdigit() or not parts[1].isdigit():
+        raise CeremonyError("Mã phiếu giữ khóa gõ chưa đúng: mã có dạng K<số cuộc biểu quyết>-<số thành viên>-…")
+    if int(parts[0][1:]) != vote_id:
+        raise CeremonyError(f"Phiếu giữ khóa này thuộc cuộc biểu quyết khác (số {int(parts[0][1:])}), "
+                            f"không phải cuộc biểu quyết số {vote_id}.")
+    index, body = int(parts[1]), "".join(parts[2:])
+    try:
+        data = base64.b32decode(body + "=" * (-len(body) % 8))
+    except (ValueError, base64.binascii.Error):
+        data = b""
+    share, check = data[:32], data[32:]
+    if len(data) != 36 or not hmac.compare_digest(check, _card_check(vote_id, index, share)):
+        raise CeremonyError(f"Mã phiếu giữ khóa của thành viên số {index} gõ chưa đúng (sai ký tự kiểm tra). "
+                            "Hãy so lại từng nhóm bốn ký tự.", index)
+    if index not in server.qualified:
+        raise CeremonyError(f"Thành viên số {index} không có phần khóa hợp lệ trong lần tạo khóa này.", index)
+    if not verify.is_scalar(share) or verify.base_mult(share) != server.member_public(index):
+        raise CeremonyError(f"Phiếu giữ khóa số {index} không khớp với khóa của cuộc biểu quyết: có thể là phiếu "
+                            "của một lần tạo khóa trước. Hãy dùng phiếu in ở lần tạo khóa cuối cùng.", index)
+    return index, share
+
+
+def restored(server: Ceremony, text: str) -> Member:
+    """A member's device restored from its card: it can decrypt again, nothing more."""
+    index, share = parse_key_share(server, text)
+    return Member.from_key_share(server.setup, index, share)

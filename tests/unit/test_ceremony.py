@@ -269,3 +269,54 @@ def test_the_record_of_a_vote_with_a_ceremony_passes_the_verifier_and_fails_it_w
     changed["result"]["totals"] = [2, 0, 2]
     with pytest.raises(verify.Invalid, match="chứng minh giải mã"):
         verify.verify_record(changed)
+
+
+def test_a_members_card_restores_its_device_and_every_wrong_card_says_why():
+    server, members = run()
+    card = ceremony.format_key_share(7, 2, members[2].key_share)
+    assert card.startswith("K7-2-")
+    device = ceremony.restored(server, card.lower().replace("-", " - "))  # typed in lower case, spaced
+    box = encrypted_sum(server.joint_key(), [1, 2, 2])
+    assert count(server, box, lambda ctx, a: [device.partial_decrypt(ctx, a)] + [
+        members[i].partial_decrypt(ctx, a) for i in (4, 5)]) == [0, 1, 2]
+
+    body = card.split("-", 2)[2]
+    typo = card[:-1] + ("A" if card[-1] != "A" else "B")
+    with pytest.raises(CeremonyError, match="sai ký tự kiểm tra"):
+        ceremony.parse_key_share(server, typo)
+    with pytest.raises(CeremonyError, match="cuộc biểu quyết khác"):
+        ceremony.parse_key_share(server, ceremony.format_key_share(8, 2, members[2].key_share))
+    with pytest.raises(CeremonyError, match="dạng K"):
+        ceremony.parse_key_share(server, "P7-2-" + body)
+    # Member 3's share under member 2's number: the check is fine, the key share is not member 2's.
+    with pytest.raises(CeremonyError, match="không khớp"):
+        ceremony.parse_key_share(server, ceremony.format_key_share(7, 2, members[3].key_share))
+    # A card of an earlier ceremony of the same vote.
+    earlier, old_members = run()
+    with pytest.raises(CeremonyError, match="lần tạo khóa trước"):
+        ceremony.parse_key_share(server, ceremony.format_key_share(7, 2, old_members[2].key_share))
+    with pytest.raises(CeremonyError, match="không có phần khóa"):
+        ceremony.parse_key_share(server, ceremony.format_key_share(7, 6, members[2].key_share))
+
+
+_CARDS: dict = {}
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 57), st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"))
+def test_any_one_character_changed_on_a_card_is_refused(index, position, replacement):
+    if not _CARDS:
+        _CARDS["run"] = run()
+    server, members = _CARDS["run"]
+    card = ceremony.format_key_share(7, index, members[index].key_share)
+    head, body = card[:len(f"K7-{index}-")], card[len(f"K7-{index}-"):].replace("-", "")
+    position %= len(body)
+    if body[position] == replacement:
+        return
+    changed = head + body[:position] + replacement + body[position + 1:]
+    try:
+        parsed = ceremony.parse_key_share(server, changed)
+    except CeremonyError as exc:
+        assert "sai ký tự kiểm tra" in str(exc)
+    else:  # only the last character's two unused bits changed: the same card
+        assert position == len(body) - 1 and parsed == (index, members[index].key_share)
