@@ -183,6 +183,21 @@ def _unoserver_path(folder: Path) -> Path:
     return lib
 
 
+def _machine_clock(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without libfaketime (the test suite runs under a faked clock): under it Python's
+    ``time.sleep``, which unoserver calls as it starts, fails with EINVAL, and a conversion reads
+    no clock that matters (the documents carry their dates as text)."""
+    env = dict(env)
+    preload = [p for p in env.get("LD_PRELOAD", "").split(":") if p and "faketime" not in p]
+    if preload:
+        env["LD_PRELOAD"] = ":".join(preload)
+    else:
+        env.pop("LD_PRELOAD", None)
+    for key in [k for k in env if k.startswith("FAKETIME") or k in ("DONT_FAKE_MONOTONIC", "NO_FAKE_MONOTONIC")]:
+        env.pop(key)
+    return env
+
+
 class WarmOffice:
     """One LibreOffice kept running behind unoserver, started on the first conversion and started
     again when it has died. Conversions are made one at a time (a lock): LibreOffice converts one
@@ -209,6 +224,7 @@ class WarmOffice:
         return self.process is not None and self.process.poll() is None
 
     def _start(self) -> None:
+        import select
         import time
         from xmlrpc.client import ServerProxy
 
@@ -218,7 +234,7 @@ class WarmOffice:
             raise OfficeUnavailable("Không tìm thấy Python có mô-đun uno của LibreOffice (gói python3-uno).")
         self.folder = tempfile.TemporaryDirectory(prefix="consult-office-warm-")
         folder = Path(self.folder.name)
-        env = font_environment(folder)
+        env = _machine_clock(font_environment(folder))
         env["PYTHONPATH"] = str(_unoserver_path(folder))
         self.port, uno_port = _free_port(), _free_port()
         while uno_port == self.port:
@@ -240,7 +256,7 @@ class WarmOffice:
                     proxy.info()
                 return
             except OSError:
-                time.sleep(0.2)
+                select.select([], [], [], 0.2)  # a relative wait, whatever the process's clock
         self.stop()
         raise OfficeUnavailable("LibreOffice không khởi động được để chuyển tài liệu sang PDF.")
 
@@ -271,6 +287,7 @@ class WarmOffice:
     def stop(self) -> None:
         """Stop the server and every process of its group (LibreOffice's oosplash outlives the
         server by seconds), killing what is left after a few seconds."""
+        import select
         import signal
         import time
 
@@ -288,7 +305,7 @@ class WarmOffice:
                         os.killpg(group, 0)
                     except ProcessLookupError:
                         break
-                    time.sleep(0.05)
+                    select.select([], [], [], 0.05)  # not time.sleep: see _machine_clock
                 else:
                     continue
                 break

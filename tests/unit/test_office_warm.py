@@ -85,3 +85,12 @@ def test_preview_pdf_converts_cold_when_no_python_has_uno(tmp_path, monkeypatch)
     pdf = office.preview_pdf(_docx(TEXT), python=str(tmp_path / "no-such-python"))
     assert TEXT in _read(pdf, tmp_path, "pdftotext")
     assert office._WARM is not None and office._WARM.process is None  # nothing was started
+
+
+def test_the_converter_runs_on_the_machines_clock_and_keeps_any_other_preload():
+    env = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1:/opt/lib/libother.so",
+           "FAKETIME": "@2026-12-31 23:59:30", "FAKETIME_NO_CACHE": "1", "DONT_FAKE_MONOTONIC": "1",
+           "TZ": "UTC", "PATH": "/usr/bin"}
+    assert office._machine_clock(env) == {"LD_PRELOAD": "/opt/lib/libother.so", "TZ": "UTC", "PATH": "/usr/bin"}
+    assert "LD_PRELOAD" not in office._machine_clock({"LD_PRELOAD": "libfaketime.so.1", "FAKETIME": "+1d"})
+    assert office._machine_clock({"PATH": "/bin"}) == {"PATH": "/bin"}
