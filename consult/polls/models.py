@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.auth.models import User
@@ -242,6 +242,20 @@ class Participation(Base):
     # token, or its typed code through Argon2id): the slip reopened shows it again; the table
     # read without the slip links no household to any ballot (``ballots.seal_receipt``).
     sealed_receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class PollTurnout(Base):
+    """How many households of a group have voted in a phase of a vote so far: kept by the
+    database's triggers on ``participation`` (migration 0028) in the mark's own transaction,
+    so an open vote's pages read it instead of counting the marks. Shown only; the count at
+    the close reads the marks."""
+
+    __tablename__ = "poll_turnout"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(10), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_group.id", ondelete="RESTRICT"), primary_key=True)
+    households: Mapped[int] = mapped_column(Integer)
 
 
 class CastBallot(Base):

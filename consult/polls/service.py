@@ -53,7 +53,7 @@ from consult.polls.ballots import (
     CODE_ALPHABET, CONSENT_CHOICES, MAX_OTHER_TEXT, BallotView, IssuedBallot, PaperCountInput, ballot_view, bulletin,
     bulletin_page,
     cast_online, consent_answers, find_token, issue_ballots, normalize_code, open_receipt, paper_counts, prepare_ballot,
-    seal_receipt, receipt_published, receipt_tracker, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, count_phase,
+    seal_receipt, receipt_published, receipt_tracker, receipts, record_ballot, record_paper_count, record_stub, stubs_recorded, turnout, count_phase,
     TamperedBox, _rebuild_key)
 from consult.polls.meetings import (
     attendance_count, attendance_shortfall, check_in, meeting_can_decide, procedures, record_meeting_count,
@@ -134,6 +134,7 @@ __all__ = [
     "report_deadline",
     "save_poll",
     "stubs_recorded",
+    "turnout",
     "tally",
     "final_tally",
     "tally_counts",

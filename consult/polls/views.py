@@ -10,7 +10,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
                    stream_with_context, url_for)
 from flask_login import current_user
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from consult.access import (ALL_STAFF, current_actor, fully_signed_in, get_scoped, staff_required, visible,
                             visible_groups)
@@ -37,7 +37,7 @@ from consult.auth.service import qr_svg
 from consult.polls.forms import CheckInForm, LocalDayForm, PaperCountForm, PollForm, SharePickupForm, SlipForm
 from consult.polls.models import (DAY_KINDS, FORM_BALLOT, FORM_MEETING, FORM_ONLINE, FORMS, MATTER_KINDS,
                                   PHASE_CONSENT, PHASE_VOTE, PROCEDURE_SUBJECTS, STATUS_DRAFT, STATUS_LABELS, STATUS_OPEN,
-                                  Attendance, LocalDay, Participation, Poll, PollHousehold)
+                                  Attendance, LocalDay, Poll, PollHousehold)
 from consult.textutil import nfc
 from consult.timeutil import humanize_remaining, local_date, today, utcnow
 
@@ -195,7 +195,7 @@ def show(poll_id: int):
     result = service.tally(s, poll) if poll.status != STATUS_DRAFT else None
     consent = None
     if poll.form == FORM_ONLINE and poll.status != STATUS_DRAFT:
-        consent = service.consent_answers(s, poll)
+        consent = sum(service.turnout(s, poll, PHASE_CONSENT).values())
     households = {h.id: h for h in s.scalars(select(PollHousehold).where(PollHousehold.poll_id == poll.id))}
     present = service.attendance_count(s, poll) if poll.form == FORM_MEETING else None
     board = keycards.envelopes(s, poll) if poll.form == FORM_ONLINE and poll.status != STATUS_DRAFT else {}
@@ -818,8 +818,7 @@ def _under_way(session, poll: Poll) -> UnderWay | None:
     if poll.form == FORM_MEETING:
         took_part = service.attendance_count(session, poll)
     else:
-        took_part = session.scalar(select(func.count()).select_from(Participation).where(
-            Participation.poll_id == poll.id, Participation.phase == (PHASE_CONSENT if consent else PHASE_VOTE))) or 0
+        took_part = sum(service.turnout(session, poll, PHASE_CONSENT if consent else PHASE_VOTE).values())
     return UnderWay("consent" if consent else "vote", ends_at, humanize_remaining(ends_at - now), took_part,
                     service.total_households(poll))
 
