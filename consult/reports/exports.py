@@ -2,16 +2,18 @@
 
 The officer's .docx or .xlsx of the report is built in the request while the consultation is
 small; past ``EXPORT_INLINE_MAX`` opinions (the .docx of 50,000 takes seconds of a worker) the
-page queues a job, shows its progress page and the file is downloaded from there, once, by the
+page queues a job (its .pdf too: the .docx built and laid out in the job), shows its progress page and the file is downloaded from there, once, by the
 one who asked (``jobs.views.download``), like every job's result: encrypted, outside the
 database, for at most a day. Asking again while one is under way leads to the same job.
 """
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult import office
 from consult.consultations.models import Consultation
 from consult.jobs.models import QUEUED, RUNNING, Job
 from consult.jobs.service import JobError, Output, enqueue, runner
@@ -20,6 +22,9 @@ from consult.reports import service
 from consult.reports.export import MIMETYPES, export, filename
 
 KIND = "report_export"
+# The .pdf of a large report is made by the same job: the .docx built, then laid out, never in a
+# request (the small report's PDF goes through consult.previews, cached by its content).
+FORMATS = (*MIMETYPES, "pdf")
 
 
 def opinions(session: Session, consultation: Consultation) -> int:
@@ -34,7 +39,7 @@ def queue_export(session: Session, consultation: Consultation, fmt: str, *, user
     for job in pending:
         if job.params.get("consultation_id") == consultation.id and job.params.get("fmt") == fmt:
             return job
-    label = "Word (.docx)" if fmt == "docx" else "Excel (.xlsx)"
+    label = {"docx": "Word (.docx)", "xlsx": "Excel (.xlsx)", "pdf": "PDF để xem trước"}[fmt]
     return enqueue(session, commune_id=consultation.commune_id, kind=KIND,
                    title=f"Báo cáo tổng hợp ý kiến ({label}): {consultation.title}"[:300],
                    params={"consultation_id": consultation.id, "fmt": fmt}, user_id=user_id, user_name=user_name,
@@ -48,7 +53,13 @@ def build_export(session, reader, job: Job, progress) -> Output:
     # (a write), committed with the job's end.
     consultation = session.get(Consultation, job.params["consultation_id"])
     fmt = job.params.get("fmt")
-    if consultation is None or consultation.commune_id != job.commune_id or fmt not in MIMETYPES:
+    if consultation is None or consultation.commune_id != job.commune_id or fmt not in FORMATS:
         raise JobError("Không còn đợt lấy ý kiến này.")
     data = service.report_data(session, consultation)
+    if fmt == "pdf":  # the .docx laid out by the worker's LibreOffice (consult.office), in the same job
+        try:
+            pdf = office.preview_pdf(export(data, "docx"), python=current_app.config.get("OFFICE_PYTHON") or None)
+        except office.OfficeUnavailable as exc:
+            raise JobError(str(exc)) from None
+        return Output(pdf, filename(data, "pdf"), "application/pdf")
     return Output(export(data, fmt), filename(data, fmt), MIMETYPES[fmt])

@@ -148,7 +148,7 @@ def download(consultation_id: int, fmt: str):
     if fmt not in MIMETYPES and fmt != "pdf":
         abort(404)
     consultation = get_scoped(Consultation, consultation_id)
-    if fmt in MIMETYPES and exports.opinions(db_session(), consultation) > current_app.config["EXPORT_INLINE_MAX"]:
+    if exports.opinions(db_session(), consultation) > current_app.config["EXPORT_INLINE_MAX"]:
         # A large report: built by a background job, with its progress page (consult/reports/exports.py).
         job = exports.queue_export(db_session(), consultation, fmt, user_id=current_user.id,
                                    user_name=current_actor().name)

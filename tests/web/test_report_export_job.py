@@ -76,3 +76,22 @@ def test_at_the_limit_the_report_is_still_built_in_the_page(app, client, session
     assert r.status_code == 200 and _jobs(session) == 0
     sheet = load_workbook(io.BytesIO(r.data)).active
     assert sum("Ý kiến số" in str(cell.value) for row in sheet.iter_rows() for cell in row) == 3
+
+
+def test_a_large_reports_pdf_is_built_and_laid_out_by_the_job(app, client, session, tmp_path):
+    from tests.web.test_previews import _need_office, _text
+
+    _need_office()
+    c, secrets_ = _setup(session, 4)
+    app.config["EXPORT_INLINE_MAX"] = 3
+    login(client, "tam.vptk", totp_secret=secrets_["tam.vptk"])
+    asked = client.get(f"/reports/consultations/{c.id}/export.pdf")
+    assert asked.status_code == 302 and "/jobs/" in asked.headers["Location"] and _jobs(session) == 1
+    assert "PDF để xem trước" in client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert run_jobs(app) == 1
+    job_id = int(asked.headers["Location"].rstrip("/").split("/")[-1])
+    made = client.get(f"/jobs/{job_id}/download")
+    assert made.status_code == 200 and made.mimetype == "application/pdf" and made.data.startswith(b"%PDF")
+    assert ".pdf" in made.headers["Content-Disposition"]
+    text = _text(made.data, tmp_path)
+    assert "BÁO CÁO" in text and all(f"Ý kiến số {i} về mức đóng góp" in text for i in range(4))
