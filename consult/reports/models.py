@@ -27,6 +27,8 @@ class OpinionCluster(Base):
     __table_args__ = (
         Index("ix_opinion_cluster_consultation_order", "consultation_id", "part_position", "id"),
         Index("ix_opinion_cluster_consultation_decision_order", "consultation_id", "decision", "part_position", "id"),
+        # The workspace's counts: a sum over the consultation's groups, from this index alone.
+        Index("ix_opinion_cluster_consultation_decision_count", "consultation_id", "decision", "member_count"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +46,9 @@ class OpinionCluster(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     # Set when the officer split this cluster off: it is never merged again.
     split_off: Mapped[bool] = mapped_column(default=False)
+    # How many opinions the group holds: kept by the database's triggers on ``cluster_member``
+    # (migration 0029); never written by the application.
+    member_count: Mapped[int] = mapped_column(server_default=text("0"))
 
     members: Mapped[list[ClusterMember]] = relationship(back_populates="cluster", cascade="all, delete-orphan")
 
