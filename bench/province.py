@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import json
 import random
 import re
 import statistics
@@ -112,6 +113,9 @@ class Builder:
         s.commit()
 
     # --- consultations and opinions ----------------------------------------------------------
+    def _body(self) -> str:
+        return " ".join(self.rng.choice(WORDS) for _ in range(self.rng.randint(12, 40))).capitalize() + "."
+
     def consultations(self) -> None:
         from sqlalchemy import insert, text
 
@@ -131,6 +135,7 @@ class Builder:
         large_draft, small_draft = _draft(40), _draft(4)
         start = utcnow() - timedelta(days=10)
         made = 0
+        pool = [(body, search_blob(body), normalize(body)) for body in (self._body() for _ in range(self.n(20_000)))]
         for index in range(count):
             commune, groups, units, _ = self.communes_[index % len(self.communes_)]
             size = big if index == 0 else small if index == len(self.communes_) else filler
@@ -152,18 +157,22 @@ class Builder:
             for i in range(size):
                 self.opinion_id += 1
                 if i % 3 == 2 and earlier:
-                    body, part_id, cluster = earlier[self.rng.randrange(len(earlier))]
+                    body, blob, part_id, cluster = earlier[self.rng.randrange(len(earlier))]
                 else:
-                    body = " ".join(self.rng.choice(WORDS) for _ in range(self.rng.randint(12, 40))).capitalize() + "."
+                    if size < small:  # the other consultations' opinions come from a pool: folding a
+                        body, blob, key = pool[self.rng.randrange(len(pool))]  # text is the build's cost
+                    else:
+                        body = self._body()
+                        blob, key = search_blob(body), normalize(body)
                     part_id = self.rng.choice(part_ids)
                     self.cluster_id += 1
                     cluster = self.cluster_id
                     clusters.append({"id": cluster, "consultation_id": c.id, "part_id": part_id,
-                                     "part_position": positions.get(part_id, -1), "key": normalize(body),
+                                     "part_position": positions.get(part_id, -1), "key": key,
                                      "split_off": False, "decision": "accepted" if cluster % 2 else None,
                                      "decided_by": "Tâm" if cluster % 2 else None,
                                      "decided_at": utcnow() if cluster % 2 else None})
-                    earlier.append((body, part_id, cluster))
+                    earlier.append((body, blob, part_id, cluster))
                 resident = i % 4 != 0
                 opinions.append({
                     "id": self.opinion_id, "consultation_id": c.id, "commune_id": commune.id, "part_id": part_id,
@@ -171,7 +180,7 @@ class Builder:
                     "unit_id": None if resident else units[i % len(units)].id,
                     "resident_name": f"Người dân số {i}" if resident else None,
                     "resident_group_id": groups[i % len(groups)].id if resident else None, "channel": "online",
-                    "created_at": start + timedelta(seconds=i), "search_text": search_blob(body)})
+                    "created_at": start + timedelta(seconds=i), "search_text": blob})
                 members.append({"opinion_id": self.opinion_id, "cluster_id": cluster})
             for table, rows in ((Opinion, opinions), (OpinionCluster, clusters), (ClusterMember, members)):
                 for chunk in range(0, len(rows), 10_000):
@@ -359,6 +368,19 @@ def pages(b: Builder) -> list[tuple[str, str, str, bool]]:
     return rows
 
 
+def _fresh_code(url: str, totp: str) -> str:
+    """The officer's code for this moment, the last step they used forgotten: each sign-in of the
+    bench (gunicorn's, the plans' in-process one, a run again) would otherwise be a replay."""
+    import pyotp
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE user_account SET totp_last_step = NULL WHERE username = 'tam.vptk'"))
+    engine.dispose()
+    return pyotp.TOTP(totp).now()
+
+
 class Browser:
     """One client with its cookies, as a browser keeps them (the staff's signed-in session)."""
 
@@ -397,9 +419,57 @@ def measure(browser: Browser, path: str, runs: int) -> tuple[float, float, int]:
     return statistics.median(timings), timings[max(0, int(len(timings) * 0.99) - 1)], size
 
 
-def run(url: str, tmp: str, scale: float, runs: int, workers: int, dump: Path | None = None) -> None:
-    import pyotp
+def plans(url: str, tmp: str, plan, totp: str) -> list[tuple[str, float, str, str]]:
+    """The slowest statement of each large page, requested in-process, with PostgreSQL's plan of it
+    (EXPLAIN ANALYZE, run again with the same parameters): (page, ms, statement, plan)."""
+    from sqlalchemy import event
 
+    from consult import create_app
+    from tests.support.helpers import post_form
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "INSTANCE_PATH": tmp,
+                      "RATELIMIT_STORAGE_URL": "memory://", "RATELIMIT_ENABLED": False})
+    engine = app.extensions["consult_engine"]
+    seen: list[tuple[float, str, object]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        seen.append((time.perf_counter() - conn.info.pop("bench_started"), statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    staff, public = app.test_client(), app.test_client()
+    post_form(staff, "/auth/login", {"username": "tam.vptk", "password": PASSWORD})
+    post_form(staff, "/auth/totp", {"code": _fresh_code(url, totp)})
+    found = []
+    for name, large, _, is_staff in plan:
+        client = staff if is_staff else public
+        client.get(large)  # warm
+        seen.clear()
+        assert client.get(large).status_code == 200, large
+        elapsed, statement, parameters = max(seen, key=lambda row: row[0])
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + statement, parameters)
+            explained = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            raw.close()
+        found.append((name, elapsed * 1000, " ".join(statement.split()), explained))
+    engine.dispose()
+    return found
+
+
+def run(url: str, tmp: str, scale: float, runs: int, workers: int, dump: Path | None = None,
+        state: Path | None = None) -> None:
+    if state and state.exists():  # measured again on a province built by an earlier run
+        saved = json.loads(state.read_text())
+        plan, totp, built = [tuple(row) for row in saved["plan"]], saved["totp"], saved["built"]
+        made, big, small, communes = saved["made"], saved["big"], saved["small"], saved["communes"]
+        measure_and_print(url, tmp, plan, totp, built, (made, big, small, communes), scale, runs, workers, dump)
+        return
     begin = time.perf_counter()
     builder = Builder(url, tmp, scale, 0)
     steps = [("communes and households", builder.communes), ("consultations and opinions", builder.consultations),
@@ -414,6 +484,16 @@ def run(url: str, tmp: str, scale: float, runs: int, workers: int, dump: Path | 
         print(f"built {name} in {time.perf_counter() - started:.1f} s", flush=True)
     built = time.perf_counter() - begin
     plan = pages(builder)
+    made, big, small = builder.ids["opinions"]
+    sizes = (made, big, small, len(builder.communes_))
+    if state:
+        state.write_text(json.dumps({"plan": plan, "totp": builder.ids["totp"], "built": built, "made": made,
+                                     "big": big, "small": small, "communes": len(builder.communes_)}))
+    measure_and_print(url, tmp, plan, builder.ids["totp"], built, sizes, scale, runs, workers, dump)
+
+
+def measure_and_print(url, tmp, plan, totp, built, sizes, scale, runs, workers, dump) -> None:
+
     folder = Path(tmp) / "apps"
     folder.mkdir()
     (folder / "consult_bench.py").write_text(CONSULT_APP)
@@ -422,7 +502,7 @@ def run(url: str, tmp: str, scale: float, runs: int, workers: int, dump: Path | 
     try:
         staff = Browser(port)
         staff.post("/auth/login", {"username": "tam.vptk", "password": PASSWORD})
-        staff.post("/auth/totp", {"code": pyotp.TOTP(builder.ids["totp"]).now()})
+        staff.post("/auth/totp", {"code": _fresh_code(url, totp)})
         public = Browser(port)
         ceiling = measure(public, "/healthz", runs)
         results = []
@@ -434,8 +514,9 @@ def run(url: str, tmp: str, scale: float, runs: int, workers: int, dump: Path | 
                 (dump / (re.sub(r"\W+", "-", name).strip("-") + ".html")).write_bytes(who.get(large)[1])
     finally:
         stop(process)
-    made, big, small = builder.ids["opinions"]
-    print(f"\nprovince: {len(builder.communes_)} communes, {made:,} opinions (one of {big:,}, one of {small:,}), "
+    explained = plans(url, tmp, plan, totp) if url.startswith("postgresql") else []
+    made, big, small, communes = sizes
+    print(f"\nprovince: {communes} communes, {made:,} opinions (one of {big:,}, one of {small:,}), "
           f"built in {built:.0f} s; gunicorn -w {workers}; {runs} requests a page, one at a time; "
           f"ceiling /healthz p50 {ceiling[0] * 1000:.2f} ms, p99 {ceiling[1] * 1000:.2f} ms")
     print("| page | p50 large / small | p99 large / small | HTML large / small | p50 / ceiling | growth ×10 |")
@@ -448,6 +529,9 @@ def run(url: str, tmp: str, scale: float, runs: int, workers: int, dump: Path | 
         worst_p99 = max(worst_p99, p99, p99_s)
         worst_html = max(worst_html, html, html_s)
         worst_growth = max(worst_growth, growth)
+    for name, ms, statement, explained_plan in explained:
+        print(f"\n{name}: slowest statement {ms:.1f} ms\n    {statement[:600]}")
+        print("\n".join("    " + line for line in explained_plan.splitlines()))
     print("\ngoal: p99 under 100 ms, HTML under 150 KB, growth ×10 under 1.5")
     print(f"RESULT worst_p99_ms={worst_p99 * 1000:.1f} worst_html_kb={worst_html / 1000:.1f} "
           f"worst_growth={worst_growth:.2f} ceiling_p50_ms={ceiling[0] * 1000:.2f} scale={scale} workers={workers}")
@@ -458,12 +542,15 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--state", type=Path, default=None,
+                        help="with --database-url: where the built province's pages are noted; when it exists, "
+                             "the province in the database is measured again without being built")
     parser.add_argument("--dump", type=Path, default=None, help="a folder to save each large page's HTML in")
     parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database instead of starting one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="consult-province-") as tmp:
         if args.database_url:
-            run(args.database_url, tmp, args.scale, args.runs, args.workers, args.dump)
+            run(args.database_url, tmp, args.scale, args.runs, args.workers, args.dump, args.state)
             return
         # The tests' throw-away server (Debian's binaries; fsync off, as in the tests).
         from tests.support.pgserver import PostgresServer, find_bindir
