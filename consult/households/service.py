@@ -511,7 +511,11 @@ def household_page(session: Session, commune_id: int, group_id: int | None, *, q
                        size=size, after=(after,) if after else None, before=(before,) if before else None)
 
 
-def count_households(session: Session, commune_id: int, group_id: int | None, *, query: str = "") -> int:
-    """How many households the register (of a group, matching a search) holds."""
-    return session.scalar(select(func.count()).select_from(
-        _register(commune_id, group_id, query).with_only_columns(Household.id).subquery())) or 0
+def count_households(session: Session, commune_id: int, group_id: int | None, *, query: str = "",
+                     at_most: int | None = None) -> int:
+    """How many households the register (of a group, matching a search) holds; with ``at_most``,
+    counted no further than one past it (a search's count then costs the same in any register)."""
+    matching = _register(commune_id, group_id, query).with_only_columns(Household.id)
+    if at_most is not None:
+        matching = matching.limit(at_most + 1)
+    return session.scalar(select(func.count()).select_from(matching.subquery())) or 0

@@ -22,13 +22,19 @@ MANAGERS = (ROLE_ADMIN, ROLE_OFFICER, ROLE_GROUP_HEAD)
 PAGE_SIZE = 100
 
 
+# A search's matches are counted up to this many ("hơn 500 hộ khớp"): a wide search of a large
+# register would otherwise read every match to print one number.
+SEARCH_COUNT_AT_MOST = 500
+
+
 def _page(commune_id: int, group_id: int | None, q: str):
     """A page of the register by key (``paging``): ?after=<code> / ?before=<code>; an old
     ?page=N shows the first page."""
     s = db_session()
     after, before = request.args.get("after", "")[:40] or None, request.args.get("before", "")[:40] or None
+    found = service.count_households(s, commune_id, group_id, query=q, at_most=SEARCH_COUNT_AT_MOST if q else None)
     return (service.household_page(s, commune_id, group_id, query=q, after=after, before=before, size=PAGE_SIZE),
-            service.count_households(s, commune_id, group_id, query=q))
+            f"hơn {SEARCH_COUNT_AT_MOST}" if found > SEARCH_COUNT_AT_MOST and q else found)
 
 
 @bp.route("/")

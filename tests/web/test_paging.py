@@ -227,6 +227,21 @@ def test_a_group_s_register_is_walked_by_code_and_searched(client, session, smal
     assert _register_rows(client.get(f"{url}?page=4").get_data(as_text=True)) == pages[0]  # an old link
 
 
+def test_a_search_counts_its_matches_up_to_a_bound_and_walks_them_all(client, session, small_register, monkeypatch):
+    monkeypatch.setattr(households_views, "SEARCH_COUNT_AT_MOST", SIZE)
+    commune = make_commune(session)
+    group = make_group(session, commune, "Khu phố 1")
+    _households(session, commune, group, "KP1", 3 * SIZE)
+    _officer(session, client, commune)
+    url = f"/households/groups/{group.id}"
+    assert f"hơn {SIZE} hộ khớp" in client.get(f"{url}?q=KP1").get_data(as_text=True)
+    _check_walk(_walk(client, f"{url}?q=KP1", _register_rows, "Trang sổ hộ"), [f"KP1-{i:04d}" for i in range(3 * SIZE)])
+    # At the bound, the count is exact; without a search, the register's size always is.
+    at_bound = client.get(f"{url}?q=KP1-001").get_data(as_text=True)  # KP1-0010 to KP1-0019
+    assert f"{SIZE} hộ khớp" in at_bound and "hơn" not in at_bound
+    assert f"{3 * SIZE} hộ" in client.get(url).get_data(as_text=True)
+
+
 def test_the_commune_s_register_is_searched_by_code_name_and_group(client, session, small_register):
     commune = make_commune(session)
     group, other = make_group(session, commune, "Khu phố 1"), make_group(session, commune, "Khu phố 2", position=1)
