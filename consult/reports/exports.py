@@ -2,9 +2,10 @@
 
 The officer's .docx or .xlsx of the report is built in the request while the consultation is
 small; past ``EXPORT_INLINE_MAX`` opinions (the .docx of 50,000 takes seconds of a worker) the
-page queues a job (its .pdf too: the .docx built and laid out in the job), shows its progress page and the file is downloaded from there, once, by the
+page queues a job, shows its progress page and the file is downloaded from there, once, by the
 one who asked (``jobs.views.download``), like every job's result: encrypted, outside the
-database, for at most a day. Asking again while one is under way leads to the same job.
+database, for at most a day. Asking again while one is under way leads to the same job. The
+PDF preview of such a report is made the same way: the .docx built and laid out in the job.
 """
 
 from __future__ import annotations
