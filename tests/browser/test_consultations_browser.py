@@ -35,7 +35,8 @@ def test_officer_sees_7_of_10_replied_3_without_comment_and_3_to_remind(live_ser
     assert page.locator("#reply-table tr.state-agreed").count() == 3
     assert page.locator("#reply-table tr.state-comments").count() == 4
 
-    page.get_by_role("link", name="In danh sách đơn vị cần nhắc").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="In danh sách đơn vị cần nhắc").click()
     rows = page.locator("#remind-table tbody tr")
     assert rows.count() == 3
     assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(3)] == [

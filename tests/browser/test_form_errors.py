@@ -26,7 +26,8 @@ def test_errors_are_announced_next_to_their_fields(browser, live_server, session
     # The browser's own checks (required, min, max) would stop the form first; the server's
     # are the ones every browser gets.
     page.evaluate("document.querySelectorAll('form').forEach(f => f.noValidate = true)")
-    page.get_by_role("button", name="Lưu").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu").click()
     refused = page.locator("[aria-invalid=true]")
     names = sorted(refused.nth(i).get_attribute("name") for i in range(refused.count()))
     assert names == ["address", "code", "members", "representative"]

@@ -139,7 +139,9 @@ def test_officer_publishes_a_draft_answers_every_opinion_and_publishes_the_resul
             group_box.get_by_role("textbox", name=re.compile("^Giải trình")).fill("Dự thảo đã quy định như đề nghị tại Điều 3.")
         else:
             group_box.get_by_role("radio", name="Tiếp thu", exact=True).check()
-        group_box.get_by_role("button", name=re.compile("^Lưu cho")).click()
+        # The count below must read the page the answer leads to, not the one it leaves.
+        with page.expect_navigation():
+            group_box.get_by_role("button", name=re.compile("^Lưu cho")).click()
     assert page.locator("#undecided").inner_text() == "0"
     journey.check("mọi ý kiến đã có hướng xử lý")
 
@@ -159,7 +161,8 @@ def test_officer_publishes_a_draft_answers_every_opinion_and_publishes_the_resul
 
     page.get_by_role("button", name="Công khai kết quả").click()
     journey.check("đã công khai kết quả")
-    page.get_by_role("link", name="Trang công khai kết quả").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Trang công khai kết quả").click()
     assert "Đề nghị giữ nguyên như dự thảo." in page.locator("main").inner_text()
     journey.check("kết quả công khai")
     page.goto(f"{live_server}/consultations/{consultation_id}/hdnd")

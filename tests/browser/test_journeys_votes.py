@@ -92,7 +92,8 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     xlsx = tmp_path / "so-ho.xlsx"
     xlsx.write_bytes(_register_xlsx())
     head_page.get_by_label("Tệp danh sách hộ").set_input_files(str(xlsx))
-    head_page.get_by_role("button", name="Nhập danh sách").click()
+    with head_page.expect_navigation():
+        head_page.get_by_role("button", name="Nhập danh sách").click()
     assert "Đã nhập: thêm 4 hộ" in head_page.locator("main").inner_text()
     head.check("sổ hộ sau khi nhập")
 
@@ -121,11 +122,13 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
         if row:
             head_page.locator(f"#committee-{row}-role").fill("Thành viên")
         head_page.locator(f"#committee-{row}-user_id").select_option(label=f"{name} ({username}, Đại diện đơn vị)")
-    head_page.get_by_role("button", name="Lưu bản nháp").click()
+    with head_page.expect_navigation():
+        head_page.get_by_role("button", name="Lưu bản nháp").click()
     head.check("cuộc biểu quyết nháp")
     poll_id = int(re.search(r"/polls/(\d+)", head_page.url).group(1))
 
-    head_page.get_by_role("button", name="Mở biểu quyết (chốt danh sách hộ)").click()
+    with head_page.expect_navigation():
+        head_page.get_by_role("button", name="Mở biểu quyết (chốt danh sách hộ)").click()
     assert "Không ai nhận thay được" in head_page.locator("main").inner_text()
     assert not re.search(rf"P{poll_id}-\d-", head_page.content())  # the opener sees no share
     assert head_page.locator("#board").inner_text().count("chưa nhận") == 3
@@ -215,7 +218,8 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
         "Chụp ảnh mã QR trên phiếu").set_input_files(str(tmp_path / "the-card-1.png"))
     head_page.get_by_role("group", name="Mã khóa của Trần Văn Tư").get_by_label(
         "Chụp ảnh mã QR trên phiếu").set_input_files(str(tmp_path / "the-card-2.png"))
-    head_page.get_by_role("button", name="Kết thúc sớm và tính kết quả").click()
+    with head_page.expect_navigation():
+        head_page.get_by_role("button", name="Kết thúc sớm và tính kết quả").click()
     assert "hộ còn lại đi làm xa" in head_page.locator("#early-stop").inner_text()
     outcome = head_page.locator("#outcome").inner_text()
     assert outcome.startswith("Thông qua") and "3/4 hộ đồng ý" in outcome
@@ -233,7 +237,8 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     head_page.get_by_label("Nội dung dự thảo").fill("Điều 1. Giữ gìn vệ sinh\nBỏ rác đúng giờ, từ 18 giờ đến 20 giờ.")
     head_page.get_by_role("button", name="Lưu dự thảo").click()
     head_page.get_by_label("Hạn góp ý").fill(format_datetime(utcnow() + timedelta(days=31)))
-    head_page.get_by_role("button", name="Công khai, bắt đầu lấy ý kiến").click()
+    with head_page.expect_navigation():
+        head_page.get_by_role("button", name="Công khai, bắt đầu lấy ý kiến").click()
     assert head_page.locator("#stage").inner_text() == "Đang lấy ý kiến hộ gia đình"
     head.check("hương ước đang lấy ý kiến")
     phone.goto(f"{live_server}/c/{commune.slug}/covenants/")
@@ -241,7 +246,8 @@ def test_group_head_runs_an_online_vote_and_a_resident_votes_from_the_printed_qr
     phone.get_by_label("Họ tên đại diện hộ").fill("Nguyễn Văn An")
     phone.get_by_label("Địa chỉ hộ").fill("Số 2, khu phố 1")
     phone.get_by_label("Ý kiến góp ý").fill("Đề nghị thêm giờ bỏ rác buổi sáng.")
-    phone.get_by_role("button", name="Gửi ý kiến").click()
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Gửi ý kiến").click()
     assert "đã nhận 1 ý kiến" in phone.locator("main").inner_text()
     resident.check("góp ý hương ước")
     head_page.goto(f"{live_server}/proposals/")

@@ -32,7 +32,8 @@ def test_officer_answers_a_group_once_and_the_count_drops(live_server, page, ses
     group_box = page.locator("article.group", has_text="3 ý kiến giống nhau")
     group_box.get_by_role("radio", name="Không tiếp thu").check()
     group_box.get_by_role("textbox", name="Giải trình").fill("Điểm b là quy định bắt buộc của Luật.")
-    group_box.get_by_role("button", name="Lưu cho 3 ý kiến").click()
+    with page.expect_navigation():
+        group_box.get_by_role("button", name="Lưu cho 3 ý kiến").click()
     assert page.locator("#undecided").inner_text() == "1"
     with page.expect_download() as download:
         page.get_by_role("link", name="Tải .docx (dự thảo)").click()

@@ -85,7 +85,8 @@ def test_the_resident_form_shows_every_problem_beside_its_field_and_returns_to_t
     chosen = phone.get_by_label("Góp ý cho").locator("option:checked").inner_text().strip()
     assert chosen.startswith(part.label + " — ")
     phone.get_by_label("Số điện thoại (không bắt buộc)").fill("12")
-    phone.get_by_role("button", name="Gửi ý kiến").click()
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Gửi ý kiến").click()
     errors = {f.get_attribute("name"): phone.locator("#" + f.get_attribute("aria-describedby").split()[-1]).inner_text()
               for f in phone.locator("[aria-invalid=true]").all()}
     assert errors == {"text": "Nội dung góp ý đang để trống.", "name": "Vui lòng ghi họ và tên.",
@@ -116,7 +117,8 @@ def test_a_unit_representative_commenting_from_the_public_draft_speaks_for_the_u
     part = c.parts[1]
     browser_login(page, live_server, "dai.dien")
     page.goto(f"{live_server}/c/{commune.slug}/consultations/{c.id}")
-    page.get_by_role("link", name=f"Góp ý {part.label}", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=f"Góp ý {part.label}", exact=True).click()
     assert page.url.startswith(f"{live_server}/opinions/consultations/{c.id}")
     assert page.get_by_label("Họ và tên").count() == 0
     assert page.get_by_label("Góp ý cho").locator("option:checked").inner_text().strip().startswith(part.label)
