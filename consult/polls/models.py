@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.auth.models import User
@@ -393,3 +393,95 @@ class LocalDay(Base):
     day: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(120))
+
+
+# --- the board's key ceremony without a dealer (consult/polls/keyceremony.py) ----------------------
+# Everything here is public: commitments, proofs, ceremony keys, shares sealed to members'
+# devices, revealed shares of settled complaints, and proven partial decryptions. No row holds a
+# secret of the vote key, and no combination of them short of a majority of members' devices does.
+
+class KeyCeremony(Base):
+    """A vote's key ceremony: n members, any k of whom count (``secrecy.threshold_for``)."""
+
+    __tablename__ = "key_ceremony"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    # Each new attempt (after a member was disqualified, or a device lost its state) has its
+    # own number, part of every proof's context, so nothing of an earlier attempt passes.
+    attempt: Mapped[int] = mapped_column(default=1)
+    members: Mapped[int] = mapped_column()
+    threshold: Mapped[int] = mapped_column()
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    joint_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+
+class CeremonyMember(Base):
+    """Member ``member`` (1..n, the board's order) of the ceremony: what their device published."""
+
+    __tablename__ = "ceremony_member"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("key_ceremony.poll_id", ondelete="CASCADE"), primary_key=True)
+    member: Mapped[int] = mapped_column(primary_key=True)
+    committee_member_id: Mapped[int] = mapped_column(ForeignKey("committee_member.id", ondelete="CASCADE"))
+    ceremony_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    commitments: Mapped[list | None] = mapped_column(JSON)  # hex, k points
+    proofs: Mapped[list | None] = mapped_column(JSON)  # hex [c, v] per commitment
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shares_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # S_ℓ as the member's device computed it from the shares it received; it must equal the
+    # value the commitments give.
+    public_share: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disqualified: Mapped[str | None] = mapped_column(Text)  # why (Vietnamese), once disqualified
+
+    committee_member: Mapped[CommitteeMember] = relationship()
+
+
+class CeremonyShare(Base):
+    """P_sender(recipient), sealed to the recipient's ceremony key; the server cannot open it.
+    A complaint by the recipient makes the sender reveal it, checked against the commitments."""
+
+    __tablename__ = "ceremony_share"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("key_ceremony.poll_id", ondelete="CASCADE"), primary_key=True)
+    sender: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[int] = mapped_column(primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    complained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revealed: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    upheld: Mapped[bool | None] = mapped_column()  # the complaint held: the sender is disqualified
+
+
+class CeremonyTally(Base):
+    """An online phase checked and summed at the close, waiting for the members' partial
+    decryptions: each group's sum per choice, and the checks' record (``ballots.check_phase``)."""
+
+    __tablename__ = "ceremony_tally"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("key_ceremony.poll_id", ondelete="CASCADE"), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(10), primary_key=True)
+    checked: Mapped[dict] = mapped_column(JSON)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PartialDecryption(Base):
+    """M_ℓ = s_ℓ·α of one sum with its Chaum-Pedersen proof, checked when it arrived."""
+
+    __tablename__ = "partial_decryption"
+
+    poll_id: Mapped[int] = mapped_column(primary_key=True)
+    phase: Mapped[str] = mapped_column(String(10), primary_key=True)
+    group_id: Mapped[int] = mapped_column(primary_key=True)
+    choice: Mapped[int] = mapped_column(primary_key=True)  # position
+    member: Mapped[int] = mapped_column(primary_key=True)
+    m: Mapped[bytes] = mapped_column(LargeBinary(32))
+    c: Mapped[bytes] = mapped_column(LargeBinary(32))
+    v: Mapped[bytes] = mapped_column(LargeBinary(32))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # A row of another phase or vote than a tally's cannot exist.
+        ForeignKeyConstraint(["poll_id", "phase"], ["ceremony_tally.poll_id", "ceremony_tally.phase"],
+                             ondelete="CASCADE"),
+    )
