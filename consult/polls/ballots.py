@@ -783,25 +783,39 @@ def _tampered(faults: list[str]) -> TamperedBox:
                        + ". Không giải mã gì; hãy báo quản trị viên.")
 
 
-def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey, *,
-                progress=None, chunk: int = COUNT_CHUNK) -> PhaseCount:
-    """Count one phase's ciphertexts, checking what it counts (issue: the count checks what it
-    counts): the key is the vote's; only the vote's own groups; per group as many ballots as
-    marks of the vote's own households of that group; every tracker recomputed from its
-    ciphertext, proofs and sealed text; no ciphertext twice; every proof verified. A ballot
-    whose proofs fail is left out and named in the record; any other fault stops the count
-    (``TamperedBox``) before anything is decrypted. Only each group's sum is decrypted, with
-    a proof of each decryption; the texts are opened one by one and shuffled.
+@dataclass
+class CheckedBox:
+    """The first pass of a count: every ballot checked, each group's sums, what was refused."""
 
-    The box is read twice, in tracker order and ``chunk`` rows at a time: the first pass checks
-    and sums, the second opens the texts of the ballots counted, each compared with what the
-    first pass checked (a row changed, added or removed between the passes stops the count).
-    ``progress(done, total)``, when given, is told after each chunk."""
-    if not hmac.compare_digest(bytes(key.public), bytes(poll.public_key)) or not key_is_opening_key(
-            session, poll.id, None, poll.public_key, poll.texts_key) or not hmac.compare_digest(
-            bytes(key.texts_public), bytes(poll.texts_key)):
-        raise TamperedBox("Khóa của cuộc biểu quyết không phải khóa đã công bố khi mở, hoặc không khớp với các mã "
-                          "khóa của Tổ lấy ý kiến: không kiểm phiếu. Hãy báo quản trị viên.")
+    groups: dict
+    marks: dict[int, int]
+    sums: dict[int, secrecy.Aggregate]
+    ballots_of: dict[int, int]
+    refused: dict[int, list[dict]]
+    refused_rows: set[int]
+    seen_rows: bytearray
+    rows: int
+    total: int
+    told: object
+
+    def record(self, poll: Poll, phase: str) -> dict:
+        """The count's record before decryption: what was checked, each group's sums, the refused."""
+        groups = [{"id": group_id, "name": self.groups[group_id].group.full_name,
+                   "households": self.groups[group_id].households, "marked": self.marks.get(group_id, 0),
+                   "ballots": self.ballots_of[group_id], "counted": aggregate.count, "refused": self.refused[group_id],
+                   "sum": [_b64(alpha + beta) for alpha, beta in aggregate.sums]}
+                  for group_id, aggregate in self.sums.items()]
+        return {"phase": phase, "fingerprint": secrecy.key_fingerprint(poll.public_key, poll.texts_key),
+                "checked": {"key": True, "groups": len(self.groups), "ballots": self.rows, "trackers": self.rows,
+                            "proofs": self.rows, "marks": sum(self.marks.values())},
+                "refused": len(self.refused_rows), "groups": groups}
+
+
+def check_box(session: Session, poll: Poll, phase: str, *, progress=None, chunk: int = COUNT_CHUNK) -> CheckedBox:
+    """The checks of ``count_phase`` and the sums, with no key: only the vote's own groups;
+    per group as many ballots as marks; every tracker recomputed; no ciphertext twice; every
+    proof verified (a ballot whose proofs fail is left out and named). Any other fault raises
+    ``TamperedBox``."""
     choices, low, high = ballot_rule(phase, len(poll.choices))
     context = ballot_context(poll.id, phase, poll.public_key, len(poll.choices))
     groups = {g.group_id: g for g in poll.groups}
@@ -870,6 +884,33 @@ def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey, 
                           f"{marks.get(group_id, 0)} hộ được ghi là đã biểu quyết")
     if faults:
         raise _tampered(faults)
+    return CheckedBox(groups, marks, sums, ballots_of, refused, refused_rows, seen_rows, index, total, told)
+
+
+def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey, *,
+                progress=None, chunk: int = COUNT_CHUNK) -> PhaseCount:
+    """Count one phase's ciphertexts, checking what it counts (issue: the count checks what it
+    counts): the key is the vote's; only the vote's own groups; per group as many ballots as
+    marks of the vote's own households of that group; every tracker recomputed from its
+    ciphertext, proofs and sealed text; no ciphertext twice; every proof verified. A ballot
+    whose proofs fail is left out and named in the record; any other fault stops the count
+    (``TamperedBox``) before anything is decrypted. Only each group's sum is decrypted, with
+    a proof of each decryption; the texts are opened one by one and shuffled.
+
+    The box is read twice, in tracker order and ``chunk`` rows at a time: the first pass checks
+    and sums, the second opens the texts of the ballots counted, each compared with what the
+    first pass checked (a row changed, added or removed between the passes stops the count).
+    ``progress(done, total)``, when given, is told after each chunk."""
+    if not hmac.compare_digest(bytes(key.public), bytes(poll.public_key)) or not key_is_opening_key(
+            session, poll.id, None, poll.public_key, poll.texts_key) or not hmac.compare_digest(
+            bytes(key.texts_public), bytes(poll.texts_key)):
+        raise TamperedBox("Khóa của cuộc biểu quyết không phải khóa đã công bố khi mở, hoặc không khớp với các mã "
+                          "khóa của Tổ lấy ý kiến: không kiểm phiếu. Hãy báo quản trị viên.")
+    box = check_box(session, poll, phase, progress=progress, chunk=chunk)
+    groups, marks, sums, ballots_of, refused = box.groups, box.marks, box.sums, box.ballots_of, box.refused
+    refused_rows, seen_rows, index, total, told = box.refused_rows, box.seen_rows, box.rows, box.total, box.told
+    steps = total + total // 10
+    where = (CastBallot.poll_id == poll.id, CastBallot.phase == phase)
     # The second pass: the texts of the ballots counted, each row the one the first pass checked.
     texts_box = secrecy.TextOpener(key)
     rows = session.execute(select(CastBallot.tracker, CastBallot.sealed_text).where(*where)
@@ -888,25 +929,16 @@ def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey, 
         told(total + opened // 10)
     if opened != index:
         raise _tampered([f"{index - opened} phiếu đã mất trong lúc kiểm phiếu"])
+    record = box.record(poll, phase)
     counts: dict[int, list[int]] = {}
-    record_groups = []
-    for group_id, aggregate in sums.items():
-        decryptions = aggregate.decrypt_with_proofs(
+    for entry in record["groups"]:
+        group_id = entry["id"]
+        decryptions = sums[group_id].decrypt_with_proofs(
             key, lambda index, g=group_id: verify.decryption_context(poll.id, phase, poll.public_key, g, index))
-        counts[group_id] = [d.count for d in decryptions]
-        record_groups.append({
-            "id": group_id, "name": groups[group_id].group.full_name, "households": groups[group_id].households,
-            "marked": marks.get(group_id, 0), "ballots": ballots_of[group_id], "counted": aggregate.count,
-            "refused": refused[group_id],
-            "sum": [_b64(alpha + beta) for alpha, beta in aggregate.sums],
-            "counts": counts[group_id],
-            "decryption": [{"c": _b64(d.c), "v": _b64(d.v)} for d in decryptions]})
+        counts[group_id] = entry["counts"] = [d.count for d in decryptions]
+        entry["decryption"] = [{"c": _b64(d.c), "v": _b64(d.v)} for d in decryptions]
     total_refused = len(refused_rows)
     told(steps)
-    record = {"phase": phase, "fingerprint": secrecy.key_fingerprint(poll.public_key, poll.texts_key),
-              "checked": {"key": True, "groups": len(groups), "ballots": index, "trackers": index,
-                          "proofs": index, "marks": sum(marks.values())},
-              "refused": total_refused, "groups": record_groups}
     return PhaseCount(counts, texts_box.texts(), index - total_refused, record)
 
 

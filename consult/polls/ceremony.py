@@ -245,7 +245,7 @@ class Ceremony:
 
     def record(self) -> dict:
         """The ceremony's part of the election record (JSON-ready)."""
-        return {"members": self.setup.members, "threshold": self.setup.threshold,
+        return {"phase": self.setup.phase, "members": self.setup.members, "threshold": self.setup.threshold,
                 "qualified": sorted(self.qualified), "disqualified": sorted(self.disqualified),
                 "commitments": {str(m): [c.hex() for c in cs] for m, cs in self.commitments().items()},
                 "proofs": {str(m): [[c.hex(), v.hex()] for c, v in self.announcements[m].proofs]
