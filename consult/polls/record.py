@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult import verify
-from consult.polls import secrecy
+from consult.polls import keyceremony, secrecy
 from consult.polls.ballots import CONSENT_CHOICES, ballot_rule
 from consult.polls.models import FORM_ONLINE, PHASE_VOTE, BallotBox, CastBallot, Poll
 
@@ -53,6 +53,9 @@ def election_record(session: Session, poll: Poll, phase: str = PHASE_VOTE) -> It
         "fingerprint": secrecy.key_fingerprint(poll.public_key, poll.texts_key),
         "counted_at": box.counted_at.isoformat(),
     }
+    ceremony = keyceremony.record_part(session, poll)
+    if ceremony is not None:  # a key no one holds: the members' commitments (verify.check_ceremony)
+        head["ceremony"] = ceremony
     groups, refused = list(box.record["groups"]), box.record["refused"]
     return _pieces(session, poll.id, phase, head, groups, refused, n)
 

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from consult.audit.service import Actor, record
 from consult.auth.models import User
 from consult.communes.models import Commune, Household, ResidentialGroup
-from consult.polls import keycards, rules, secrecy
+from consult.polls import keycards, keyceremony, rules, secrecy
 from consult.polls.models import (
+    KeyCeremony,
     FORM_BALLOT,
     FORM_MEETING,
     FORM_ONLINE,
@@ -365,8 +366,13 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
             shortfall = "ngày thông báo ghi ở cuộc họp chưa đến; hãy mở khi đã thông báo"
         if shortfall:
             raise PollError(f"Chưa mở được cuộc họp: {shortfall}.")
+    ceremony = None
     if poll.form == FORM_ONLINE:
         keycards.check_board(session, poll)
+        if session.get(KeyCeremony, poll.id) is not None:
+            ceremony = keyceremony.finished(session, poll)
+            if ceremony is None:
+                raise PollError("Lễ tạo khóa của Tổ lấy ý kiến chưa xong: chưa mở được cuộc biểu quyết.")
     group_ids = [g.group_id for g in poll.groups]
     households = list(session.scalars(select(Household).where(Household.group_id.in_(group_ids))
                                       .order_by(Household.group_id, Household.code)))
@@ -382,28 +388,32 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
     sealed_to: list[str] = []
     if poll.form == FORM_ONLINE:
         poll.phase, poll.consent_opens_at = PHASE_CONSENT, now
-        key = secrecy.new_key(poll.id, len(poll.committee))
-        poll.public_key, poll.texts_key, poll.key_threshold = key.public, key.texts_public, key.threshold
-        keycards.seal_shares(session, poll, key.shares, now=now)
-        sealed_to = [m.user.username for m in poll.committee]
+        if ceremony is not None:  # the board's devices made the key; no one holds its secret
+            poll.public_key, poll.key_threshold = bytes(ceremony.joint_key), ceremony.threshold
+            poll.texts_key = keyceremony.texts_key_of(bytes(ceremony.joint_key))
+        else:
+            key = secrecy.new_key(poll.id, len(poll.committee))
+            poll.public_key, poll.texts_key, poll.key_threshold = key.public, key.texts_public, key.threshold
+            keycards.seal_shares(session, poll, key.shares, now=now)
+            sealed_to = [m.user.username for m in poll.committee]
     session.flush()
     record(session, actor, "poll.open", poll, now=now, details={
         "households": len(households), "key_shares": len(sealed_to), "key_threshold": poll.key_threshold,
-        "key_shares_sealed_to": sealed_to,
+        "key_shares_sealed_to": sealed_to, "key_ceremony": ceremony is not None,
         "fingerprint": key_fingerprint(poll.public_key, poll.texts_key) if poll.public_key else None})
 
 
 # --- the consent round of an online vote -------------------------------------------------------
 
 def close_consent(session: Session, actor: Actor, poll: Poll, *, shares: list[str] | None = None,
-                  now: datetime | None = None) -> bool:
+                  now: datetime | None = None, counted=None) -> bool:
     """End the consent round, counted with the board's key shares; voting online goes
     ahead only when more than half of all households agreed (NĐ 59 Điều 5 khoản 1)."""
     now = now or utcnow()
     if poll.form != FORM_ONLINE or poll.phase != PHASE_CONSENT or poll.status != STATUS_OPEN:
         raise PollError("Không có vòng lấy ý kiến đồng ý biểu quyết trực tuyến đang mở.")
-    key = _rebuild_key(poll, shares)
-    counted = count_phase(session, poll, PHASE_CONSENT, key)
+    if counted is None:  # else counted beforehand (the members' partial decryptions, keyceremony)
+        counted = count_phase(session, poll, PHASE_CONSENT, _rebuild_key(poll, shares))
     agreed = sum(c[0] for c in counted.counts.values())
     session.add(BallotBox(poll_id=poll.id, phase=PHASE_CONSENT, ballots=counted.ballots, other_texts=[],
                           counts={str(g): {k: n for k, n in zip(CONSENT_CHOICES, values) if n}
@@ -429,9 +439,10 @@ def _store_online_result(session: Session, actor: Actor, poll: Poll, shares: lis
     decrypted and written once, with the "ý kiến khác" texts in random order. ``counted``:
     the same count made beforehand outside the write transaction (the count job, after the
     vote's end, when no ballot can be added)."""
-    key = _rebuild_key(poll, shares)
     if counted is None:
-        counted = count_phase(session, poll, PHASE_VOTE, key)
+        counted = count_phase(session, poll, PHASE_VOTE, _rebuild_key(poll, shares))
+    elif not counted.record.get("ceremony"):  # the count job's: its shares still rebuild the key
+        _rebuild_key(poll, shares)
     by_id = {str(group_id): {str(c.id): n for c, n in zip(poll.choices, values) if n}
              for group_id, values in counted.counts.items()}
     session.add(BallotBox(poll_id=poll.id, phase=PHASE_VOTE, counts=by_id, other_texts=counted.texts,
