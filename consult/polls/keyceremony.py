@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nacl import bindings as sodium
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from consult import verify
@@ -51,7 +51,10 @@ from consult.polls.ceremony import combine as combine_partials
 from consult.polls.errors import PollError
 from consult.polls.models import (
     FORM_ONLINE,
+    PHASE_CONSENT,
     STATUS_DRAFT,
+    STATUS_OPEN,
+    CastBallot,
     CeremonyMember,
     CeremonyShare,
     CeremonyTally,
@@ -59,7 +62,7 @@ from consult.polls.models import (
     Poll,
 )
 from consult.polls.models import PartialDecryption as PartialRow
-from consult.timeutil import utcnow
+from consult.timeutil import format_datetime, utcnow
 
 # The context every commitment's proof is bound to, with the vote's number (``verify``).
 KEY_PHASE = "key"
@@ -366,8 +369,15 @@ def check_for_count(session: Session, poll: Poll, phase: str, *, now: datetime |
     members' devices. A phase is checked once."""
     now = now or utcnow()
     _finished(session, poll)
+    if poll.status != STATUS_OPEN or poll.phase != phase:
+        raise PollError("Vòng này không đang mở; không kiểm phiếu được.")
     if session.get(CeremonyTally, (poll.id, phase)) is not None:
         raise PollError("Phiếu của vòng này đã được kiểm; chờ các thành viên giải mã.")
+    if phase == PHASE_CONSENT:
+        poll.consent_closes_at = now  # no answer is taken once the box is checked (ballots.record_ballot)
+    elif now < poll.closes_at:
+        raise PollError(f"Chưa đến thời điểm kết thúc đã định ({format_datetime(poll.closes_at)}), đã in trên "
+                        "phiếu của các hộ: chưa kiểm phiếu được.")
     box = ballots.check_box(session, poll, phase, progress=progress)
     tally = CeremonyTally(poll_id=poll.id, phase=phase, checked=box.record(poll, phase), checked_at=now)
     session.add(tally)
@@ -433,6 +443,12 @@ def partials_sent(session: Session, poll: Poll, phase: str) -> list[int]:
         PartialRow.poll_id == poll.id, PartialRow.phase == phase))))
 
 
+def _box_size(session: Session, poll: Poll, phase: str) -> tuple[int, int]:
+    ballots_ = session.scalar(select(func.count()).select_from(CastBallot).where(
+        CastBallot.poll_id == poll.id, CastBallot.phase == phase)) or 0
+    return ballots_, sum(ballots.marks_by_group(session, poll, phase).values())
+
+
 def combine_count(session: Session, poll: Poll, phase: str) -> ballots.PhaseCount:
     """Step 8: each sum decrypted from k members' partials (each checked again), and the
     phase's record with them. ``TamperedBox`` when a stored partial no longer holds."""
@@ -445,6 +461,12 @@ def combine_count(session: Session, poll: Poll, phase: str) -> ballots.PhaseCoun
     for row in rows:
         by_sum.setdefault((row.group_id, row.choice), []).append(
             PartialDecryption(row.member, bytes(row.m), bytes(row.c), bytes(row.v)))
+    if _box_size(session, poll, phase) != (tally.checked["checked"]["ballots"], tally.checked["checked"]["marks"]):
+        # A ballot recorded while the box was being checked: check again, decrypt again.
+        session.execute(delete(PartialRow).where(PartialRow.poll_id == poll.id, PartialRow.phase == phase))
+        session.delete(tally)
+        session.flush()
+        raise PollError("Có phiếu được ghi sau lúc kiểm phiếu: hãy kiểm phiếu lại, rồi các thành viên giải mã lại.")
     record_ = {key: value for key, value in tally.checked.items()}
     groups, counts = [], {}
     wanted = sums(session, poll, phase)

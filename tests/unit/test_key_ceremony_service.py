@@ -24,6 +24,7 @@ from consult.polls.ceremony import CeremonyError, Member
 from consult.polls.errors import PollError
 from consult.polls.models import PHASE_CONSENT, PHASE_VOTE, CeremonyMember, KeyCeremony
 from consult.polls.models import PartialDecryption as PartialRow
+from consult.timeutil import utcnow
 from tests.support.polls import COMMITTEE, after_the_end, group_with_households, poll_input, with_accounts
 
 OPTIONS = ["Phương án A: lát gạch", "Phương án B: đổ bê tông", "Phương án C: để nguyên"]
@@ -182,6 +183,40 @@ def test_a_wrong_partial_decryption_is_refused_naming_its_member_and_the_others_
     session.flush()
     with pytest.raises(service.PollError, match="số 3 không còn đúng"):
         keyceremony.combine_count(session, poll, PHASE_CONSENT)
+
+
+def test_no_ballot_is_lost_between_the_check_of_the_box_and_the_count(session):
+    """The box is checked once, then decrypted by the members: an answer after the check is
+    refused; one that raced the check (recorded with an earlier time) makes the count start
+    over rather than leave it out; the vote's box cannot be checked before its fixed end."""
+    from datetime import timedelta
+
+    from consult.polls.ballots import BallotRejected
+
+    poll = draft(session)
+    devices = hold_ceremony(session, poll)
+    service.open_poll(session, SYSTEM, poll)
+    slips = service.issue_ballots(session, SYSTEM, poll)
+    for slip in slips[:3]:
+        service.cast_online(session, slip.token, "agree")
+    checked_at = utcnow()
+    keyceremony.check_for_count(session, poll, PHASE_CONSENT, now=checked_at)
+    with pytest.raises(BallotRejected):
+        service.cast_online(session, slips[3].token, "agree", now=checked_at + timedelta(seconds=1))
+    service.cast_online(session, slips[4].token, "agree", now=checked_at - timedelta(seconds=1))  # the race
+    for i in (1, 2, 3):
+        keyceremony.send_partials(session, poll, users(poll)[i], PHASE_CONSENT,
+                                  partials_of(session, poll, devices[i], PHASE_CONSENT))
+    with pytest.raises(service.PollError, match="ghi sau lúc kiểm phiếu"):
+        keyceremony.combine_count(session, poll, PHASE_CONSENT)
+    assert keyceremony.partials_sent(session, poll, PHASE_CONSENT) == []
+    keyceremony.check_for_count(session, poll, PHASE_CONSENT, now=checked_at)
+    counted = count_phase(session, poll, devices, PHASE_CONSENT, (2, 4, 5))
+    assert counted.counts == {poll.groups[0].group_id: [4, 0]}
+    assert service.close_consent(session, SYSTEM, poll, counted=counted)
+    with pytest.raises(service.PollError, match="Chưa đến thời điểm kết thúc"):
+        keyceremony.check_for_count(session, poll, PHASE_VOTE, now=poll.closes_at - timedelta(seconds=1))
+    keyceremony.check_for_count(session, poll, PHASE_VOTE, now=poll.closes_at)
 
 
 def test_a_member_who_sends_a_bad_share_is_named_and_the_honest_majority_makes_the_key_and_counts(session):
