@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from consult.main.views import bp as main_bp
     from consult.opinions.views import bp as opinions_bp
     from consult.polls.views import bp as polls_bp
+    from consult.polls import ceremony_views  # noqa: F401  (the key ceremony's routes, on polls_bp)
     from consult.proposals.views import bp as proposals_bp
     from consult.publication.views import bp as publication_bp
     from consult.reports.views import bp as reports_bp

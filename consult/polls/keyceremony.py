@@ -110,7 +110,7 @@ def start(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = 
     if any(c.kind == "other" for c in poll.choices):
         raise PollError("Cuộc biểu quyết có lựa chọn «ý kiến khác» (ghi chữ) chưa dùng được lễ tạo khóa: "
                         "các ý kiến ghi chữ chưa giải mã được mà không ghép khóa.")
-    keycards.check_board(session, poll)
+    keycards.check_board(session, poll, pickup_keys=False)  # no card to seal: each device makes its own
     existing = session.get(KeyCeremony, poll.id)
     if existing is not None and existing.finished_at is not None:
         raise PollError("Lễ tạo khóa của cuộc biểu quyết này đã xong.")
@@ -339,6 +339,17 @@ def confirm(session: Session, poll: Poll, user, public_share: bytes, *, now: dat
 def finished(session: Session, poll: Poll) -> KeyCeremony | None:
     kc = session.get(KeyCeremony, poll.id)
     return kc if kc is not None and kc.finished_at is not None else None
+
+
+def status(session: Session, poll: Poll) -> dict | None:
+    """What the vote's page shows of its ceremony (None when it has none): the ceremony, each
+    member's row, whether the open phase's box was checked and who has sent their partials."""
+    kc = session.get(KeyCeremony, poll.id)
+    if kc is None:
+        return None
+    checked = session.get(CeremonyTally, (poll.id, poll.phase)) is not None
+    return {"ceremony": kc, "rows": {r.member: r for r in _members(session, poll)}, "checked": checked,
+            "sent": partials_sent(session, poll, poll.phase) if checked else []}
 
 
 def record_part(session: Session, poll: Poll) -> dict | None:

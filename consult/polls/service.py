@@ -368,8 +368,9 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
             raise PollError(f"Chưa mở được cuộc họp: {shortfall}.")
     ceremony = None
     if poll.form == FORM_ONLINE:
-        keycards.check_board(session, poll)
-        if session.get(KeyCeremony, poll.id) is not None:
+        started = session.get(KeyCeremony, poll.id) is not None
+        keycards.check_board(session, poll, pickup_keys=not started)  # a ceremony's members hold their own
+        if started:
             ceremony = keyceremony.finished(session, poll)
             if ceremony is None:
                 raise PollError("Lễ tạo khóa của Tổ lấy ý kiến chưa xong: chưa mở được cuộc biểu quyết.")

@@ -26,7 +26,7 @@ from consult import worker
 from consult.polls import jobs as slip_jobs
 from consult.extensions import csrf, limiter
 from consult import previews, security
-from consult.polls import documents, keycards, limits, qrphoto, rules, service
+from consult.polls import documents, keyceremony, keycards, limits, qrphoto, rules, service
 from consult.polls import record as election_record
 from consult.polls import padding
 from consult.polls.ballots import MAX_OTHER_TEXT, check_other_text
@@ -215,6 +215,8 @@ def show(poll_id: int):
         if poll.form == FORM_MEETING and poll.status == STATUS_DRAFT else None,
         mails=mail.poll_mail(s, poll.id), mail_labels=MAIL_STATUS, mail_topics=MAIL_TOPICS,
         covenant=covenants.of_poll(s, poll), board=board, my_share=my_share,
+        ceremony=keyceremony.status(s, poll) if poll.form == FORM_ONLINE else None,
+        ceremony_possible=poll.form == FORM_ONLINE and not any(c.kind == "other" for c in poll.choices),
         vote_documents=documents.available(s, poll) if poll.status != STATUS_DRAFT else [],
         early=poll.form == FORM_ONLINE and poll.status == "open" and utcnow() < poll.closes_at)
 
@@ -227,7 +229,10 @@ def open_(poll_id: int):
     poll = get_scoped(Poll, poll_id)
     done = act(lambda: service.open_poll(db_session(), current_actor(), poll),
                "Đã mở; danh sách hộ được chốt theo sổ hiện tại.", _show(poll))
-    if poll.form == FORM_ONLINE:
+    if poll.form == FORM_ONLINE and poll.public_key is not None and keyceremony.finished(db_session(), poll):
+        flash("Khóa của cuộc biểu quyết do Tổ lấy ý kiến cùng tạo ở lễ tạo khóa; mỗi thành viên giữ phiếu giữ khóa "
+              "đã in của mình.", "warning")
+    elif poll.form == FORM_ONLINE:
         flash("Mỗi thành viên Tổ lấy ý kiến đăng nhập bằng tài khoản của mình để nhận phiếu giữ khóa: "
               + "; ".join(f"{m.name} ({m.user.username})" for m in poll.committee)
               + ". Không ai nhận thay được, kể cả người mở biểu quyết.", "warning")

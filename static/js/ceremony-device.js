@@ -285,3 +285,45 @@ export function cardCode(state) {
   const body = base32(concat(share, check));
   return `K${state.setup.vote_id}-${state.index}-` + body.match(/.{1,4}/g).join("-");
 }
+
+// S_ℓ of a device that holds its key share (to confirm again after a lost connection).
+export function publicShare(state) { return hex(mult(scalarOf(unhex(state.key_share)), Point.BASE).toBytes()); }
+
+function unbase32(text) {
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of text) {
+    const at = B32.indexOf(ch);
+    if (at < 0) return null;
+    value = (value << 5) | at; bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  return new Uint8Array(out);
+}
+
+// A device restored from the member's printed card (ceremony.parse_key_share): checked against
+// the vote, the member and S_ℓ from the commitments; a mistake throws its Vietnamese message.
+export function restoreFromCard(setup, index, code, commitments) {
+  const parts = String(code || "").toUpperCase().replace(/[^A-Z0-9-]/g, "").split("-").filter(Boolean);
+  if (parts.length < 3 || !/^K\d+$/.test(parts[0]) || !/^\d+$/.test(parts[1])) {
+    throw new Error("Mã phiếu giữ khóa gõ chưa đúng: mã có dạng K<số cuộc biểu quyết>-<số thành viên>-…");
+  }
+  if (Number(parts[0].slice(1)) !== setup.vote_id) {
+    throw new Error(`Phiếu giữ khóa này thuộc cuộc biểu quyết khác (số ${Number(parts[0].slice(1))}), không phải cuộc biểu quyết số ${setup.vote_id}.`);
+  }
+  if (Number(parts[1]) !== index) {
+    throw new Error(`Đây là phiếu giữ khóa của thành viên số ${Number(parts[1])}, không phải của bạn (số ${index}).`);
+  }
+  const data = unbase32(parts.slice(2).join(""));
+  const share = data && data.slice(0, 32);
+  const check = share && sha256(concat(utf8(`consult/key-card/${setup.vote_id}/${index}`), share)).slice(0, 4);
+  if (!data || data.length !== 36 || !equal(data.slice(32), check)) {
+    throw new Error("Mã phiếu giữ khóa gõ chưa đúng (sai ký tự kiểm tra). Hãy so lại từng nhóm bốn ký tự.");
+  }
+  let mine;
+  try { mine = publicShare({ key_share: hex(share) }); } catch (e) { mine = null; }
+  if (mine !== memberPublic(commitments, index)) {
+    throw new Error("Phiếu giữ khóa này không khớp với khóa của cuộc biểu quyết: có thể là phiếu của một lần tạo khóa trước. Hãy dùng phiếu in ở lần tạo khóa cuối cùng.");
+  }
+  return { setup, index, coefficients: [], ceremony_secret: null, received: {}, key_share: hex(share) };
+}

@@ -12,7 +12,7 @@ from consult.auth import service as auth_service
 from consult.communes.models import Household
 from consult.polls import keycards, service
 from consult.timeutil import local_date, utcnow
-from tests.support.helpers import PASSWORD, make_commune, make_group, make_user
+from tests.support.helpers import PASSWORD, make_commune, make_group, make_unit, make_user
 
 # The pickup key's Argon2id at libsodium's minimum, as tests/conftest.py configures the app.
 LIGHT_KDF = pickup.KdfCost(opslimit=1, memlimit=8192)
@@ -129,3 +129,20 @@ def pass_consent(session, poll, agree: int | None = None):
 
 def choice(poll, kind):
     return next(c.id for c in poll.choices if c.kind == kind)
+
+
+CEREMONY_OPTIONS = ["Phương án A: lắp ở cổng chính", "Phương án B: lắp ở hai đầu hẻm"]
+
+
+def ceremony_draft(session, households: int = 4):
+    """A draft online vote (named options, no free text) whose board signs in with no second
+    factor: the khu phố head (member 1, who runs the vote) and two unit representatives."""
+    commune, group = group_with_households(session, households)
+    data = poll_input([group], options=list(CEREMONY_OPTIONS))
+    unit = make_unit(session, commune, "Ban điều hành khu phố 1", kind="ban_dieu_hanh", group=group)
+    accounts = [make_user(session, "truong.kp1", "group_head", commune, group=group, full_name=data.committee[0].name)]
+    accounts += [make_user(session, f"thanh-vien.{n}", "unit_rep", commune, unit=unit, full_name=m.name)
+                 for n, m in enumerate(data.committee[1:], start=2)]
+    session.flush()
+    data.committee = [replace(m, user_id=u.id) for m, u in zip(data.committee, accounts)]
+    return commune, service.create_poll(session, SYSTEM, commune, data)
