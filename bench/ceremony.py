@@ -9,6 +9,12 @@ group operations the step made (libsodium's scalar multiplications, through ``ve
 ``verify.base_mult``) and prices them at the bare cost of one libsodium scalar multiplication
 measured in the same run: the ratio shows how much is protocol overhead.
 
+Then the same member's part as the ceremony page's script does it in a browser
+(``static/js/ceremony-device.js`` on the vendored @noble libraries, run by Node.js through
+``bench/ceremony_device.mjs``): each step of one member beside the same group operations priced
+at @noble's bare cost in that run (the counts are the reference's: the protocol is the same), and
+the weight of the scripts the ceremony page loads.
+
     python bench/ceremony.py [--members 5] [--choices 3] [--repeat 5]
 
 Prints a table and a last line ``RESULT name=value ...``.
@@ -17,7 +23,10 @@ Prints a table and a last line ``RESULT name=value ...``.
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import secrets
+import subprocess
 import statistics
 import sys
 import time
@@ -137,7 +146,44 @@ def main() -> None:
     result["count_ms"] = result["partials_ms"] + result["combine_ms"]
     print(f"one member's device, the whole ceremony: {per_member:.1f} ms; the count's decryptions: "
           f"{result['count_ms']:.1f} ms")
+    result.update(browser_device(args, runs[0][1]))
     print("RESULT " + " ".join(f"{k}={v:.3f}" for k, v in result.items()))
+
+
+PAGE_SCRIPTS = ("static/js/ceremony-page.js", "static/js/ceremony-device.js", "static/vendor/noble/noble-2.4.0.js")
+
+
+def browser_device(args, reference) -> dict:
+    """One member's steps in the page's script, beside @noble's bare operations."""
+    done = subprocess.run(["node", str(ROOT / "bench" / "ceremony_device.mjs"), str(args.members), str(args.choices),
+                           str(args.repeat)], capture_output=True, text=True, check=True, timeout=600)
+    measured_js = json.loads(done.stdout)
+    bare, steps = measured_js["bare"], measured_js["steps"]
+    others = args.members - 1
+    # X25519 operations of the sealed box (not counted by the reference's wrappers): the sender's
+    # ephemeral key and shared secret per share; the recipient's own public key and shared secret.
+    x25519 = {"seal": 2 * others, "receive": 2 * others}
+    per_member = {step: (reference[step][1] / args.members, reference[step][2] / args.members)
+                  for step in ("announce", "seal", "receive", "finish")}
+    per_member["partials"] = tuple(n / (args.members // 2 + 1) for n in reference["partials"][1:3])
+    print(f"\nthe member's device in the browser's script (Node.js {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}, "
+          f"@noble 2.4.0): variable-base {bare['mult'] * 1e3:.0f} µs, fixed-base {bare['base'] * 1e3:.0f} µs, "
+          f"X25519 {bare['x25519'] * 1e3:.0f} µs")
+    print(f"{'step':<16} {'ms (median)':>12} {'bare ms':>8} {'ratio':>6}")
+    out, total, total_bare = {}, 0.0, 0.0
+    for step, ms in steps.items():
+        mults, bases = per_member[step]
+        bare_ms = mults * bare["mult"] + bases * bare["base"] + x25519.get(step, 0) * bare["x25519"]
+        print(f"{step:<16} {ms:>12.2f} {bare_ms:>8.2f} {ms / bare_ms:>6.2f}")
+        out[f"js_{step}_ms"], out[f"js_{step}_ratio"] = ms, ms / bare_ms
+        total, total_bare = total + ms, total_bare + bare_ms
+    out["js_member_device_ms"], out["js_member_device_ratio"] = total, total / total_bare
+    raw = sum((ROOT / p).stat().st_size for p in PAGE_SCRIPTS)
+    zipped = sum(len(gzip.compress((ROOT / p).read_bytes(), 9)) for p in PAGE_SCRIPTS)
+    print(f"one member's whole part in the browser: {total:.0f} ms (ratio {total / total_bare:.2f}); the ceremony "
+          f"page's scripts: {raw / 1024:.1f} KB, {zipped / 1024:.1f} KB compressed")
+    out["page_scripts_kb"], out["page_scripts_gzip_kb"] = raw / 1024, zipped / 1024
+    return out
 
 
 if __name__ == "__main__":
