@@ -223,6 +223,11 @@ def decryption_context(vote_id: int, phase: str, public: bytes, group_id: int, c
     return b"|".join([b"decrypt", text(vote_id), text(phase), public, text(group_id), text(choice)])
 
 
+def text_context(vote_id: int, phase: str, public: bytes, alpha: bytes) -> bytes:
+    """What a partial decryption of a ballot's sealed "ý kiến khác" (hashed ElGamal, its α) is bound to."""
+    return b"|".join([b"text", text(vote_id), text(phase), public, alpha])
+
+
 def decryption_statement(context: bytes, public: bytes, alpha: bytes, beta: bytes, m: bytes,
                          a: bytes, b: bytes) -> bytes:
     return challenge(b"decryption", context, public, alpha, beta, m, a, b)

@@ -506,7 +506,7 @@ def prepare_ballot(token: LiveToken, choice, *, other_text: str | None = None,
     ciphertext, proofs = secrecy.encrypt_ballot(
         poll.public_key, ballot_context(poll.id, poll.phase, poll.public_key, len(poll.choices)), choices, index,
         low, high)
-    sealed = secrecy.seal_text(poll.texts_key, text)
+    sealed = secrecy.seal_text(poll.texts_key, text, public=poll.public_key)
     return PreparedBallot(poll.id, poll.phase, token.household.id, token.household.group_id, ciphertext, proofs,
                           sealed, secrecy.tracker(ciphertext, proofs, sealed))
 
@@ -887,6 +887,29 @@ def check_box(session: Session, poll: Poll, phase: str, *, progress=None, chunk:
     return CheckedBox(groups, marks, sums, ballots_of, refused, refused_rows, seen_rows, index, total, told)
 
 
+def counted_texts(session: Session, poll: Poll, phase: str, box: CheckedBox, *, chunk: int = COUNT_CHUNK):
+    """The second pass over a checked box: (tracker, sealed text) of each ballot counted, in
+    tracker order, each row the one the first pass checked (a row changed, added or removed
+    between the passes raises ``TamperedBox``)."""
+    where = (CastBallot.poll_id == poll.id, CastBallot.phase == phase)
+    rows = session.execute(select(CastBallot.tracker, CastBallot.sealed_text).where(*where)
+                           .order_by(CastBallot.tracker).execution_options(yield_per=chunk))
+    opened = 0
+    for part in rows.partitions():
+        for tracker, sealed in part:
+            sealed = bytes(sealed)
+            if opened >= box.rows or not hmac.compare_digest(
+                    bytes(box.seen_rows[32 * opened:32 * opened + 32]), _seen_digest(tracker, sealed)):
+                rows.close()
+                raise _tampered([f"phiếu {tracker[:16]}… đã đổi trong lúc kiểm phiếu"])
+            if opened not in box.refused_rows:
+                yield tracker, sealed
+            opened += 1
+        box.told(box.total + opened // 10)
+    if opened != box.rows:
+        raise _tampered([f"{box.rows - opened} phiếu đã mất trong lúc kiểm phiếu"])
+
+
 def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey, *,
                 progress=None, chunk: int = COUNT_CHUNK) -> PhaseCount:
     """Count one phase's ciphertexts, checking what it counts (issue: the count checks what it
@@ -908,27 +931,11 @@ def count_phase(session: Session, poll: Poll, phase: str, key: secrecy.VoteKey, 
                           "khóa của Tổ lấy ý kiến: không kiểm phiếu. Hãy báo quản trị viên.")
     box = check_box(session, poll, phase, progress=progress, chunk=chunk)
     groups, marks, sums, ballots_of, refused = box.groups, box.marks, box.sums, box.ballots_of, box.refused
-    refused_rows, seen_rows, index, total, told = box.refused_rows, box.seen_rows, box.rows, box.total, box.told
+    refused_rows, index, total, told = box.refused_rows, box.rows, box.total, box.told
     steps = total + total // 10
-    where = (CastBallot.poll_id == poll.id, CastBallot.phase == phase)
-    # The second pass: the texts of the ballots counted, each row the one the first pass checked.
     texts_box = secrecy.TextOpener(key)
-    rows = session.execute(select(CastBallot.tracker, CastBallot.sealed_text).where(*where)
-                           .order_by(CastBallot.tracker).execution_options(yield_per=chunk))
-    opened = 0
-    for part in rows.partitions():
-        for tracker, sealed in part:
-            sealed = bytes(sealed)
-            if opened >= index or not hmac.compare_digest(
-                    bytes(seen_rows[32 * opened:32 * opened + 32]), _seen_digest(tracker, sealed)):
-                rows.close()
-                raise _tampered([f"phiếu {tracker[:16]}… đã đổi trong lúc kiểm phiếu"])
-            if opened not in refused_rows:
-                texts_box.add(sealed)
-            opened += 1
-        told(total + opened // 10)
-    if opened != index:
-        raise _tampered([f"{index - opened} phiếu đã mất trong lúc kiểm phiếu"])
+    for _, sealed in counted_texts(session, poll, phase, box, chunk=chunk):
+        texts_box.add(sealed)
     record = box.record(poll, phase)
     counts: dict[int, list[int]] = {}
     for entry in record["groups"]:

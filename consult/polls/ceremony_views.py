@@ -78,13 +78,15 @@ def _state(poll: Poll, index: int) -> dict:
     if kc.finished_at is not None and s.get(keyceremony.CeremonyTally, (poll.id, poll.phase)) is not None:
         count = {"phase": poll.phase, "sent": keyceremony.partials_sent(s, poll, poll.phase),
                  "sums": [{"group": x.group_id, "choice": x.choice, "alpha": x.alpha.hex(), "context": x.context.hex()}
-                          for x in keyceremony.sums(s, poll, poll.phase)]}
+                          for x in keyceremony.sums(s, poll, poll.phase)],
+                 "texts": [{"alpha": t.alpha.hex(), "context": t.context.hex()}
+                           for t in keyceremony.sealed_texts(s, poll, poll.phase)]}
     return {
         "setup": {"vote_id": poll.id, "phase": keyceremony.KEY_PHASE, "members": kc.members,
                   "threshold": kc.threshold},
         "attempt": kc.attempt, "member": index, "finished": kc.finished_at is not None,
         "joint_key": kc.joint_key.hex() if kc.joint_key else None,
-        "fingerprint": service.key_fingerprint(kc.joint_key, keyceremony.texts_key_of(kc.joint_key))
+        "fingerprint": service.key_fingerprint(kc.joint_key, kc.joint_key)
         if kc.joint_key else None,
         "members": members,
         "announcements": {str(i): {"ceremony_key": a.ceremony_key.hex(), "commitments": [c.hex() for c in a.commitments],
@@ -146,7 +148,10 @@ def ceremony_step(poll_id: int, step: str):
                                       bytes.fromhex(body["share"]))
         if step == "confirm":
             return keyceremony.confirm(s, poll, user, bytes.fromhex(body["public_share"]))
-        return keyceremony.send_partials(s, poll, user, poll.phase, _partials(body))
+        member = int(body["member"])
+        texts = [PartialDecryption(member, bytes.fromhex(p["m"]), bytes.fromhex(p["c"]), bytes.fromhex(p["v"]))
+                 for p in body.get("texts", [])]
+        return keyceremony.send_partials(s, poll, user, poll.phase, _partials(body), texts=texts)
 
     return _json_step(run)
 

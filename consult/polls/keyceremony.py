@@ -29,17 +29,19 @@ At the close of an online phase:
 Nothing here ever holds a secret scalar of the vote key: every row is public, and what the
 server computes from them is public too.
 
-The "ý kiến khác" texts are not yet decryptable without the key: a vote with a free-text choice
-cannot take a ceremony (``start`` says so).
+The "ý kiến khác" texts of a vote keyed by a ceremony are sealed by hashed ElGamal under the
+vote key itself (``secrecy.seal_text_elgamal``): at the count each member's device also sends
+s_ℓ·α of every counted ballot's text with its proof, and a majority's open the texts, which are
+kept shuffled as for every vote.
 """
 
 from __future__ import annotations
 
 import base64
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from nacl import bindings as sodium
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -62,6 +64,7 @@ from consult.polls.models import (
     Poll,
 )
 from consult.polls.models import PartialDecryption as PartialRow
+from consult.polls.models import TextPartials
 from consult.timeutil import format_datetime, utcnow
 
 # The context every commitment's proof is bound to, with the vote's number (``verify``).
@@ -70,11 +73,6 @@ KEY_PHASE = "key"
 
 def setup_of(ceremony: KeyCeremony) -> Setup:
     return Setup(ceremony.poll_id, KEY_PHASE, ceremony.members, ceremony.threshold)
-
-
-def texts_key_of(joint_key: bytes) -> bytes:
-    """The "ý kiến khác" texts' X25519 key: the vote key itself, in Montgomery form."""
-    return sodium.crypto_sign_ed25519_pk_to_curve25519(joint_key)
 
 
 def _ceremony(session: Session, poll: Poll) -> KeyCeremony:
@@ -107,9 +105,6 @@ def start(session: Session, actor: Actor, poll: Poll, *, now: datetime | None = 
     now = now or utcnow()
     if poll.form != FORM_ONLINE or poll.status != STATUS_DRAFT:
         raise PollError("Lễ tạo khóa chỉ làm cho cuộc biểu quyết trực tuyến, trước khi mở.")
-    if any(c.kind == "other" for c in poll.choices):
-        raise PollError("Cuộc biểu quyết có lựa chọn «ý kiến khác» (ghi chữ) chưa dùng được lễ tạo khóa: "
-                        "các ý kiến ghi chữ chưa giải mã được mà không ghép khóa.")
     keycards.check_board(session, poll, pickup_keys=False)  # no card to seal: each device makes its own
     existing = session.get(KeyCeremony, poll.id)
     if existing is not None and existing.finished_at is not None:
@@ -390,10 +385,29 @@ def check_for_count(session: Session, poll: Poll, phase: str, *, now: datetime |
         raise PollError(f"Chưa đến thời điểm kết thúc đã định ({format_datetime(poll.closes_at)}), đã in trên "
                         "phiếu của các hộ: chưa kiểm phiếu được.")
     box = ballots.check_box(session, poll, phase, progress=progress)
-    tally = CeremonyTally(poll_id=poll.id, phase=phase, checked=box.record(poll, phase), checked_at=now)
+    texts = [[tracker, sealed[:verify.POINT].hex()] for tracker, sealed in ballots.counted_texts(session, poll, phase, box)]
+    tally = CeremonyTally(poll_id=poll.id, phase=phase, checked=box.record(poll, phase),
+                          texts=texts if any(c.kind == "other" for c in poll.choices) else [], checked_at=now)
     session.add(tally)
     session.flush()
     return tally
+
+
+@dataclass(frozen=True)
+class Text:
+    tracker: str
+    alpha: bytes
+    context: bytes
+
+
+def sealed_texts(session: Session, poll: Poll, phase: str) -> list[Text]:
+    """What each member's device decrypts besides the sums: every counted ballot's sealed text."""
+    tally = session.get(CeremonyTally, (poll.id, phase))
+    if tally is None:
+        raise PollError("Phiếu của vòng này chưa được kiểm.")
+    return [Text(tracker, bytes.fromhex(alpha),
+                 verify.text_context(poll.id, phase, bytes(poll.public_key), bytes.fromhex(alpha)))
+            for tracker, alpha in tally.texts]
 
 
 @dataclass(frozen=True)
@@ -420,9 +434,10 @@ def sums(session: Session, poll: Poll, phase: str) -> list[Sum]:
 
 
 def send_partials(session: Session, poll: Poll, user, phase: str, partials: dict[tuple[int, int], PartialDecryption],
-                  *, now: datetime | None = None) -> None:
-    """Step 7: the member's partial decryption of every sum, each proven; all or nothing. A
-    wrong one is refused and names the member; the others can still count."""
+                  *, texts: list[PartialDecryption] | None = None, now: datetime | None = None) -> None:
+    """Step 7: the member's partial decryption of every sum and of every counted ballot's text
+    (in the order of ``texts``), each proven; all or nothing. A wrong one is refused and names
+    the member; the others can still count."""
     now = now or utcnow()
     server = _finished(session, poll)
     index = member_index(session, poll, user)
@@ -442,6 +457,18 @@ def send_partials(session: Session, poll: Poll, user, phase: str, partials: dict
                                                          s.alpha, p.m, p.c, p.v):
             raise CeremonyError(f"Phần giải mã của thành viên số {index} không đúng (chứng minh sai): không nhận. "
                                 "Các thành viên khác vẫn kiểm phiếu được nếu đủ số.", index)
+    wanted_texts, texts = sealed_texts(session, poll, phase), list(texts or [])
+    if len(texts) != len(wanted_texts):
+        raise CeremonyError(f"Thành viên số {index} phải gửi đúng một phần giải mã cho mỗi ý kiến ghi chữ "
+                            f"({len(wanted_texts)}).", index)
+    for t, p in zip(wanted_texts, texts):
+        if p.member != index or not verify.check_partial(verify.partial_context(t.context, index), public_share,
+                                                         t.alpha, p.m, p.c, p.v):
+            raise CeremonyError(f"Phần giải mã ý kiến ghi chữ của thành viên số {index} không đúng (chứng minh sai): "
+                                "không nhận.", index)
+    if wanted_texts:
+        session.add(TextPartials(poll_id=poll.id, phase=phase, member=index, sent_at=now,
+                                 partials=[[p.m.hex(), p.c.hex(), p.v.hex()] for p in texts]))
     for s in wanted:
         p = partials[(s.group_id, s.choice)]
         session.add(PartialRow(poll_id=poll.id, phase=phase, group_id=s.group_id, choice=s.choice, member=index,
@@ -475,6 +502,7 @@ def combine_count(session: Session, poll: Poll, phase: str) -> ballots.PhaseCoun
     if _box_size(session, poll, phase) != (tally.checked["checked"]["ballots"], tally.checked["checked"]["marks"]):
         # A ballot recorded while the box was being checked: check again, decrypt again.
         session.execute(delete(PartialRow).where(PartialRow.poll_id == poll.id, PartialRow.phase == phase))
+        session.execute(delete(TextPartials).where(TextPartials.poll_id == poll.id, TextPartials.phase == phase))
         session.delete(tally)
         session.flush()
         raise PollError("Có phiếu được ghi sau lúc kiểm phiếu: hãy kiểm phiếu lại, rồi các thành viên giải mã lại.")
@@ -505,4 +533,48 @@ def combine_count(session: Session, poll: Poll, phase: str) -> ballots.PhaseCoun
     record_["groups"] = groups
     record_["ceremony"] = True
     counted = sum(g["counted"] for g in groups)
-    return ballots.PhaseCount(counts, [], counted, record_)
+    return ballots.PhaseCount(counts, _open_texts(session, poll, phase, server), counted, record_)
+
+
+def _open_texts(session: Session, poll: Poll, phase: str, server: Ceremony) -> list[str]:
+    """The non-empty "ý kiến khác" of the counted ballots, shuffled: each sealed text opened with
+    s·α combined from the members' stored partials (each checked again), read in tracker order."""
+    wanted = sealed_texts(session, poll, phase)
+    if not wanted:
+        return []
+    sent = {row.member: row.partials for row in session.scalars(select(TextPartials).where(
+        TextPartials.poll_id == poll.id, TextPartials.phase == phase))}
+    members = [m for m in sorted(sent) if m in server.qualified]
+    if len(members) < server.setup.threshold:
+        raise PollError(f"Cần phần giải mã ý kiến ghi chữ của ít nhất {server.setup.threshold} thành viên; "
+                        f"mới có {len(members)}.")
+    rows = session.execute(select(CastBallot.tracker, CastBallot.sealed_text).where(
+        CastBallot.poll_id == poll.id, CastBallot.phase == phase).order_by(CastBallot.tracker)
+        .execution_options(yield_per=ballots.COUNT_CHUNK))
+    opened, at = [], 0
+    for tracker, blob in rows:
+        if at == len(wanted):
+            break
+        t = wanted[at]
+        if tracker != t.tracker:
+            continue
+        blob = bytes(blob)
+        given = [PartialDecryption(m, *(bytes.fromhex(x) for x in sent[m][at])) for m in members]
+        try:
+            shared = combine_partials(server, t.context, t.alpha, given).value
+            text = secrecy.open_text_elgamal(bytes(poll.public_key), blob, shared) if blob[:verify.POINT] == t.alpha \
+                else None
+        except (CeremonyError, ValueError):
+            text = None
+        if text is None:
+            rows.close()
+            raise ballots.TamperedBox(f"Ý kiến ghi chữ của phiếu {tracker[:16]}… không mở được với các phần giải mã "
+                                      "đã lưu: không kiểm phiếu. Hãy báo quản trị viên.")
+        if text:
+            opened.append(text)
+        at += 1
+    if at != len(wanted):
+        raise ballots.TamperedBox(f"{len(wanted) - at} phiếu có ý kiến ghi chữ đã mất sau lúc kiểm phiếu: không kiểm "
+                                  "phiếu. Hãy báo quản trị viên.")
+    secrets.SystemRandom().shuffle(opened)
+    return opened

@@ -462,6 +462,9 @@ class CeremonyTally(Base):
     poll_id: Mapped[int] = mapped_column(ForeignKey("key_ceremony.poll_id", ondelete="CASCADE"), primary_key=True)
     phase: Mapped[str] = mapped_column(String(10), primary_key=True)
     checked: Mapped[dict] = mapped_column(JSON)
+    # The α (hex) of each counted ballot's sealed "ý kiến khác" (hashed ElGamal under the vote
+    # key), in the order the members' text partials follow; empty for the consent round.
+    texts: Mapped[list] = mapped_column(JSON, default=list)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -482,6 +485,25 @@ class PartialDecryption(Base):
 
     __table_args__ = (
         # A row of another phase or vote than a tally's cannot exist.
+        ForeignKeyConstraint(["poll_id", "phase"], ["ceremony_tally.poll_id", "ceremony_tally.phase"],
+                             ondelete="CASCADE"),
+    )
+
+
+class TextPartials(Base):
+    """One member's M = s_ℓ·α for each sealed "ý kiến khác" of a checked phase, in the order of
+    ``CeremonyTally.texts``, each with its Chaum-Pedersen proof ([m, c, v] hex), checked when
+    they arrived. A majority's open the texts; nothing else does."""
+
+    __tablename__ = "text_partials"
+
+    poll_id: Mapped[int] = mapped_column(primary_key=True)
+    phase: Mapped[str] = mapped_column(String(10), primary_key=True)
+    member: Mapped[int] = mapped_column(primary_key=True)
+    partials: Mapped[list] = mapped_column(JSON)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
         ForeignKeyConstraint(["poll_id", "phase"], ["ceremony_tally.poll_id", "ceremony_tally.phase"],
                              ondelete="CASCADE"),
     )

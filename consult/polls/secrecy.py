@@ -243,13 +243,55 @@ def encrypt_ballot(public: bytes, context: bytes, choices: int, chosen: set[int]
     return ciphertext, bytes(proofs)
 
 
-def seal_text(texts_public: bytes, text: str) -> bytes:
-    """The ballot's "ý kiến khác" (empty for most), padded and sealed to the vote's key."""
+def _padded(text: str) -> bytes:
     data = text.encode("utf-8")
     if len(data) > TEXT_BYTES - 2:
         raise ValueError("text too long to seal")
-    padded = len(data).to_bytes(2, "big") + data + b"\x00" * (TEXT_BYTES - 2 - len(data))
-    return SealedBox(PublicKey(texts_public)).encrypt(padded)
+    return len(data).to_bytes(2, "big") + data + b"\x00" * (TEXT_BYTES - 2 - len(data))
+
+
+def _unpadded(padded: bytes) -> str:
+    return padded[2:2 + int.from_bytes(padded[:2], "big")].decode("utf-8")
+
+
+def seal_text(texts_public: bytes, text: str, *, public: bytes | None = None) -> bytes:
+    """The ballot's "ý kiến khác" (empty for most), padded and sealed to the vote's key: a
+    sealed box to the texts' X25519 key, or, when the texts' key is the vote key itself (a key
+    made by the board's ceremony, which nobody holds), hashed ElGamal under it. Both blobs
+    have the same size."""
+    if public is not None and bytes(texts_public) == bytes(public):
+        return seal_text_elgamal(public, text)
+    return SealedBox(PublicKey(texts_public)).encrypt(_padded(text))
+
+
+# Hashed ElGamal (ElectionGuard 2.0 §3.3, its "hashed ElGamal encryption" of contest data):
+# α = r·G, a key k = BLAKE2b(K ‖ α ‖ r·K) and the padded text under XChaCha20-Poly1305 with
+# that key (used once: the nonce is fixed), bound to α. Opening needs r·K = s·α, which a
+# majority of the board compute as proven partial decryptions (``keyceremony``) without the key.
+TEXT_NONCE = b"\x00" * 24
+
+
+def text_key(public: bytes, alpha: bytes, shared: bytes) -> bytes:
+    return hashlib.blake2b(bytes(public) + bytes(alpha) + bytes(shared), digest_size=32,
+                           person=b"consult-text").digest()
+
+
+def seal_text_elgamal(public: bytes, text: str) -> bytes:
+    r = _random_scalar()
+    alpha = verify.base_mult(r)
+    key = text_key(public, alpha, verify.mult(r, public))
+    return alpha + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(_padded(text), alpha, TEXT_NONCE, key)
+
+
+def open_text_elgamal(public: bytes, blob: bytes, shared: bytes) -> str:
+    """The text of a hashed-ElGamal blob, given r·K (``ValueError`` when it does not open)."""
+    alpha = bytes(blob[:POINT])
+    try:
+        padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(bytes(blob[POINT:]), alpha, TEXT_NONCE,
+                                                                   text_key(public, alpha, shared))
+    except CryptoError:
+        raise ValueError("a sealed text does not open") from None
+    return _unpadded(padded)
 
 
 def tracker(ciphertext: bytes, proofs: bytes, sealed: bytes) -> str:
@@ -341,8 +383,7 @@ class TextOpener:
             padded = self.box.decrypt(blob)
         except CryptoError:
             raise ValueError("a sealed text does not open with the vote's key") from None
-        length = int.from_bytes(padded[:2], "big")
-        text = padded[2:2 + length].decode("utf-8")
+        text = _unpadded(padded)
         if text:
             self.found.append(text)
 

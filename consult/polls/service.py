@@ -391,7 +391,7 @@ def open_poll(session: Session, actor: Actor, poll: Poll, *, now: datetime | Non
         poll.phase, poll.consent_opens_at = PHASE_CONSENT, now
         if ceremony is not None:  # the board's devices made the key; no one holds its secret
             poll.public_key, poll.key_threshold = bytes(ceremony.joint_key), ceremony.threshold
-            poll.texts_key = keyceremony.texts_key_of(bytes(ceremony.joint_key))
+            poll.texts_key = bytes(ceremony.joint_key)  # the texts: hashed ElGamal under the vote key itself
         else:
             key = secrecy.new_key(poll.id, len(poll.committee))
             poll.public_key, poll.texts_key, poll.key_threshold = key.public, key.texts_public, key.threshold

@@ -216,7 +216,7 @@ def show(poll_id: int):
         mails=mail.poll_mail(s, poll.id), mail_labels=MAIL_STATUS, mail_topics=MAIL_TOPICS,
         covenant=covenants.of_poll(s, poll), board=board, my_share=my_share,
         ceremony=keyceremony.status(s, poll) if poll.form == FORM_ONLINE else None,
-        ceremony_possible=poll.form == FORM_ONLINE and not any(c.kind == "other" for c in poll.choices),
+        ceremony_possible=poll.form == FORM_ONLINE,
         vote_documents=documents.available(s, poll) if poll.status != STATUS_DRAFT else [],
         early=poll.form == FORM_ONLINE and poll.status == "open" and utcnow() < poll.closes_at)
 

@@ -73,6 +73,7 @@ def upgrade():
         sa.Column('poll_id', sa.Integer(), nullable=False),
         sa.Column('phase', sa.String(length=10), nullable=False),
         sa.Column('checked', sa.JSON(), nullable=False),
+        sa.Column('texts', sa.JSON(), nullable=False),
         sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['poll_id'], ['key_ceremony.poll_id'],
                                 name=op.f('fk_ceremony_tally_poll_id_key_ceremony'), ondelete='CASCADE'),
@@ -94,9 +95,21 @@ def upgrade():
         sa.PrimaryKeyConstraint('poll_id', 'phase', 'group_id', 'choice', 'member',
                                 name=op.f('pk_partial_decryption')),
     )
+    op.create_table(
+        'text_partials',
+        sa.Column('poll_id', sa.Integer(), nullable=False),
+        sa.Column('phase', sa.String(length=10), nullable=False),
+        sa.Column('member', sa.Integer(), nullable=False),
+        sa.Column('partials', sa.JSON(), nullable=False),
+        sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['poll_id', 'phase'], ['ceremony_tally.poll_id', 'ceremony_tally.phase'],
+                                name=op.f('fk_text_partials_poll_id_ceremony_tally'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('poll_id', 'phase', 'member', name=op.f('pk_text_partials')),
+    )
 
 
 def downgrade():
+    op.drop_table('text_partials')
     op.drop_table('partial_decryption')
     op.drop_table('ceremony_tally')
     op.drop_table('ceremony_share')

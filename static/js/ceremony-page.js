@@ -194,12 +194,15 @@ async function countStep(me, state) {
     wait("Đã giải mã phần của bạn", `Đã có phần giải mã của thành viên ${names(count.sent)}; cần ${server.setup.threshold}.`);
     return;
   }
-  show("Giải mã phần của bạn", "Thiết bị này giải mã phần của bạn ở tổng phiếu của từng khu dân cư, kèm chứng minh; "
+  show("Giải mã phần của bạn", "Thiết bị này giải mã phần của bạn ở tổng phiếu của từng khu dân cư"
+       + (count.texts.length ? ` và ở ${count.texts.length} ý kiến ghi chữ niêm phong (phần lớn để trống)` : "")
+       + ", kèm chứng minh; "
        + "máy chủ kiểm chứng minh rồi ghép đủ đa số để có kết quả. Không ai ghép lại được khóa.",
        "Giải mã phần của tôi", () => post("partials", {
          member: server.member,
          partials: count.sums.map((s) => Object.assign({ group: s.group, choice: s.choice },
                                                         device.partialDecrypt(state, s.context, s.alpha))),
+         texts: count.texts.map((t) => device.partialDecrypt(state, t.context, t.alpha)),
        }));
 }
 

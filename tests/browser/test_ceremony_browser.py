@@ -13,11 +13,12 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from consult import verify
 from consult.audit.service import SYSTEM
 from consult.polls import record, service
-from consult.polls.models import KeyCeremony, Poll
+from consult.polls.models import BallotBox, KeyCeremony, Poll
 from consult.timeutil import utcnow
 from tests.support.helpers import browser_login
 from tests.support.pagecheck import Journey
@@ -53,7 +54,7 @@ def _advance(page, label):
 
 
 def test_three_members_make_the_key_in_their_browsers_and_a_majority_counts(live_server, browser, session, tmp_path):
-    _, poll = ceremony_draft(session, 4)
+    _, poll = ceremony_draft(session, 4, options=())  # đồng ý / không đồng ý / ý kiến khác
     usernames = [m.user.username for m in poll.committee]
     poll_id = poll.id
     session.commit()
@@ -124,11 +125,12 @@ def test_three_members_make_the_key_in_their_browsers_and_a_majority_counts(live
         _fresh(session)
         assert session.get(Poll, poll_id).phase == "vote"
 
-        # The vote: 2 agree, 1 against; the fixed end passes (moved, not waited for).
+        # The vote: agree, against, and a free text; the fixed end passes (moved, not waited for).
         poll = session.get(Poll, poll_id)
         slips = service.issue_ballots(session, SYSTEM, poll)
-        for slip, position in zip(slips, [0, 0, 1]):
-            service.cast_online(session, slip.token, poll.choices[position].id)
+        kinds = {c.kind: c.id for c in poll.choices}
+        for slip, (kind, text) in zip(slips, [("agree", ""), ("disagree", ""), ("other", "Nên lắp ở cả hai đầu hẻm")]):
+            service.cast_online(session, slip.token, kinds[kind], other_text=text)
         poll.closes_at = utcnow() - timedelta(seconds=1)
         session.commit()
         leader.goto(f"{live_server}/polls/{poll_id}")
@@ -168,7 +170,9 @@ def test_three_members_make_the_key_in_their_browsers_and_a_majority_counts(live
         _fresh(session)
         poll = session.get(Poll, poll_id)
         result = service.tally(session, poll)
-        assert [result.total(c.id) for c in poll.choices] == [2, 1]
+        assert [result.total(c.id) for c in poll.choices] == [1, 1, 1]
+        box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll_id, BallotBox.phase == "vote"))
+        assert box.other_texts == ["Nên lắp ở cả hai đầu hẻm"]
         doc = record.election_record_dict(session, poll)
         verify.verify_record(json.loads(json.dumps(doc)))
         assert doc["ceremony"]["qualified"] == [1, 2, 3]

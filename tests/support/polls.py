@@ -134,11 +134,12 @@ def choice(poll, kind):
 CEREMONY_OPTIONS = ["Phương án A: lắp ở cổng chính", "Phương án B: lắp ở hai đầu hẻm"]
 
 
-def ceremony_draft(session, households: int = 4):
-    """A draft online vote (named options, no free text) whose board signs in with no second
-    factor: the khu phố head (member 1, who runs the vote) and two unit representatives."""
+def ceremony_draft(session, households: int = 4, *, options=tuple(CEREMONY_OPTIONS)):
+    """A draft online vote (named options; none: đồng ý / không đồng ý / ý kiến khác) whose board
+    signs in with no second factor: the khu phố head (member 1, who runs the vote) and two unit
+    representatives."""
     commune, group = group_with_households(session, households)
-    data = poll_input([group], options=list(CEREMONY_OPTIONS))
+    data = poll_input([group], options=list(options))
     unit = make_unit(session, commune, "Ban điều hành khu phố 1", kind="ban_dieu_hanh", group=group)
     accounts = [make_user(session, "truong.kp1", "group_head", commune, group=group, full_name=data.committee[0].name)]
     accounts += [make_user(session, f"thanh-vien.{n}", "unit_rep", commune, unit=unit, full_name=m.name)

@@ -84,9 +84,14 @@ def partials_of(session, poll, device, phase):
             for s in keyceremony.sums(session, poll, phase)}
 
 
+def text_partials_of(session, poll, device, phase):
+    return [device.partial_decrypt(t.context, t.alpha) for t in keyceremony.sealed_texts(session, poll, phase)]
+
+
 def count_phase(session, poll, devices, phase, members):
     for i in members:
-        keyceremony.send_partials(session, poll, users(poll)[i], phase, partials_of(session, poll, devices[i], phase))
+        keyceremony.send_partials(session, poll, users(poll)[i], phase, partials_of(session, poll, devices[i], phase),
+                                  texts=text_partials_of(session, poll, devices[i], phase))
     return keyceremony.combine_count(session, poll, phase)
 
 
@@ -311,10 +316,70 @@ def test_announcements_that_do_not_hold_are_refused_naming_the_member(session):
     assert again.attempt == 2 and session.get(CeremonyMember, (poll.id, 3)).announced_at is None
 
 
-def test_a_vote_with_a_free_text_choice_cannot_take_a_ceremony_yet(session):
+def test_a_vote_with_the_free_text_choice_has_its_texts_opened_by_a_majority_and_no_one_else(session):
+    """Đồng ý / Không đồng ý / Ý kiến khác under a ceremony's key: every counted ballot's sealed
+    text (empty or not) is decrypted by a majority's proven partials and opened; a member's wrong
+    text partial is refused naming them; stored text partials changed so that no majority holds
+    stop the count; the texts come out as cast, and no text is readable from what is stored."""
+    from nacl.bindings import crypto_core_ed25519_scalar_reduce
+
+    from consult.polls import secrecy
+    from consult.polls.ballots import TamperedBox
+    from consult.polls.models import BallotBox, CastBallot, TextPartials
+
     poll = draft(session, options=[])
-    with pytest.raises(PollError, match="ý kiến khác"):
-        keyceremony.start(session, SYSTEM, poll)
+    devices = hold_ceremony(session, poll)
+    service.open_poll(session, SYSTEM, poll)
+    assert bytes(poll.texts_key) == bytes(poll.public_key)  # hashed ElGamal under the vote key itself
+    for slip in service.issue_ballots(session, SYSTEM, poll):
+        service.cast_online(session, slip.token, "agree")
+    keyceremony.check_for_count(session, poll, PHASE_CONSENT)
+    assert service.close_consent(session, SYSTEM, poll, counted=count_phase(session, poll, devices, PHASE_CONSENT,
+                                                                            (1, 2, 3)))
+    kinds = {c.kind: c.id for c in poll.choices}
+    cast = [("agree", ""), ("other", "Nên lắp thêm đèn ở hẻm 12"), ("other", "Đề nghị họp lại khu phố"),
+            ("disagree", ""), ("agree", "")]
+    for slip, (kind, text) in zip(service.issue_ballots(session, SYSTEM, poll), cast):
+        service.cast_online(session, slip.token, kinds[kind], other_text=text)
+    now = after_the_end(poll)
+    # Nothing stored opens a text without s·α: not a sealed box to any key, not with a guess.
+    blob = bytes(session.scalars(select(CastBallot.sealed_text).where(CastBallot.phase == PHASE_VOTE)).first())
+    guess = crypto_core_ed25519_scalar_reduce(b"\x01" * 64)
+    with pytest.raises(ValueError):
+        secrecy.open_text_elgamal(bytes(poll.public_key), blob, verify.mult(guess, blob[:verify.POINT]))
+    keyceremony.check_for_count(session, poll, PHASE_VOTE, now=now)
+    texts = keyceremony.sealed_texts(session, poll, PHASE_VOTE)
+    assert len(texts) == 5  # every counted ballot's, so that which carry a text shows nothing
+    people = users(poll)
+    wrong = text_partials_of(session, poll, devices[2], PHASE_VOTE)
+    wrong[3] = replace(wrong[3], m=verify.add(wrong[3].m, verify.G))
+    with pytest.raises(CeremonyError, match="ý kiến ghi chữ của thành viên số 2") as refused:
+        keyceremony.send_partials(session, poll, people[2], PHASE_VOTE, partials_of(session, poll, devices[2], PHASE_VOTE),
+                                  texts=wrong)
+    assert refused.value.member == 2 and keyceremony.partials_sent(session, poll, PHASE_VOTE) == []
+    with pytest.raises(CeremonyError, match="mỗi ý kiến ghi chữ"):
+        keyceremony.send_partials(session, poll, people[2], PHASE_VOTE, partials_of(session, poll, devices[2], PHASE_VOTE),
+                                  texts=wrong[:4])
+    for i in (2, 3, 4, 5):
+        keyceremony.send_partials(session, poll, people[i], PHASE_VOTE, partials_of(session, poll, devices[i], PHASE_VOTE),
+                                  texts=text_partials_of(session, poll, devices[i], PHASE_VOTE))
+    rows = list(session.scalars(select(TextPartials).where(TextPartials.phase == PHASE_VOTE,
+                                                           TextPartials.member.in_([4, 5]))))
+    kept = {row.member: copy.deepcopy(row.partials) for row in rows}
+    for row in rows:  # two of four changed: no three valid partials for the first text
+        changed = copy.deepcopy(row.partials)
+        changed[0][0] = changed[1][0]
+        row.partials = changed
+    session.flush()
+    with pytest.raises(TamperedBox, match="không mở được"):
+        keyceremony.combine_count(session, poll, PHASE_VOTE)
+    rows[0].partials = kept[rows[0].member]  # one changed: the other three still open it
+    session.flush()
+    result = service.close_poll(session, SYSTEM, poll, counted=keyceremony.combine_count(session, poll, PHASE_VOTE),
+                                now=now)
+    assert [result.total(c.id) for c in poll.choices] == [2, 1, 2]
+    box = session.scalar(select(BallotBox).where(BallotBox.poll_id == poll.id, BallotBox.phase == PHASE_VOTE))
+    assert sorted(box.other_texts) == sorted(t for _, t in cast if t)
 
 
 def test_nothing_the_server_keeps_is_or_holds_a_secret_of_the_key(session):

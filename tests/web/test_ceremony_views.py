@@ -112,21 +112,3 @@ def test_the_runner_cannot_open_a_vote_whose_ceremony_is_unfinished(client, sess
     session.expire_all()
     session.rollback()
     assert session.get(type(poll), poll.id).status == "draft"
-
-
-def test_a_vote_with_the_free_text_choice_is_told_why_it_has_no_ceremony(client, session):
-    from dataclasses import replace
-
-    from consult.polls import service
-    from tests.support.polls import poll_input
-
-    commune, poll = ceremony_draft(session)
-    data = poll_input([poll.groups[0].group])  # đồng ý / không đồng ý / ý kiến khác
-    data.committee = [replace(c, user_id=m.user_id) for c, m in zip(data.committee, poll.committee)]
-    standard = service.create_poll(session, SYSTEM, commune, data)
-    session.commit()
-    login(client, "truong.kp1")
-    html = client.get(f"/polls/{standard.id}").get_data(as_text=True)
-    assert "ceremony-unavailable" in html and "ceremony-start" not in html
-    html = client.get(f"/polls/{poll.id}").get_data(as_text=True)
-    assert "ceremony-unavailable" not in html and "ceremony-start" in html
