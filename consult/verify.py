@@ -490,14 +490,61 @@ def verify_record(record: dict) -> dict:
     return {"totals": totals}
 
 
+# --- a spoiled ballot (Benaloh's challenge) ------------------------------------------------------
+# A ballot the voter's browser encrypted and then, instead of casting it, opened: its randomness
+# shown, anyone recomputes each ciphertext and reads which choices it holds, so that a voter (or
+# anyone they give the file to) sees the browser encrypted what was chosen. The voter then
+# chooses again and casts a fresh encryption; a spoiled ballot is never counted.
+SPOILED_FORMAT = "consult-spoiled-ballot/1"
+
+
+def open_spoiled(public: bytes, ciphertext: bytes, choices: int, randomness: list[bytes]) -> list[int]:
+    """The positions a ballot holds, from the randomness of each of its ciphertexts."""
+    cipher_pairs = pairs(ciphertext, choices)
+    if len(randomness) != choices or not all(is_scalar(r) for r in randomness):
+        raise Invalid("Phiếu kiểm tra có số ngẫu nhiên sai.")
+    chosen = []
+    for index, ((alpha, beta), r) in enumerate(zip(cipher_pairs, randomness)):
+        if base_mult(r) != alpha:
+            raise Invalid(f"Số ngẫu nhiên của bản mã thứ {index + 1} không tạo ra bản mã đó.")
+        value = sub(beta, mult(r, public))
+        if value == G:
+            chosen.append(index)
+        elif value != IDENTITY:
+            raise Invalid(f"Bản mã thứ {index + 1} không chứa 0 hoặc 1.")
+    return chosen
+
+
+def verify_spoiled(doc: dict) -> list[str]:
+    """The labels a spoiled ballot holds, once its proofs and its randomness are checked."""
+    if doc.get("format") != SPOILED_FORMAT:
+        raise Invalid("Không phải phiếu kiểm tra của consult.")
+    public, labels = _hex(doc["public_key"]), [c for c in doc["choices"]]
+    low, high = int(doc["rule"]["low"]), int(doc["rule"]["high"])
+    ciphertext, proofs = _hex(doc["ciphertext"]), _hex(doc["proofs"])
+    check_ballot(public, ballot_context(int(doc["vote"]), str(doc["phase"]), public, len(labels), low, high),
+                 len(labels), low, high, ciphertext, proofs)
+    return [labels[i] for i in open_spoiled(public, ciphertext, len(labels), [_hex(r) for r in doc["randomness"]])]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    spoiled = argv[:1] == ["--spoiled"]
+    if spoiled:
+        argv = argv[1:]
     if len(argv) != 1:
-        print("Cách dùng: python -m consult.verify HỒ_SƠ.json", file=sys.stderr)
+        print("Cách dùng: python -m consult.verify HỒ_SƠ.json, hoặc python -m consult.verify --spoiled PHIẾU.json",
+              file=sys.stderr)
         return 2
     try:
         with open(argv[0], encoding="utf-8") as handle:
             record = json.load(handle)
+        if spoiled:
+            held = ", ".join(f"«{label}»" for label in verify_spoiled(record)) or "không lựa chọn nào"
+            key = (f" (dấu vân tay khóa: {fingerprint(_hex(record['public_key']), _hex(record['texts_key']))})"
+                   if record.get("texts_key") else "")
+            print(f"Hợp lệ: phiếu kiểm tra chứa {held}{key}")
+            return 0
         result = verify_record(record)
     except Invalid as exc:
         print(f"Không hợp lệ: {exc}")

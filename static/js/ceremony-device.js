@@ -10,78 +10,11 @@
 // is never sent. What the device sends is public: commitments, proofs, sealed shares, S_ℓ and
 // proven partial decryptions.
 
-import { blake2b, ed25519, hsalsa, sha256, sha512, x25519, xsalsa20poly1305 } from "../vendor/noble/noble-2.4.0.js";
+import { blake2b, hsalsa, sha256, x25519, xsalsa20poly1305 } from "../vendor/noble/noble-2.4.0.js";
+import { L, Point, challenge, concat, equal, hex, join, mult, point, randomScalar, scalarBytes, scalarOf,
+         unhex, utf8 } from "./group.js";
 
-const Point = ed25519.Point;
-const L = Point.Fn.ORDER;
-const DOMAIN = utf8("consult/v1");
-
-// --- bytes, scalars and points, as libsodium encodes them ------------------------------------------
-
-export function utf8(s) { return new TextEncoder().encode(String(s)); }
-
-export function hex(bytes) { return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(""); }
-
-export function unhex(s) {
-  if (typeof s !== "string" || s.length % 2 || /[^0-9a-f]/i.test(s)) throw new Error("bad hex");
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.substr(2 * i, 2), 16);
-  return out;
-}
-
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
-
-function join(...parts) {  // b"|".join(parts)
-  const bar = utf8("|"), out = [];
-  parts.forEach((p, i) => { if (i) out.push(bar); out.push(p); });
-  return concat(...out);
-}
-
-function equal(a, b) { return a.length === b.length && a.every((x, i) => x === b[i]); }
-
-function toNumber(bytes) {  // little-endian
-  let n = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]);
-  return n;
-}
-
-function scalarBytes(n) {
-  const out = new Uint8Array(32);
-  let v = ((n % L) + L) % L;
-  for (let i = 0; i < 32; i++) { out[i] = Number(v & 0xffn); v >>= 8n; }
-  return out;
-}
-
-function scalarOf(bytes) {
-  const n = toNumber(bytes);
-  if (bytes.length !== 32 || n >= L) throw new Error("bad scalar");
-  return n;
-}
-
-function randomScalar() { return toNumber(crypto.getRandomValues(new Uint8Array(64))) % L; }
-
-function point(bytes) {
-  const p = Point.fromBytes(bytes);
-  if (!p.isTorsionFree() || !equal(p.toBytes(), bytes)) throw new Error("bad point");
-  return p;
-}
-
-function mult(n, p) { return n === 0n ? Point.ZERO : p.multiply(n); }
-
-function challenge(...parts) {  // verify.challenge
-  const chunks = [DOMAIN];
-  for (const part of parts) {
-    const size = new Uint8Array(4);
-    new DataView(size.buffer).setUint32(0, part.length, false);
-    chunks.push(size, part);
-  }
-  return toNumber(sha512(concat(...chunks))) % L;
-}
+export { hex, unhex, utf8 };
 
 // --- the contexts of consult/verify.py -------------------------------------------------------------
 

@@ -7,10 +7,7 @@ Node.js, one step per process, its state passed through JSON as the page keeps i
 
 from __future__ import annotations
 
-import json
 import secrets
-import subprocess
-from pathlib import Path
 
 import pytest
 from nacl import bindings as sodium
@@ -19,17 +16,15 @@ from nacl.public import PublicKey, SealedBox
 from consult import verify
 from consult.polls import ceremony
 from consult.polls.ceremony import Announcement, Ceremony, Member, PartialDecryption, Setup
+from tests.support.js import run_js
 
-DRIVER = Path(__file__).resolve().parent.parent / "support" / "ceremony_device.mjs"
 SETUP = Setup(vote_id=41, phase="key", members=3, threshold=2)
 
 
 def device(op: str, *args):
-    """One step of the JS device: (its result, the state after the step)."""
-    done = subprocess.run(["node", str(DRIVER)], input=json.dumps({"op": op, "args": list(args)}),
-                          capture_output=True, text=True, timeout=60, check=True)
-    out = json.loads(done.stdout)
-    return out["result"], out["state"]
+    """One step of the board member's device: (its result, the state after the step)."""
+    result, after = run_js("static/js/ceremony-device.js", op, *args)
+    return result, (after[0] if after else None)
 
 
 def setup_json(setup: Setup = SETUP) -> dict:
