@@ -393,6 +393,13 @@ def check_for_count(session: Session, poll: Poll, phase: str, *, now: datetime |
     return tally
 
 
+def _checked(session: Session, poll: Poll, phase: str) -> CeremonyTally:
+    tally = session.get(CeremonyTally, (poll.id, phase))
+    if tally is None:
+        raise PollError("Phiếu của vòng này chưa được kiểm.")
+    return tally
+
+
 @dataclass(frozen=True)
 class Text:
     tracker: str
@@ -402,9 +409,7 @@ class Text:
 
 def sealed_texts(session: Session, poll: Poll, phase: str) -> list[Text]:
     """What each member's device decrypts besides the sums: every counted ballot's sealed text."""
-    tally = session.get(CeremonyTally, (poll.id, phase))
-    if tally is None:
-        raise PollError("Phiếu của vòng này chưa được kiểm.")
+    tally = _checked(session, poll, phase)
     return [Text(tracker, bytes.fromhex(alpha),
                  verify.text_context(poll.id, phase, bytes(poll.public_key), bytes.fromhex(alpha)))
             for tracker, alpha in tally.texts]
@@ -421,9 +426,7 @@ class Sum:
 
 def sums(session: Session, poll: Poll, phase: str) -> list[Sum]:
     """What each member's device decrypts: every group's sum per choice, with its context."""
-    tally = session.get(CeremonyTally, (poll.id, phase))
-    if tally is None:
-        raise PollError("Phiếu của vòng này chưa được kiểm.")
+    tally = _checked(session, poll, phase)
     out = []
     for group in tally.checked["groups"]:
         for choice, pair in enumerate(group["sum"]):
@@ -491,9 +494,7 @@ def combine_count(session: Session, poll: Poll, phase: str) -> ballots.PhaseCoun
     """Step 8: each sum decrypted from k members' partials (each checked again), and the
     phase's record with them. ``TamperedBox`` when a stored partial no longer holds."""
     server = _finished(session, poll)
-    tally = session.get(CeremonyTally, (poll.id, phase))
-    if tally is None:
-        raise PollError("Phiếu của vòng này chưa được kiểm.")
+    tally = _checked(session, poll, phase)
     rows = session.scalars(select(PartialRow).where(PartialRow.poll_id == poll.id, PartialRow.phase == phase))
     by_sum: dict[tuple[int, int], list[PartialDecryption]] = {}
     for row in rows:
