@@ -14,13 +14,15 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, render_template, request
+from flask import Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import ALL_STAFF, current_actor, get_scoped, staff_required
 from consult.db import db_session
 from consult.errors import DomainError
-from consult.pages import act, undo
+from consult import worker
+from consult.pages import act, refuse_back, undo
+from consult.polls import jobs as slip_jobs
 from consult.polls import keyceremony, service
 from consult.polls.ceremony import PartialDecryption
 from consult.polls.models import PHASE_CONSENT, Poll
@@ -181,6 +183,14 @@ def ceremony_silent(poll_id: int):
 @staff_required(*RUNNERS)
 def ceremony_check(poll_id: int):
     poll = get_scoped(Poll, poll_id)
+    s = db_session()
+    if poll.phase != PHASE_CONSENT and slip_jobs.ballots_to_count(s, poll) > current_app.config["COUNT_INLINE_MAX"]:
+        # Many ballots: checked by a background job with a progress bar (consult/polls/jobs.py).
+        refuse_back(_show(poll))
+        job = slip_jobs.queue_ceremony_check(s, poll, user_id=current_user.id, user_name=current_actor().name)
+        s.commit()
+        worker.wake(current_app)
+        return redirect(url_for("jobs.show", job_id=job.id))
     return act(lambda: keyceremony.check_for_count(db_session(), poll, poll.phase),
                "Đã kiểm và cộng các phiếu (không cần khóa). Mỗi thành viên Tổ lấy ý kiến mở trang «Lễ tạo khóa» "
                f"để giải mã phần của mình; cần ít nhất {poll.key_threshold} thành viên.", _show(poll))

@@ -162,3 +162,52 @@ def count_online(session, reader, job: Job, progress) -> Output:
         raise JobError(str(exc)) from None
     return Output(f"Đã kiểm {counted.record['checked']['ballots']} phiếu: {poll.outcome_text}".encode(),
                   f"kiem-phieu-{poll.id}.txt", "text/plain; charset=utf-8")
+
+
+CEREMONY_CHECK_KIND = "ceremony_check"
+
+
+def queue_ceremony_check(session: Session, poll: Poll, *, user_id: int, user_name: str, now=None):
+    """A large vote keyed by the board's ceremony, after its end: its box checked and summed by
+    a background job (no key is needed, so the job holds no secret at all); the members then
+    decrypt their parts on their own pages. The checks the job will make are made first."""
+    from consult.polls import keyceremony
+    from consult.polls.models import PHASE_VOTE
+    from consult.timeutil import utcnow
+
+    now = now or utcnow()
+    if poll.phase != PHASE_VOTE:
+        raise PollError("Chỉ kiểm phiếu bằng việc nền cho vòng biểu quyết, sau thời điểm kết thúc.")
+    keyceremony.ready_to_check(session, poll, PHASE_VOTE, now)
+    return enqueue(session, commune_id=poll.commune_id, kind=CEREMONY_CHECK_KIND,
+                   title=f"Kiểm phiếu (không cần khóa): {poll.title}"[:300],
+                   params={"poll_id": poll.id, "asked_at": now.isoformat()}, user_id=user_id, user_name=user_name,
+                   total=ballots_to_count(session, poll))
+
+
+@runner(CEREMONY_CHECK_KIND)
+def check_ceremony_box(session, reader, job: Job, progress) -> Output:
+    from datetime import datetime
+
+    from consult.polls import keyceremony
+    from consult.polls.models import PHASE_VOTE
+
+    asked_at = datetime.fromisoformat(job.params["asked_at"])
+    progress(0, job.total)
+    # After the vote's end no ballot can be added: the box is checked on the reader, holding no
+    # write lock for its minutes, and only the sums are written.
+    checking = reader.get(Poll, job.params["poll_id"])
+    if checking is None or checking.commune_id != job.commune_id:
+        raise JobError("Không còn cuộc biểu quyết này.")
+    try:
+        keyceremony.ready_to_check(reader, checking, PHASE_VOTE, asked_at)
+        checked, texts = keyceremony.check_phase(reader, checking, PHASE_VOTE, progress=progress)
+        reader.commit()
+        poll = session.get(Poll, checking.id)
+        keyceremony.ready_to_check(session, poll, PHASE_VOTE, asked_at)
+        keyceremony.keep_check(session, poll, PHASE_VOTE, checked, texts, asked_at)
+    except PollError as exc:
+        raise JobError(str(exc)) from None
+    return Output(f"Đã kiểm {checked['checked']['ballots']} phiếu, không cần khóa. Mỗi thành viên Tổ lấy ý kiến mở "
+                  "trang «Lễ tạo khóa» để giải mã phần của mình.".encode(), f"kiem-phieu-{poll.id}.txt",
+                  "text/plain; charset=utf-8")

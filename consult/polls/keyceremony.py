@@ -372,22 +372,37 @@ def _finished(session: Session, poll: Poll) -> Ceremony:
 def check_for_count(session: Session, poll: Poll, phase: str, *, now: datetime | None = None,
                     progress=None) -> CeremonyTally:
     """Step 6: check and sum the phase's ballots (no key needed) and keep the sums for the
-    members' devices. A phase is checked once."""
+    members' devices. A phase is checked once. (A large vote's, after its end, is checked by a
+    job on the reader and kept with ``keep_check``: the same two steps.)"""
     now = now or utcnow()
+    ready_to_check(session, poll, phase, now)
+    if phase == PHASE_CONSENT:
+        poll.consent_closes_at = now  # no answer is taken once the box is checked (ballots.record_ballot)
+    checked, texts = check_phase(session, poll, phase, progress=progress)
+    return keep_check(session, poll, phase, checked, texts, now)
+
+
+def ready_to_check(session: Session, poll: Poll, phase: str, now: datetime) -> None:
     _finished(session, poll)
     if poll.status != STATUS_OPEN or poll.phase != phase:
         raise PollError("Vòng này không đang mở; không kiểm phiếu được.")
     if session.get(CeremonyTally, (poll.id, phase)) is not None:
         raise PollError("Phiếu của vòng này đã được kiểm; chờ các thành viên giải mã.")
-    if phase == PHASE_CONSENT:
-        poll.consent_closes_at = now  # no answer is taken once the box is checked (ballots.record_ballot)
-    elif now < poll.closes_at:
+    if phase != PHASE_CONSENT and now < poll.closes_at:
         raise PollError(f"Chưa đến thời điểm kết thúc đã định ({format_datetime(poll.closes_at)}), đã in trên "
                         "phiếu của các hộ: chưa kiểm phiếu được.")
+
+
+def check_phase(session: Session, poll: Poll, phase: str, *, progress=None) -> tuple[dict, list]:
+    """The phase's box checked and summed, and the α of each counted ballot's sealed text
+    (tracker order), read only: (the checks' record, the texts)."""
     box = ballots.check_box(session, poll, phase, progress=progress)
     texts = [[tracker, sealed[:verify.POINT].hex()] for tracker, sealed in ballots.counted_texts(session, poll, phase, box)]
-    tally = CeremonyTally(poll_id=poll.id, phase=phase, checked=box.record(poll, phase),
-                          texts=texts if any(c.kind == "other" for c in poll.choices) else [], checked_at=now)
+    return box.record(poll, phase), texts if any(c.kind == "other" for c in poll.choices) else []
+
+
+def keep_check(session: Session, poll: Poll, phase: str, checked: dict, texts: list, now: datetime) -> CeremonyTally:
+    tally = CeremonyTally(poll_id=poll.id, phase=phase, checked=checked, texts=texts, checked_at=now)
     session.add(tally)
     session.flush()
     return tally

@@ -25,6 +25,7 @@ from consult.polls.errors import PollError
 from consult.polls.models import PHASE_CONSENT, PHASE_VOTE, CeremonyMember, KeyCeremony
 from consult.polls.models import PartialDecryption as PartialRow
 from consult.timeutil import utcnow
+from tests.support.ceremony import count_phase, hold_ceremony, partials_of, text_partials_of, users
 from tests.support.polls import COMMITTEE, after_the_end, group_with_households, poll_input, with_accounts
 
 OPTIONS = ["Phương án A: lát gạch", "Phương án B: đổ bê tông", "Phương án C: để nguyên"]
@@ -36,63 +37,6 @@ def draft(session, households=6, *, committee=FIVE, options=OPTIONS):
     data = poll_input([group], options=list(options))
     data.committee = with_accounts(session, commune, committee)
     return service.create_poll(session, SYSTEM, commune, data)
-
-
-def users(poll):
-    return {i: m.user for i, m in enumerate(poll.committee, start=1)}
-
-
-def hold_ceremony(session, poll, *, tamper=None, reveal=None) -> dict[int, Member]:
-    """Every member's device through the service's steps. ``tamper(sender, recipient, blob)``
-    may change a sealed share on its way; ``reveal(sender, recipient, honest)`` is what an
-    accused device reveals. Returns the devices of the qualified members."""
-    kc = keyceremony.start(session, SYSTEM, poll)
-    setup, people = keyceremony.setup_of(kc), users(poll)
-    devices = {i: Member(setup, i) for i in people}
-    for i, device in devices.items():
-        a = device.announcement()
-        keyceremony.announce(session, poll, people[i], {
-            "ceremony_key": a.ceremony_key.hex(), "commitments": [c.hex() for c in a.commitments],
-            "proofs": [[c.hex(), v.hex()] for c, v in a.proofs]})
-    for i, device in devices.items():
-        shares = device.sealed_shares(keyceremony.announcements(session, poll))
-        if tamper:
-            shares = {r: tamper(i, r, blob) for r, blob in shares.items()}
-        keyceremony.send_shares(session, poll, people[i], shares)
-    for i, device in devices.items():
-        box = keyceremony.inbox(session, poll, people[i])
-        assert box.missing == []
-        for sender, blob in sorted(box.sealed.items()):
-            if not device.receive(sender, box.announcements[sender], blob):
-                keyceremony.complain(session, poll, people[i], sender)
-    for i, device in devices.items():
-        for recipient in keyceremony.complaints_against(session, poll, people[i]):
-            honest = device.revealed_share(recipient)
-            shown = reveal(i, recipient, honest) if reveal else honest
-            if keyceremony.reveal(session, SYSTEM, poll, people[i], recipient, shown):
-                devices[recipient].accept_revealed(i, keyceremony.inbox(session, poll, people[recipient]).revealed[i])
-    qualified = keyceremony.server_side(session, poll).qualified
-    done = False
-    for i in sorted(qualified):
-        done = keyceremony.confirm(session, poll, people[i], devices[i].finish(qualified))
-    assert done
-    return {i: d for i, d in devices.items() if i in qualified}
-
-
-def partials_of(session, poll, device, phase):
-    return {(s.group_id, s.choice): device.partial_decrypt(s.context, s.alpha)
-            for s in keyceremony.sums(session, poll, phase)}
-
-
-def text_partials_of(session, poll, device, phase):
-    return [device.partial_decrypt(t.context, t.alpha) for t in keyceremony.sealed_texts(session, poll, phase)]
-
-
-def count_phase(session, poll, devices, phase, members):
-    for i in members:
-        keyceremony.send_partials(session, poll, users(poll)[i], phase, partials_of(session, poll, devices[i], phase),
-                                  texts=text_partials_of(session, poll, devices[i], phase))
-    return keyceremony.combine_count(session, poll, phase)
 
 
 def run_vote(session, poll, devices, choices_cast, *, counters=(1, 2, 3)):

@@ -112,3 +112,62 @@ def test_the_runner_cannot_open_a_vote_whose_ceremony_is_unfinished(client, sess
     session.expire_all()
     session.rollback()
     assert session.get(type(poll), poll.id).status == "draft"
+
+
+def test_a_large_vote_s_box_is_checked_by_a_job_and_a_majority_counts_it(app, client, session):
+    """Above COUNT_INLINE_MAX ballots the box of a ceremony's vote is checked by a background
+    job (no key needed: the job holds no secret); the members then decrypt, and the count is
+    the one the inline path gives."""
+    from datetime import timedelta
+
+    from consult.jobs.models import Job
+    from consult.jobs.results import ResultStore
+    from consult.jobs.service import run_pending
+    from consult.polls import service
+    from consult.polls.models import PHASE_CONSENT, PHASE_VOTE, Poll
+    from consult.timeutil import utcnow
+    from tests.support.ceremony import count_phase, hold_ceremony, partials_of, text_partials_of, users
+    from tests.support.helpers import post_form
+
+    app.config.update(COUNT_INLINE_MAX=3, JOBS_IN_PROCESS=False)
+    _, poll = ceremony_draft(session, 6, options=())
+    devices = hold_ceremony(session, poll)
+    service.open_poll(session, SYSTEM, poll)
+    for slip in service.issue_ballots(session, SYSTEM, poll):
+        service.cast_online(session, slip.token, "agree")
+    keyceremony.check_for_count(session, poll, PHASE_CONSENT)
+    assert service.close_consent(session, SYSTEM, poll, counted=count_phase(session, poll, devices, PHASE_CONSENT,
+                                                                            (1, 2)))
+    kinds = {c.kind: c.id for c in poll.choices}
+    cast = ["agree", "agree", "agree", "disagree", "other"]
+    for slip, kind in zip(service.issue_ballots(session, SYSTEM, poll), cast):
+        service.cast_online(session, slip.token, kinds[kind], other_text="Lắp thêm đèn" if kind == "other" else "")
+    poll.closes_at = utcnow() - timedelta(seconds=1)  # the vote has reached its end
+    session.commit()
+    login(client, "truong.kp1")
+    url = f"/polls/{poll.id}"
+    r = post_form(client, f"{url}/ceremony/check", {}, get_url=url)
+    assert r.status_code == 302 and "/jobs/" in r.headers["Location"]
+    session.rollback()
+    job = session.scalar(select(Job).where(Job.kind == "ceremony_check"))
+    assert job.total == 5 and session.get(keyceremony.CeremonyTally, (poll.id, PHASE_VOTE)) is None
+    with app.app_context():
+        assert run_pending(app.extensions["consult_writer_sessionmaker"], app.extensions["consult_sessionmaker"],
+                           results=ResultStore.of_app(app)) == 1
+    session.rollback()
+    session.expire_all()
+    assert session.get(Job, job.id).status == "done"
+    poll = session.get(Poll, poll.id)
+    assert len(keyceremony.sealed_texts(session, poll, PHASE_VOTE)) == 5
+    for i in (2, 3):
+        keyceremony.send_partials(session, poll, users(poll)[i], PHASE_VOTE, partials_of(session, poll, devices[i], PHASE_VOTE),
+                                  texts=text_partials_of(session, poll, devices[i], PHASE_VOTE))
+    session.commit()
+    r = post_form(client, f"{url}/ceremony/count", {}, get_url=url)
+    assert r.status_code == 302
+    session.rollback()
+    session.expire_all()
+    decided = session.get(Poll, poll.id)
+    assert decided.status == "decided" and decided.outcome_passed is False  # 3 of 6: not more than half
+    result = service.tally(session, decided)
+    assert [result.total(c.id) for c in decided.choices] == [3, 1, 1]
