@@ -5,6 +5,7 @@
 // are done as soon as the page sees them; while others are awaited the page asks again every
 // few seconds.
 
+import qrcode from "../vendor/qrcode-generator/qrcode-generator-2.0.4.js";
 import * as device from "./ceremony-device.js";
 
 const root = document.getElementById("device");
@@ -73,8 +74,39 @@ async function act(run) {
   await refresh();
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+function qrSvg(text) {
+  // The modules as one path, four modules of quiet zone around them.
+  const qr = qrcode(0, "M");
+  qr.addData(text);
+  qr.make();
+  const n = qr.getModuleCount(), quiet = 4;
+  let d = "";
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) if (qr.isDark(r, c)) d += `M${c + quiet},${r + quiet}h1v1h-1z`;
+  }
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${n + 2 * quiet} ${n + 2 * quiet}`);
+  svg.setAttribute("shape-rendering", "crispEdges");
+  const back = document.createElementNS(SVG, "rect");
+  back.setAttribute("width", "100%");
+  back.setAttribute("height", "100%");
+  back.setAttribute("fill", "#fff");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", d);
+  path.setAttribute("fill", "#000");
+  svg.append(back, path);
+  return svg;
+}
+
 function showCard(state) {
-  $("share-code").textContent = device.cardCode(state);
+  const code = device.cardCode(state);
+  if ($("share-code").textContent !== code) {
+    // The card's QR code, drawn here: it holds the member's secret, which the server never sees.
+    $("card-qr").replaceChildren(qrSvg(code));
+  }
+  $("share-code").textContent = code;
   $("card-fingerprint").textContent = server.fingerprint || "(có khi mọi thành viên đã xác nhận)";
   $("share-card").hidden = false;
 }

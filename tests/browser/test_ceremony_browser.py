@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -85,6 +86,11 @@ def test_three_members_make_the_key_in_their_browsers_and_a_majority_counts(live
             expect(page.locator("#share-code")).to_have_text(re.compile(rf"^K{poll_id}-\d-"))
             codes.append(page.locator("#share-code").inner_text())
         assert [int(c.split("-")[1]) for c in codes] == [1, 2, 3]
+        # The card's QR code, drawn in the browser, reads back as the typed code (a phone's camera would).
+        pages[2].locator("#card-qr").screenshot(path=str(tmp_path / "card-qr.png"))
+        read = subprocess.run(["zbarimg", "--quiet", "--raw", str(tmp_path / "card-qr.png")], capture_output=True,
+                              text=True, check=True)
+        assert read.stdout.strip() == codes[2]
         pages[0].reload()
         expect(pages[0].locator("#finished")).to_be_visible()
         journey.check("lễ tạo khóa: đã xong, phiếu giữ khóa")
