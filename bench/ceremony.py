@@ -150,7 +150,8 @@ def main() -> None:
     print("RESULT " + " ".join(f"{k}={v:.3f}" for k, v in result.items()))
 
 
-PAGE_SCRIPTS = ("static/js/ceremony-page.js", "static/js/ceremony-device.js", "static/vendor/noble/noble-2.4.0.js")
+PAGE_SCRIPTS = ("static/js/ceremony-page.js", "static/js/ceremony-device.js", "static/js/group.js",
+                "static/vendor/noble/noble-2.4.0.js", "static/vendor/qrcode-generator/qrcode-generator-2.0.4.js")
 
 
 def browser_device(args, reference) -> dict:
