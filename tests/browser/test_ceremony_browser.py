@@ -28,9 +28,10 @@ from tests.support.polls import ceremony_draft
 pytestmark = pytest.mark.browser
 
 
-def _member_context(browser):
+def _member_context(browser, *, phone=False):
     # bypass_csp: to inject axe-core into the page checked; the page's own scripts run either way.
-    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", bypass_csp=True)
+    size = dict(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True) if phone else {}
+    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", bypass_csp=True, **size)
     page = context.new_page()
     page.set_default_timeout(20000)
     return context, page
@@ -60,7 +61,7 @@ def test_three_members_make_the_key_in_their_browsers_and_a_majority_counts(live
     poll_id = poll.id
     session.commit()
 
-    contexts = [_member_context(browser) for _ in usernames]
+    contexts = [_member_context(browser, phone=n == 1) for n, _ in enumerate(usernames)]  # member 2 on a phone
     pages = [page for _, page in contexts]
     try:
         for page, username in zip(pages, usernames):
@@ -148,7 +149,7 @@ def test_three_members_make_the_key_in_their_browsers_and_a_majority_counts(live
         member.evaluate("localStorage.clear()")
         member.goto(f"{live_server}/polls/{poll_id}/ceremony")
         expect(member.get_by_label("Mã trên phiếu giữ khóa của bạn")).to_be_visible()
-        restoring = Journey("ceremony-restore", member, tmp_path)
+        restoring = Journey("ceremony-restore", member, tmp_path, phone=True)
         restoring.check("giải mã: nhập phiếu giữ khóa")
         at = len(codes[1]) - 5  # a character of the share itself (the last one also carries unused bits)
         wrong = codes[1][:at] + ("Q" if codes[1][at] != "Q" else "R") + codes[1][at + 1:]
