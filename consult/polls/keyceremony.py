@@ -561,6 +561,9 @@ def _open_texts(session: Session, poll: Poll, phase: str, server: Ceremony) -> l
     sent = {row.member: row.partials for row in session.scalars(select(TextPartials).where(
         TextPartials.poll_id == poll.id, TextPartials.phase == phase))}
     members = [m for m in sorted(sent) if m in server.qualified]
+    if any(len(sent[m]) != len(wanted) for m in members):
+        raise ballots.TamperedBox("Phần giải mã ý kiến ghi chữ đã lưu không đủ cho mọi phiếu: không kiểm phiếu. "
+                                  "Hãy báo quản trị viên.")
     if len(members) < server.setup.threshold:
         raise PollError(f"Cần phần giải mã ý kiến ghi chữ của ít nhất {server.setup.threshold} thành viên; "
                         f"mới có {len(members)}.")
@@ -575,12 +578,12 @@ def _open_texts(session: Session, poll: Poll, phase: str, server: Ceremony) -> l
         if tracker != t.tracker:
             continue
         blob = bytes(blob)
-        given = [PartialDecryption(m, *(bytes.fromhex(x) for x in sent[m][at])) for m in members]
         try:
+            given = [PartialDecryption(m, *(bytes.fromhex(x) for x in sent[m][at])) for m in members]
             shared = combine_partials(server, t.context, t.alpha, given).value
             text = secrecy.open_text_elgamal(bytes(poll.public_key), blob, shared) if blob[:verify.POINT] == t.alpha \
                 else None
-        except (CeremonyError, ValueError):
+        except (CeremonyError, ValueError, TypeError):
             text = None
         if text is None:
             rows.close()
@@ -589,6 +592,7 @@ def _open_texts(session: Session, poll: Poll, phase: str, server: Ceremony) -> l
         if text:
             opened.append(text)
         at += 1
+    rows.close()
     if at != len(wanted):
         raise ballots.TamperedBox(f"{len(wanted) - at} phiếu có ý kiến ghi chữ đã mất sau lúc kiểm phiếu: không kiểm "
                                   "phiếu. Hãy báo quản trị viên.")

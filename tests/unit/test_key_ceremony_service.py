@@ -317,7 +317,20 @@ def test_a_vote_with_the_free_text_choice_has_its_texts_opened_by_a_majority_and
     session.flush()
     with pytest.raises(TamperedBox, match="không mở được"):
         keyceremony.combine_count(session, poll, PHASE_VOTE)
-    rows[0].partials = kept[rows[0].member]  # one changed: the other three still open it
+    rows[1].partials = kept[rows[1].member][:-1]  # one text's partial gone, or not hex: refused, never a crash
+    session.flush()
+    with pytest.raises(TamperedBox, match="không đủ"):
+        keyceremony.combine_count(session, poll, PHASE_VOTE)
+    rows[1].partials = [["zz", "zz", "zz"]] + copy.deepcopy(kept[rows[1].member][1:])
+    session.flush()
+    with pytest.raises(TamperedBox, match="không mở được"):  # with rows[0] still changed: two of four
+        keyceremony.combine_count(session, poll, PHASE_VOTE)
+    rows[1].partials = kept[rows[1].member]
+    rows[0].partials = kept[rows[0].member]
+    row = rows[0]
+    changed = copy.deepcopy(row.partials)
+    changed[0][0] = changed[1][0]
+    row.partials = changed  # one changed: the other three still open it
     session.flush()
     result = service.close_poll(session, SYSTEM, poll, counted=keyceremony.combine_count(session, poll, PHASE_VOTE),
                                 now=now)
