@@ -89,6 +89,7 @@ def build_world(session) -> World:
         "doc": ["decision", "minutes"],
         "ext": ["docx", "pdf"],
         "move": ["indent", "outdent"],
+        "step": ["announce", "partials"],  # the key ceremony's JSON steps
         # A's too: a group head keeps no calendar.
         "local_day_id": [day_a, day_b],
         # Residents' proposals (Luật Điều 16) of KP2 and of commune B, each with a pending support.

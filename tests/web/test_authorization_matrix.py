@@ -149,6 +149,15 @@ EXPECTED: dict[str, frozenset | dict[str, frozenset]] = {
     # A board member's own key share (NĐ 59 Điều 5): every account of the commune may be on a
     # board; each finds only its own envelope (the world's online vote has all four on its board).
     "polls.my_share": frozenset({UNIT_REP, GROUP_HEAD, OFFICER, ADMIN}),
+    # The key ceremony: each board member's own page and steps (any account of the commune may
+    # sit on a board; the world's ceremony has all four on it); the runner's steps.
+    "polls.ceremony_page": frozenset({UNIT_REP, GROUP_HEAD, OFFICER, ADMIN}),
+    "polls.ceremony_state": frozenset({UNIT_REP, GROUP_HEAD, OFFICER, ADMIN}),
+    "polls.ceremony_step": frozenset({UNIT_REP, GROUP_HEAD, OFFICER, ADMIN}),
+    "polls.ceremony_start": RUNNERS,
+    "polls.ceremony_silent": RUNNERS,
+    "polls.ceremony_check": RUNNERS,
+    "polls.ceremony_count": RUNNERS,
     # The working-day calendar: the commune's staff read it; only the commune's own
     # administrator changes it (a platform administrator has no commune calendar).
     "polls.holidays": {"GET": frozenset({GROUP_HEAD, OFFICER, ADMIN}), "POST": frozenset({ADMIN})},
@@ -213,6 +222,10 @@ REFUSED_OTHERWISE: dict[tuple[str, str, str], int] = {
     # A platform administrator sits on no commune's board: no share of its own to pick up.
     ("polls.my_share", "GET", PLATFORM): 404,
     ("polls.my_share", "POST", PLATFORM): 404,
+    # Nor in any ceremony: it has no member's page there.
+    ("polls.ceremony_page", "GET", PLATFORM): 404,
+    ("polls.ceremony_state", "GET", PLATFORM): 404,
+    ("polls.ceremony_step", "POST", PLATFORM): 404,
     # The calendar page is shared with the commune's staff; their form posts are
     # ignored (200, nothing written: the database check below makes sure of it).
     ("polls.holidays", "POST", OFFICER): 200,
@@ -229,7 +242,7 @@ FORM_DATA = {
 NEW_DAY = date(2026, 9, 18)
 
 # Parameters that are not objects: the same value serves both communes.
-NOT_OBJECTS = {"fmt", "doc", "ext", "move", "slug", "token"}
+NOT_OBJECTS = {"fmt", "doc", "ext", "move", "slug", "token", "step"}
 
 
 def _allowed(endpoint: str, method: str) -> frozenset:
@@ -313,6 +326,7 @@ def _arrange(session):
         accounts[role] = user
     jobs[ANON] = jobs[GROUP_HEAD]
     online_poll = _online_vote(session, a, kp1, [accounts[UNIT_REP], world.head, accounts[OFFICER], accounts[ADMIN]])
+    ceremony_poll = _ceremony_vote(session, a, kp1, [accounts[UNIT_REP], world.head, accounts[OFFICER], accounts[ADMIN]])
 
     own = {
         "commune_id": a.id, "group_id": kp1.id, "unit_id": unit_rep_unit.id, "user_id": target.id,
@@ -323,6 +337,7 @@ def _arrange(session):
         "job_id": jobs,  # the signed-in account's own: see test_authorization_matrix
         "proposal_id": proposal_id, "support_id": support_id,
         "fmt": "docx", "doc": "decision", "ext": "docx", "move": "indent", "slug": a.slug, "token": token,
+        "step": "announce",
         "posting_id": posting, "covenant_id": make_covenant(session, a, kp1),
     }
     links: list[str] = []  # a resident's confirmation link for the results mail
@@ -335,6 +350,8 @@ def _arrange(session):
         "reports.public_report": {"consultation_id": finished.id},
         "reports.public_download": {"consultation_id": finished.id},
         "polls.my_share": {"poll_id": online_poll},
+        **{f"polls.ceremony_{name}": {"poll_id": ceremony_poll}
+           for name in ("page", "state", "step", "start", "silent", "check", "count")},
     }
     f = world.foreign_ids
     foreign = {  # commune B's objects, picked from build_world's lists
@@ -360,6 +377,20 @@ def _online_vote(session, commune, group, members) -> int:
     poll = polls.create_poll(session, SYSTEM, commune, poll_input([group], committee=committee,
                                                                   title="Biểu quyết trực tuyến của khu phố 1"))
     polls.open_poll(session, SYSTEM, poll)
+    return poll.id
+
+
+def _ceremony_vote(session, commune, group, members) -> int:
+    """A draft online vote of ``group`` whose board is ``members``, its key ceremony started: its id."""
+    from consult.polls import keyceremony
+    from consult.polls import service as polls
+    from tests.support.polls import poll_input
+
+    committee = [polls.CommitteeInput(user.full_name, "Đại diện Ban công tác Mặt trận" if i == 0 else "Thành viên",
+                                      i == 0, user_id=user.id) for i, user in enumerate(members)]
+    poll = polls.create_poll(session, SYSTEM, commune, poll_input([group], committee=committee,
+                                                                  title="Biểu quyết có lễ tạo khóa của khu phố 1"))
+    keyceremony.start(session, SYSTEM, poll)
     return poll.id
 
 

@@ -92,6 +92,7 @@ def test_commune_staff_reach_nothing_of_another_commune(app, client, session, ro
         "doc": world.foreign_ids["doc"],
         "ext": world.foreign_ids["ext"],
         "move": world.foreign_ids["move"],
+        "step": world.foreign_ids["step"],
         "local_day_id": world.foreign_ids["local_day_id"][1:],
         "job_id": world.foreign_ids["job_id"],
         "proposal_id": world.foreign_ids["proposal_id"][1:],
