@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl import bindings as sodium
 from nacl.public import PublicKey, SealedBox
 
@@ -142,3 +144,52 @@ def test_a_device_seals_only_to_the_key_it_was_given():
     mine, _ = device("announcement", state)
     assert other.receive(1, announcement_of(1, mine), bytes.fromhex(sealed["2"]))
     assert not third.receive(1, announcement_of(1, mine), bytes.fromhex(sealed["2"]))  # 2's share, 3's key
+
+
+def _finished_ceremony(setup: Setup):
+    members = {i: Member(setup, i) for i in range(1, setup.members + 1)}
+    server = Ceremony(setup)
+    for member in members.values():
+        server.announce(member.announcement())
+    for index, member in members.items():
+        server.post_shares(index, member.sealed_shares(server.announcements))
+    for (sender, recipient), blob in server.sealed.items():
+        assert members[recipient].receive(sender, server.announcements[sender], blob)
+    for member in members.values():
+        member.finish(server.qualified)
+    return server, members
+
+
+CARD_SETUP = Setup(vote_id=58, phase="key", members=3, threshold=2)
+CARD_SERVER, CARD_MEMBERS = _finished_ceremony(CARD_SETUP)
+CARD_COMMITMENTS = {str(m): [c.hex() for c in cs] for m, cs in CARD_SERVER.commitments().items()}
+CARD = ceremony.format_key_share(58, 1, CARD_MEMBERS[1].key_share)
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def _restore(code: str, index: int = 1):
+    return run_js("static/js/ceremony-device.js", "restoreFromCard", setup_json(CARD_SETUP), index, code,
+                  CARD_COMMITMENTS)[0]
+
+
+def test_a_card_restores_the_device_typed_loosely_and_each_wrong_card_has_its_own_message():
+    restored = _restore("  " + CARD.lower().replace("-", " - ") + " ")
+    assert restored["key_share"] == CARD_MEMBERS[1].key_share.hex() and restored["index"] == 1
+    for code, message in (
+            (ceremony.format_key_share(59, 1, CARD_MEMBERS[1].key_share), "cuộc biểu quyết khác"),
+            (ceremony.format_key_share(58, 2, CARD_MEMBERS[2].key_share), "không phải của bạn"),
+            (ceremony.format_key_share(58, 1, CARD_MEMBERS[2].key_share), "lần tạo khóa trước"),  # a valid card, not this key's
+            ("K58-1", "gõ chưa đúng"), ("", "gõ chưa đúng")):
+        with pytest.raises(RuntimeError, match=message):
+            _restore(code)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.data())
+def test_every_mistyped_character_of_a_card_is_refused_by_the_device(data):
+    start = CARD.index("-", CARD.index("-") + 1)  # after "K58-1-"
+    body = [i for i, ch in enumerate(CARD) if i > start and ch != "-"][:-1]  # the last one has spare bits
+    at = data.draw(st.sampled_from(body))
+    typo = data.draw(st.sampled_from([c for c in BASE32 if c != CARD[at]]))
+    with pytest.raises(RuntimeError, match="sai ký tự kiểm tra"):
+        _restore(CARD[:at] + typo + CARD[at + 1:])
